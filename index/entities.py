@@ -1,0 +1,9 @@
+"""People and countries an article mentions (placeholder: the extractors of issue 3 replace this)."""
+from __future__ import annotations
+
+from index.model import Country, Person
+
+
+def extract_entities(body: str, language: str = "en", title: str = "") -> tuple[tuple[Person, ...], tuple[Country, ...]]:
+    """People and countries found in `body`, with mention spans as offsets into `body`."""
+    return (), ()

@@ -1,0 +1,167 @@
+"""The one module that names the index's fields: the schema, Article -> document, stored fields -> Article.
+
+search/ imports field names from here and nothing else of whoosh's schema; nothing else spells a field name.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Mapping, Optional
+
+from whoosh import fields
+
+from index.analysis import STEM_LANGUAGES, stem_analyzer, universal_analyzer
+from index.model import Article, Country, Person
+
+SCHEMA_VERSION = 1
+
+# Field names (constants so a typo is an import error, not an empty result).
+ID = "id"
+PATH = "path"
+URL = "url"
+CHECKSUM = "checksum"
+TITLE = "title"            # unstemmed, boosted, stored
+BODY = "body"              # unstemmed, stored, spelling source
+KEYWORDS = "keywords"      # the article's own keyword line
+PERSON = "person"          # canonical person keys (multi-valued facet)
+PERSON_NAME = "person_name"  # the display names, tokenised, for person:takaichi in queries
+COUNTRY = "country"        # ISO alpha-2 codes of countries the article is about (the facet)
+COUNTRY_ANY = "country_any"  # every country mentioned
+LANG = "lang"
+SOURCE = "source"          # outlet name exactly as written
+SOURCE_KEY = "source_key"  # lowercased outlet, for case-insensitive source: queries
+DAY = "day"                # whole days since 1970-01-01 (UTC), for filters and the histogram
+TS = "ts"                  # seconds since the epoch, for sorting by date
+STORY = "story"            # near-duplicate cluster id (syndicated stories)
+META = "meta"              # stored JSON: everything else the result pages need
+
+TITLE_BOOST = 2.5
+NO_DAY = -10 ** 6          # sentinel for articles without a date (sorts last when newest-first)
+
+
+def stem_field(lang: str) -> str:
+    """The stemmed text field of one language, e.g. `stem_fr`."""
+    return f"stem_{lang}"
+
+
+STEM_FIELDS = {lang: stem_field(lang) for lang in STEM_LANGUAGES}
+
+
+def build_schema() -> fields.Schema:
+    """The Whoosh schema of a newsdex index."""
+    universal = universal_analyzer()
+    spec = {
+        ID: fields.ID(stored=True, unique=True),
+        PATH: fields.ID(stored=True),
+        URL: fields.ID(stored=True),
+        CHECKSUM: fields.ID(stored=True),
+        TITLE: fields.TEXT(analyzer=universal, stored=True, field_boost=TITLE_BOOST, phrase=True),
+        BODY: fields.TEXT(analyzer=universal, stored=True, phrase=True, spelling=True),
+        KEYWORDS: fields.KEYWORD(commas=True, lowercase=True, scorable=True),
+        PERSON: fields.KEYWORD(commas=True, lowercase=False),
+        PERSON_NAME: fields.TEXT(analyzer=universal, phrase=True),
+        COUNTRY: fields.KEYWORD(commas=True, lowercase=False),
+        COUNTRY_ANY: fields.KEYWORD(commas=True, lowercase=False),
+        LANG: fields.ID(stored=True),
+        SOURCE: fields.ID(stored=True),
+        SOURCE_KEY: fields.ID(),
+        DAY: fields.NUMERIC(numtype=int, bits=32, signed=True, sortable=True),
+        TS: fields.NUMERIC(numtype=int, bits=64, signed=True, sortable=True),
+        STORY: fields.ID(stored=True),
+        META: fields.STORED(),
+    }
+    for lang, name in STEM_FIELDS.items():
+        spec[name] = fields.TEXT(analyzer=stem_analyzer(lang), phrase=True)
+    return fields.Schema(**spec)
+
+
+def person_key(name: str) -> str:
+    """The canonical key of a person's name: "Lee Jae-myung" and "Lee Jae Myung" are one person."""
+    import unicodedata
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("-", " ").replace("‐", " ").replace(".", " ").replace("’", "'")
+    return " ".join(text.casefold().split())
+
+
+def day_number(value: date | datetime | None) -> int:
+    """Whole days since 1970-01-01 (UTC) for a date or aware datetime; NO_DAY for none."""
+    if value is None:
+        return NO_DAY
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
+    return value.toordinal() - date(1970, 1, 1).toordinal()
+
+
+def day_to_date(day: int) -> Optional[date]:
+    """The inverse of day_number."""
+    if day == NO_DAY:
+        return None
+    return date.fromordinal(day + date(1970, 1, 1).toordinal())
+
+
+def document_for(article: Article) -> dict:
+    """The Whoosh document of an article."""
+    about = [c.code for c in article.countries if c.about]
+    doc = {
+        ID: article.id,
+        PATH: article.path,
+        URL: article.url or "",
+        CHECKSUM: article.checksum,
+        TITLE: article.title,
+        BODY: article.body,
+        KEYWORDS: ",".join(k.replace(",", " ") for k in article.keywords),
+        PERSON: ",".join(p.key for p in article.people),
+        PERSON_NAME: " \n ".join(p.name for p in article.people),
+        COUNTRY: ",".join(about),
+        COUNTRY_ANY: ",".join(c.code for c in article.countries),
+        LANG: article.language or "und",
+        SOURCE: article.source or "",
+        SOURCE_KEY: (article.source or "").casefold(),
+        DAY: day_number(article.published),
+        TS: int(article.published.timestamp()) if article.published else -(2 ** 62),
+        STORY: article.story_id or article.id,
+        META: json.dumps(_meta_of(article), ensure_ascii=False, separators=(",", ":")),
+    }
+    stem = STEM_FIELDS.get(article.language)
+    if stem:
+        doc[stem] = f"{article.title}\n\n{article.body}"
+    return {k: v for k, v in doc.items() if v != ""}
+
+
+def _meta_of(article: Article) -> dict:
+    return {
+        "title_derived": article.title_derived,
+        "published": article.published.isoformat() if article.published else None,
+        "date_source": article.date_source,
+        "via": article.via,
+        "keywords": list(article.keywords),
+        "people": [p.to_json() for p in article.people],
+        "countries": [c.to_json() for c in article.countries],
+    }
+
+
+def article_from_stored(stored: Mapping) -> Article:
+    """Rebuild an Article from a document's stored fields (inside a searcher's lifetime)."""
+    meta = json.loads(stored.get(META) or "{}")
+    published = meta.get("published")
+    return Article(
+        id=stored[ID],
+        path=stored.get(PATH, ""),
+        body=stored.get(BODY, ""),
+        title=stored.get(TITLE, ""),
+        title_derived=bool(meta.get("title_derived")),
+        url=stored.get(URL, ""),
+        published=datetime.fromisoformat(published) if published else None,
+        date_source=meta.get("date_source", "none"),
+        source=stored.get(SOURCE, ""),
+        via=meta.get("via", ""),
+        language=stored.get(LANG, "und"),
+        people=tuple(Person(p["name"], p["key"], tuple(map(tuple, p.get("mentions", ()))))
+                     for p in meta.get("people", ())),
+        countries=tuple(Country(c["code"], c["name"], bool(c.get("about")), tuple(map(tuple, c.get("mentions", ()))))
+                        for c in meta.get("countries", ())),
+        keywords=tuple(meta.get("keywords", ())),
+        checksum=stored.get(CHECKSUM, ""),
+        story_id=stored.get(STORY, ""),
+    )
