@@ -1,0 +1,21 @@
+"""newsdex search: queries, ranking, facets, snippets over a newsdex index.
+
+Public API (plain dataclasses in and out; no Whoosh object leaves this package):
+
+    Searcher(index_root)           reusable across requests and threads; refreshes when the index changes
+      .search(SearchRequest) -> SearchResult
+      .article(id) -> ArticleView | None
+      .more_like_this(id, n=10) -> list[Hit]
+      .facet_values(facet, prefix="", limit=20) -> list[FacetBucket]
+      .stats() -> dict
+      .explain(q) -> str
+      .close()
+    search(request, index_root) -> SearchResult      one-off convenience (opens and closes a Searcher)
+    QueryError (ValueError): a malformed query or request; HTTP 400 / CLI exit 2
+"""
+from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
+                          FACET_NAMES, MAX_PER_PAGE, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
+from search.searcher import Searcher, search  # noqa: F401
+
+__all__ = ["ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult", "Searcher",
+           "search", "FACET_NAMES", "MAX_PER_PAGE", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]

@@ -1,0 +1,270 @@
+"""The plain data of the search layer: requests in, results out (JSON-ready, no Whoosh object inside)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping, Optional
+
+from index.model import Article
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+# Deep pagination limit (like Elasticsearch's max_result_window): hits beyond this rank cannot be paged to;
+# `total` stays exact. Narrow the query or the filters, or sort by date, to reach older articles.
+MAX_RESULT_WINDOW = 10_000
+MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
+MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together
+MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
+MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
+FACET_NAMES = ("people", "countries", "language", "source", "date")
+DATE_INTERVALS = ("day", "month", "year")
+
+# The user-facing query fields (what `field:value` accepts), with what each searches.
+QUERY_FIELDS = {
+    "title": "words in the title",
+    "body": "words in the body",
+    "person": "a person's name (any part, e.g. person:takaichi)",
+    "country": "an ISO country code or name the article is about (country:jp)",
+    "lang": "a language code (lang:fr)",
+    "source": "the outlet (source:\"gulf times\")",
+    "date": "a day, month, year or range (date:2025-05, date:2025-01..2025-06-15, date:..2024)",
+}
+
+
+class QueryError(ValueError):
+    """A query or request that makes no sense; the message names the problem (and the valid fields when relevant).
+
+    The web layer answers it with HTTP 400 (`to_json()` as the body), the CLI prints it and exits with status 2.
+    """
+
+    status = 400
+
+    def __init__(self, message: str, *, position: Optional[int] = None, valid_fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.valid_fields = tuple(valid_fields)
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"error": self.message}
+        if self.position is not None:
+            out["position"] = self.position
+        if self.valid_fields:
+            out["valid_fields"] = list(self.valid_fields)
+        return out
+
+
+def _tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    return tuple(str(v) for v in value if str(v).strip())
+
+
+def parse_date_param(text: str | date | None, *, end: bool = False) -> Optional[date]:
+    """`2025`, `2025-05` or `2025-05-17` as a date (the first day of the period, or its last with end=True)."""
+    from search.dates import parse_partial_date  # one implementation of partial dates
+    if text is None or isinstance(text, date):
+        return text.date() if isinstance(text, datetime) else text
+    text = str(text).strip()
+    if not text:
+        return None
+    period = parse_partial_date(text)
+    if period is None:
+        raise QueryError(f"bad date {text!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    return period[1] if end else period[0]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search: query text, filters (independent of the text), sort and page.
+
+    Filter values are what the facet buckets' `value`s carry: person names (or keys), ISO country codes,
+    language codes, exact source names. Several people / countries AND together; several languages / sources OR.
+    """
+
+    q: str = ""
+    people: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None       # inclusive
+    sort: str = "relevance"              # relevance | newest | oldest
+    recency: bool = False                # favour recent articles when sorting by relevance
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    facets: bool = True                  # compute facet counts and the date histogram
+    facet_limit: int = 20                # buckets per facet (selected values are always included)
+    snippets: bool = True
+
+    def __post_init__(self):
+        for name in ("people", "countries", "languages", "sources"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+        object.__setattr__(self, "q", self.q or "")
+        for name, end in (("date_from", False), ("date_to", True)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+                object.__setattr__(self, name, parse_date_param(value, end=end))
+
+    def validate(self) -> None:
+        """Raise QueryError for an impossible request (bad sort, page, per_page, date range)."""
+        if self.sort not in SORTS:
+            raise QueryError(f"unknown sort {self.sort!r}: use one of {', '.join(SORTS)}")
+        if not isinstance(self.page, int) or self.page < 1:
+            raise QueryError(f"page must be a whole number >= 1, not {self.page!r}")
+        if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {self.per_page!r}")
+        if (self.page - 1) * self.per_page >= MAX_RESULT_WINDOW:
+            raise QueryError(f"page {self.page} is beyond the deep-pagination limit: only the first "
+                             f"{MAX_RESULT_WINDOW} results can be paged to; narrow the query or the filters, "
+                             f"or sort by newest/oldest with a date range")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError(f"date range is empty: from {self.date_from} is after to {self.date_to}")
+
+    @classmethod
+    def from_params(cls, params: Mapping, **overrides) -> "SearchRequest":
+        """A request from URL-style parameters: q, person, country, lang, source (each repeatable: pass a
+        werkzeug MultiDict or a dict of lists), from, to, sort, recency, page, per_page. Raises QueryError."""
+        def many(name):
+            if hasattr(params, "getlist"):
+                return tuple(v for v in params.getlist(name) if v)
+            value = params.get(name)
+            return _tuple(value)
+
+        def one(name, default=None):
+            values = many(name)
+            return values[-1] if values else default
+
+        def number(name, default):
+            value = one(name)
+            if value is None:
+                return default
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise QueryError(f"{name} must be a whole number, not {value!r}") from None
+
+        kwargs = dict(
+            q=one("q", ""), people=many("person"), countries=many("country"), languages=many("lang"),
+            sources=many("source"), date_from=parse_date_param(one("from")),
+            date_to=parse_date_param(one("to"), end=True), sort=one("sort", "relevance"),
+            recency=str(one("recency", "")).lower() in ("1", "true", "yes", "on"),
+            page=number("page", 1), per_page=number("per_page", DEFAULT_PER_PAGE),
+        )
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class FacetBucket:
+    """One facet value: `value` is what the matching filter accepts, `label` is for display."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+    date_from: Optional[date] = None     # date histogram buckets only: the bucket's first and last day
+    date_to: Optional[date] = None
+
+    def to_json(self) -> dict:
+        out = {"value": self.value, "label": self.label, "count": self.count, "selected": self.selected}
+        if self.date_from is not None:
+            out["from"] = self.date_from.isoformat()
+            out["to"] = self.date_to.isoformat() if self.date_to else None
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: what a result list shows. `snippet` and `title_html` are safe HTML (only <mark> unescaped)."""
+
+    id: str
+    title: str
+    snippet: str
+    published: Optional[str]             # ISO 8601 or None
+    source: str
+    language: str
+    people: tuple[str, ...]              # display names
+    countries: tuple[str, ...]           # ISO codes the article is about
+    score: Optional[float]               # None when sorted by date without a query
+    url: str = ""
+    title_html: str = ""
+    title_derived: bool = False
+    via: str = ""
+    rank: int = 0                        # 1-based position in the whole result list
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "snippet": self.snippet, "published": self.published,
+            "source": self.source, "language": self.language, "people": list(self.people),
+            "countries": list(self.countries),
+            "score": None if self.score is None else round(self.score, 4),
+            "url": self.url, "title_html": self.title_html, "title_derived": self.title_derived,
+            "via": self.via, "rank": self.rank,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of results plus counts over the whole result set."""
+
+    request: SearchRequest
+    total: int                           # exact number of matching articles
+    hits: tuple[Hit, ...]
+    facets: dict = field(default_factory=dict)      # name -> tuple[FacetBucket, ...] (FACET_NAMES)
+    date_interval: str = "month"         # bucket size of facets["date"]: day | month | year
+    did_you_mean: Optional[str] = None   # a corrected query, when the query looks misspelled
+    query_explain: str = ""              # the parsed query, for --explain
+    took_ms: float = 0.0
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def per_page(self) -> int:
+        return self.request.per_page
+
+    @property
+    def reachable(self) -> int:
+        """How many of the results can be paged to (MAX_RESULT_WINDOW)."""
+        return min(self.total, MAX_RESULT_WINDOW)
+
+    @property
+    def pages(self) -> int:
+        """Number of pages that can be shown (bounded by the deep-pagination limit)."""
+        return -(-self.reachable // self.per_page) if self.reachable else 0
+
+    def to_json(self) -> dict:
+        """The shape `newsdex search --json` prints and `/api/search` answers."""
+        return {
+            "query": self.request.q,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "max_result_window": MAX_RESULT_WINDOW,
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {name: [b.to_json() for b in buckets] for name, buckets in self.facets.items()},
+            "date_interval": self.date_interval,
+            "did_you_mean": self.did_you_mean,
+            "explain": self.query_explain,
+            "took_ms": round(self.took_ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """One article as stored, for the article page / `newsdex inspect`: the Article (with people and
+    countries and their mention spans) plus the ids of its near-duplicates (same story)."""
+
+    article: Article
+    story_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        out = self.article.to_json()
+        out["story_ids"] = list(self.story_ids)
+        return out
