@@ -139,11 +139,15 @@ class IndexReport:
     unchanged: int = 0
     deleted: int = 0
     skipped: list[Failure] = field(default_factory=list)   # read fine, deliberately not indexed (duplicate id...)
-    failed: list[Failure] = field(default_factory=list)    # could not be read
+    failed: list[Failure] = field(default_factory=list)    # could not be read, or rejected (duplicate id)
+    notes: list[Failure] = field(default_factory=list)     # indexed, but with a problem (e.g. not valid UTF-8)
+    ignored: list[Failure] = field(default_factory=list)   # files in a folder that are not article files
+    recovered: list[str] = field(default_factory=list)     # leftovers of an interrupted run that were cleaned up
     seconds: float = 0.0
     index_dir: str = ""
     stage_seconds: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        """True when every input was indexed (or unchanged) without a problem."""
+        return not self.failed and not self.skipped and not self.notes

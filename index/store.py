@@ -1,0 +1,170 @@
+"""Where an index lives on disk, and how a new one replaces the old atomically.
+
+An index root holds generations (`gen-*`, each a complete Whoosh index) and a `CURRENT` file naming the live
+one. A full rebuild writes a new generation beside the live one and then replaces `CURRENT` with one atomic
+rename, so a crash or kill at any moment leaves the previous generation serving. Readers resolve `CURRENT`
+when they open and reopen when it changes.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index.errors import IndexBusy, IndexMissing, NewsdexError
+from index.schema import SCHEMA_VERSION, build_schema
+
+CURRENT = "CURRENT"
+LOCK = "writer.lock"
+GEN_PREFIX = "gen-"
+INDEX_NAME = "MAIN"
+KEEP_OLD_GENERATIONS = 1   # a reader that opened the previous generation keeps working until it refreshes
+
+ENV_VAR = "NEWSDEX_INDEX"
+DEFAULT_DIRNAME = "newsdex-index"
+
+
+def default_index_root() -> Path:
+    """$NEWSDEX_INDEX if set, else ./newsdex-index."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIRNAME)
+
+
+def current_generation(root: str | os.PathLike) -> Path | None:
+    """The live generation's directory, or None when the root holds no complete index."""
+    root = Path(root)
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    gen = root / name
+    if not name.startswith(GEN_PREFIX) or "/" in name or not gen.is_dir():
+        return None
+    return gen
+
+
+def open_index(root: str | os.PathLike):
+    """Open the live Whoosh index under `root` (IndexMissing when there is none)."""
+    gen = current_generation(root)
+    if gen is None or not whoosh_index.exists_in(str(gen), indexname=INDEX_NAME):
+        raise IndexMissing(root)
+    return whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+
+
+def index_version(root: str | os.PathLike) -> tuple[str, int]:
+    """(live generation name, Whoosh commit generation): changes whenever a reader should refresh."""
+    gen = current_generation(root)
+    if gen is None:
+        return ("", -1)
+    return (gen.name, _toc_generation(gen))
+
+
+def _toc_generation(gen: Path) -> int:
+    """The highest TOC generation number in a Whoosh directory (a new one appears at every commit)."""
+    best = -1
+    prefix = f"_{INDEX_NAME}_"
+    for name in os.listdir(gen):
+        if name.startswith(prefix) and name.endswith(".toc"):
+            try:
+                best = max(best, int(name[len(prefix):-4]))
+            except ValueError:
+                continue
+    return best
+
+
+def new_generation(root: str | os.PathLike) -> Path:
+    """Create an empty Whoosh index in a fresh generation directory (not yet live)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    gen = root / f"{GEN_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    gen.mkdir()
+    whoosh_index.create_in(str(gen), build_schema(), indexname=INDEX_NAME)
+    (gen / "SCHEMA_VERSION").write_text(str(SCHEMA_VERSION), encoding="utf-8")
+    return gen
+
+
+def publish(root: str | os.PathLike, gen: Path) -> None:
+    """Make `gen` the live generation with one atomic rename, then remove generations no one should need."""
+    root = Path(root)
+    _fsync_tree(gen)
+    tmp = root / f"{CURRENT}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(gen.name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / CURRENT)
+    _fsync_dir(root)
+    prune(root)
+
+
+def prune(root: str | os.PathLike) -> list[str]:
+    """Remove half-built and superseded generations (keeping the newest old ones for open readers)."""
+    root = Path(root)
+    live = current_generation(root)
+    gens = sorted((p for p in root.glob(GEN_PREFIX + "*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    old = [g for g in gens if live is None or g != live]
+    removed = []
+    for gen in old[:-KEEP_OLD_GENERATIONS] if KEEP_OLD_GENERATIONS else old:
+        shutil.rmtree(gen, ignore_errors=True)
+        removed.append(gen.name)
+    for tmp in root.glob(f"{CURRENT}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+    return removed
+
+
+def _fsync_tree(path: Path) -> None:
+    for name in os.listdir(path):
+        fd = os.open(path / name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writer_lock(root: str | os.PathLike, timeout: float = 0.0):
+    """Hold the index root's writer lock (an flock: the kernel drops it when the holder dies, so it never goes stale).
+
+    Raises IndexBusy naming the holder's pid when another run holds it past `timeout` seconds.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise NewsdexError(f"cannot lock {root / LOCK}: {exc.strerror}") from exc
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(root, _read_pid(fd)) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
