@@ -1,11 +1,31 @@
-"""Main-text and metadata extraction from news HTML pages, built on BeautifulSoup (placeholder version)."""
+"""Main-text and metadata extraction from news HTML pages, built on BeautifulSoup (lxml parser).
+
+How the body is found (general heuristics, no per-site rules):
+1. bytes are decoded by the declared charset (BOM, <meta charset>, http-equiv, XML declaration), falling back to
+   UTF-8 then cp1252; gzip bytes are inflated first. Scripts, styles, comments and SVG are cut out with a regex
+   before parsing (they are never text, and BeautifulSoup's tree building is the dominant cost).
+2. One walk over the tree skips boilerplate (nav/aside/footer/forms/buttons, hidden elements, class/id patterns
+   such as share, related, comments, cookie, newsletter, ads) and gives every block element its own text length and
+   link-text length. A block of enough unlinked text is "good" (+chars), link-heavy or short blocks cost a little.
+3. The element whose subtree sums highest is the article; JSON-LD `articleBody`, when the page has one, picks among
+   the best candidates by word overlap. Its blocks are emitted as paragraphs, link lists and short
+   boilerplate lines dropped.
+"""
 from __future__ import annotations
 
+import codecs
+import gzip
+import json
+import re
+import zlib
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Optional
+from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 
 @dataclass(frozen=True)
@@ -19,16 +39,584 @@ class HtmlExtract:
     date_source: str = "none"       # meta, json-ld, time, url, none
     source: str = ""                # outlet (og:site_name, JSON-LD publisher)
     url: str = ""                   # canonical URL
-    url_source: str = "none"        # canonical, og:url, none
+    url_source: str = "none"        # canonical, og:url, argument (the caller's url), none
     language: str = ""              # <html lang>, og:locale, meta content-language
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# decoding
+
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,100}encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.I)
+# WHATWG: pages labelled latin-1 or ascii are decoded as windows-1252 by every browser.
+_CHARSET_ALIASES = {"latin1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252",
+                    "iso-8859-1": "cp1252", "x-user-defined": "cp1252", "utf-16": "utf-8", "utf-16le": "utf-8",
+                    "utf-16be": "utf-8"}   # a page that says utf-16 in its own bytes is ASCII-compatible
+
+
+def _inflate(data: bytes) -> bytes:
+    """Gzip-decompress, keeping whatever a truncated stream yields."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        try:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+        except zlib.error:
+            return data
+
+
+def _declared_charset(data: bytes) -> Optional[str]:
+    """The codec a page declares for itself in its first 4 KB, normalised, or None."""
+    head = data[:4096]
+    m = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if not m:
+        return None
+    label = m.group(1).decode("ascii", "ignore").strip().lower()
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _CHARSET_ALIASES.get(name, _CHARSET_ALIASES.get(label, name))
+
+
+def decode_html(data: bytes | str) -> str:
+    """Text of an HTML page: BOM, then declared charset, then UTF-8, then cp1252; never raises."""
+    if isinstance(data, str):
+        return data.replace("\x00", "")
+    if data[:2] == b"\x1f\x8b":
+        data = _inflate(data)
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, "replace").replace("\x00", "")
+    declared = _declared_charset(data)
+    for codec in (declared, "utf-8"):
+        if codec:
+            try:
+                return data.decode(codec).replace("\x00", "")
+            except (UnicodeDecodeError, LookupError):
+                pass
+    return data.decode(declared or "cp1252", "replace").replace("\x00", "")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# main text
+
+# Never text; cut before parsing. JSON-LD is read from the raw text first.
+_NOT_TEXT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<svg\b.*?</svg\s*>"
+                       r"|<noscript\b.*?</noscript\s*>|<template\b.*?</template\s*>|<iframe\b.*?</iframe\s*>"
+                       r"|<(?:script|style|noscript|template)\b[^>]*>.*\Z",   # an unclosed one eats the rest
+                       re.S | re.I)
+_JSONLD = re.compile(r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
+                     re.S | re.I)
+
+_SKIP_TAGS = frozenset("""nav aside footer button input select option textarea label menu menuitem
+    dialog figure figcaption picture img video audio object embed canvas map area head title meta link base
+    fieldset legend datalist output progress meter math frameset frame iframe noscript script style svg template
+    sup""".split())
+_INLINE = frozenset("""a abbr acronym b bdi bdo big cite code data del dfn em font i ins kbd mark nobr q rp rt
+    ruby s samp small span strike strong sub time tt u var wbr""".split())
+_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# Boilerplate class/id tokens (matched on whole tokens of class + id, split at -, _ and spaces). Layout words
+# (sidebar, header, rail...) also name page wrappers ("has-sidebar"), so any class match is overruled when the
+# element holds most of the page's prose; the strong ones need nearly all of it.
+_STRONG_JUNK = r"""comment\w*|disqus|replies|respond|cookie\w*|consent|gdpr|newsletter\w*|share\w*|sharing|social\w*
+    |sociable|addthis|related\w*|recommend\w*|outbrain|taboola|sponsor\w*|promo\w*|ad|ads|adv|advert\w*|dfp|gpt
+    |paywall|subscri\w*|signup|breadcrumbs?|popup|modal|byline\w*|author\w*|caption\w*|footer\w*"""
+_WEAK_JUNK = r"""banner|trending|popular|most|sidebar\w*|rail|widget\w*|nav|navbar|navigation|menu\w*
+    |masthead|header|pagination|pager|toolbar|tools|tags?|tagged|topics|bio|credits?|print|overlay|hidden
+    |visually|sr|screen|skip|jump|read|more|next|prev|previous|follow|login|signin|register|meta|timestamp
+    |dateline|date|published|updated|video|gallery|slideshow|carousel|embed\w*|teaser|cta|alert
+    |notice|rating|vote|feedback|survey|donate|lightbox"""
+_JUNK = re.compile(r"(?:^|[\s_-])(?:" + _STRONG_JUNK + "|" + _WEAK_JUNK + r")(?=$|[\s_-])", re.X)
+_STRONG = re.compile(r"(?:^|[\s_-])(?:" + _STRONG_JUNK + r")(?=$|[\s_-])", re.X)
+# ... unless the same class/id also says it is the article.
+_KEEP = re.compile(r"""(?:^|[\s_-])(?:article|articles?body|story|storybody|content|entry|post|main|body|text
+    |prose|blog|news|richtext|page)(?:[\s_-]|$)""", re.X)
+# Class/id names that publishing systems give the article's own text: prose inside counts double.
+_BODY = re.compile(r"""(?:^|[\s_-])(?:article|story|entry|post|blog|news|main|body|rich)[\s_-]?(?:body|content|text|copy)
+    (?=$|[\s_-])""", re.X)
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SPACES = re.compile(r"\s+")
+
+_MIN_GOOD = 60        # chars of unlinked text that make a block a paragraph
+_MAX_LINK = 0.35      # link share above which a block is navigation
+
+
+def _names(tag: Tag) -> str:
+    """Class and id of an element, camelCase split, lower-cased ("ArticleBody-x" -> "article body-x")."""
+    attrs = tag.attrs
+    names = " ".join(v if isinstance(v, str) else " ".join(v) for k, v in attrs.items() if k in ("class", "id"))
+    return _CAMEL.sub(r"\1 \2", names).lower() if names else ""
+
+
+def _is_body(tag: Tag) -> bool:
+    """Whether an element's class/id/itemprop marks it as the article's text container."""
+    attrs = tag.attrs
+    if not attrs:
+        return False
+    if attrs.get("itemprop") == "articleBody":
+        return True
+    names = _names(tag)
+    return bool(names) and bool(_BODY.search(names))
+
+
+_HARD, _STRONG_CLASS, _WEAK_CLASS = 1, 2, 3
+_GUARD = {_STRONG_CLASS: 0.95, _WEAK_CLASS: 0.8}   # share of the page's prose that overrules a class match
+
+
+def _junk(tag: Tag) -> int:
+    """0, or how an element looks like boilerplate: by tag / hidden state / role (hard), or by class/id."""
+    name = tag.name
+    if name in _SKIP_TAGS:
+        return _HARD
+    attrs = tag.attrs
+    if name in ("form", "header"):      # ASP.NET pages wrap everything in a form; some articles in a header
+        return _WEAK_CLASS
+    if not attrs:
+        return 0
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return _HARD
+    style = attrs.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return _HARD
+    if attrs.get("role") in ("navigation", "complementary", "contentinfo", "dialog", "alert"):
+        return _HARD
+    names = _names(tag)
+    if not names or name in ("html", "body", "main"):
+        return 0
+    if not _JUNK.search(names):
+        return 0
+    if _STRONG.search(names):
+        return _STRONG_CLASS
+    return 0 if _KEEP.search(names) else _WEAK_CLASS
+
+
+class _Page:
+    """Per-element statistics of a walk: direct text of each block, subtree score, blocks in document order.
+
+    A first walk skips only hard boilerplate and measures the prose (good text) under every element; the second
+    also skips class-matched elements unless they hold most of the page's prose (then they are wrappers)."""
+
+    def __init__(self, root: Tag):
+        self.level: dict[int, int] = {}      # id(element) -> _junk() result, computed once
+        self.good: dict[int, float] = {}
+        self.skipped: set[int] = set()
+        self._reset()
+        self.classes = False
+        self._walk(root, root, False, False)
+        total = self.good.get(id(root), 0.0) or sum(v for k, v in self.good.items())
+        self.total = max(total, 1.0)
+        self.wrappers: set[int] = set()      # the first walk's best element and its ancestors
+        best = max(self.elements, key=lambda e: self.score[id(e)], default=None)
+        while isinstance(best, Tag):
+            self.wrappers.add(id(best))
+            best = best.parent
+        self._reset()
+        self.classes = True
+        self._walk(root, root, False, False)
+
+    def _reset(self):
+        self.direct: dict[int, list] = {}    # id(block) -> [text chars, link chars]
+        self.score: dict[int, float] = {}    # id(element) -> sum of block values in its subtree
+        self.elements: list[Tag] = []
+
+    def _skip(self, tag: Tag) -> bool:
+        key = id(tag)
+        level = self.level.get(key)
+        if level is None:
+            level = self.level[key] = _junk(tag)
+        if not level:
+            return False
+        if level == _HARD:
+            return True
+        if not self.classes or (level == _WEAK_CLASS and key in self.wrappers):
+            return False
+        return self.good.get(key, 0.0) < _GUARD[level] * self.total
+
+    def _walk(self, el: Tag, block: Tag, in_link: bool, boost: bool) -> tuple[float, float]:
+        """Accumulate text into `block`; returns (summed value, good text) of the blocks that start below `el`."""
+        counts = self.direct.setdefault(id(block), [0, 0])
+        total = good = 0.0
+        for child in el.contents:
+            if type(child) is NavigableString:
+                n = len(child.strip())
+                if n:
+                    counts[0] += n
+                    if in_link:
+                        counts[1] += n
+            elif isinstance(child, Tag):
+                if self._skip(child):
+                    continue
+                name = child.name
+                if name in _INLINE:
+                    s, g = self._walk(child, block, in_link or name == "a", boost)
+                else:
+                    b = boost or _is_body(child)
+                    s, g = self._walk(child, child, False, b)
+                    v = self._value(child)
+                    if b and v > 0:
+                        v *= 2.0
+                    s += v
+                    g += max(v, 0.0)
+                    self.score[id(child)] = s
+                    self.elements.append(child)
+                    if not self.classes:
+                        self.good[id(child)] = g
+                total += s
+                good += g
+        if el is block and not self.classes:
+            self.good.setdefault(id(el), good)
+        return total, good
+
+    def _value(self, block: Tag) -> float:
+        text, link = self.direct.get(id(block), (0, 0))
+        if not text:
+            return 0.0
+        if text - link >= _MIN_GOOD and link <= _MAX_LINK * text:
+            return text - link
+        if block.name in _HEADINGS and not link:
+            return 0.0
+        return -(link + 0.25 * (text - link))
+
+    def best_score(self) -> float:
+        return max(self.score.values(), default=0.0)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _overlap_f1(a: Counter, b: Counter) -> float:
+    """F1 of two word multisets."""
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    p, r = common / sum(a.values()), common / sum(b.values())
+    return 2 * p * r / (p + r)
+
+
+def _choose(page: _Page, article_body: str) -> Optional[Tag]:
+    """The element that holds the article: the best-scoring subtree, or the one closest to JSON-LD articleBody."""
+    if not page.elements:
+        return None
+    ranked = sorted(page.elements, key=lambda e: page.score[id(e)], reverse=True)
+    best = ranked[0]
+    if page.score[id(best)] <= 0:
+        return None
+    if len(article_body) < 200:
+        return best
+    target = Counter(w.lower() for w in _WORD.findall(article_body))
+    candidates = ranked[:8]
+    parent = best.parent
+    while isinstance(parent, Tag) and parent.name not in ("html", "[document]"):
+        candidates.append(parent)
+        parent = parent.parent
+    scored = [(_overlap_f1(target, Counter(w.lower() for w in _WORD.findall(" ".join(_blocks(c, page))))), i, c)
+              for i, c in enumerate(candidates)]
+    return max(scored, key=lambda t: (t[0], -t[1]))[2]
+
+
+def _blocks(root: Tag, page: _Page) -> list[str]:
+    """Paragraph texts under `root` in document order, boilerplate and link lists left out."""
+    out: list[str] = []
+    parts: list[str] = []
+    stats = page.direct
+
+    def flush(block: Tag):
+        text = _SPACES.sub(" ", "".join(parts)).strip()
+        parts.clear()
+        if not text:
+            return
+        n, link = stats.get(id(block), (0, 0))
+        if n and link > 0.5 * n:
+            return
+        if len(text) < _MIN_GOOD and block.name not in _HEADINGS and _boilerplate_line(text):
+            return
+        out.append(text)
+
+    def walk(el: Tag, block: Tag):
+        for child in el.contents:
+            if type(child) is NavigableString:
+                parts.append(child)
+            elif isinstance(child, Tag):
+                name = child.name
+                if name == "br":
+                    parts.append("\n")
+                    continue
+                if page._skip(child):
+                    continue
+                if name in _INLINE:
+                    walk(child, block)
+                else:
+                    flush(block)
+                    walk(child, child)
+                    flush(child)
+
+    walk(root, root)
+    flush(root)
+    return out
+
+
+_BOILERPLATE_LINE = re.compile(r"""^(?:advertisement|advert|ad|sponsored|share|share this|tweet|email|print
+    |read more|continue reading|see also|related|related articles|more from|click here|subscribe|sign up
+    |follow us|comments?|loading|photo|image|source|credit|getty images|ap photo|reuters)\b""", re.I | re.X)
+
+
+def _boilerplate_line(text: str) -> bool:
+    """Short lines that are page furniture, not prose: labels, bylines, dates, credits."""
+    if _BOILERPLATE_LINE.match(text):
+        return True
+    if text.lower().startswith(("by ", "updated", "published", "posted")) and len(text) < 80:
+        return True
+    return False
+
+
+def _main_text(soup: BeautifulSoup, article_body: str) -> str:
+    """The article body as paragraphs separated by blank lines."""
+    root = soup.body or soup
+    page = _Page(root)
+    best = _choose(page, article_body)
+    if best is None:
+        blocks = _blocks(root, page)
+    else:
+        blocks = _blocks(best, page)
+    return "\n\n".join(blocks)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# metadata
+
+def _jsonld(raw: str) -> list[dict]:
+    """Every JSON-LD object of the page, @graph and lists flattened; unparsable blocks ignored."""
+    found: list[dict] = []
+
+    def add(obj):
+        if isinstance(obj, list):
+            for o in obj:
+                add(o)
+        elif isinstance(obj, dict):
+            found.append(obj)
+            if "@graph" in obj:
+                add(obj["@graph"])
+            main = obj.get("mainEntity")
+            if isinstance(main, (dict, list)):
+                add(main)
+
+    for m in _JSONLD.finditer(raw):
+        text = m.group(1).strip()
+        if text.startswith("<!--"):
+            text = text[4:].rstrip("->").strip()
+        try:
+            add(json.loads(text, strict=False))
+        except (ValueError, RecursionError):
+            continue
+    return found
+
+
+_ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|Posting|WebPage", re.I)
+
+
+def _ld_article(objects: list[dict]) -> dict:
+    """The JSON-LD object that describes the article (an *Article type first, then any with a headline)."""
+    def kind(o):
+        t = o.get("@type", "")
+        return " ".join(t) if isinstance(t, list) else str(t)
+    for test in (lambda o: "Article" in kind(o) or "Posting" in kind(o),
+                 lambda o: "articleBody" in o or "datePublished" in o):
+        for o in objects:
+            if test(o):
+                return o
+    return {}
+
+
+def _ld_text(value) -> str:
+    """A JSON-LD value that should be a string (may be a list or an object with a name)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _metas(soup: BeautifulSoup) -> dict[str, str]:
+    """First content of each <meta> by lower-cased property / name / itemprop / http-equiv."""
+    out: dict[str, str] = {}
+    for m in soup.find_all("meta"):
+        content = m.get("content")
+        if not isinstance(content, str) or not content.strip():
+            continue
+        for key in ("property", "name", "itemprop", "http-equiv"):
+            k = m.get(key)
+            if isinstance(k, str):
+                out.setdefault(k.strip().lower(), content.strip())
+    return out
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+
+
+def _simplify(s: str) -> str:
+    return re.sub(r"[^\w]", "", s.lower().removeprefix("www.")).removesuffix("com")
+
+
+def _strip_site(title: str, site: str, host: str) -> str:
+    """A title without its site part (" - Gulf Times", "BBC | "), when one is recognisable."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    seps = _TITLE_SEPARATORS.findall(title)
+    names = {_simplify(x) for x in (site, host.split(":")[0]) if x}
+    names |= {_simplify(host.split(".")[-2])} if host.count(".") >= 1 else set()
+    names.discard("")
+
+    def is_site(part: str) -> bool:
+        p = _simplify(part)
+        return bool(p) and any(p == n or (len(p) > 3 and (p in n or n in p)) for n in names)
+
+    if is_site(parts[-1]):
+        return "".join(x + s for x, s in zip(parts[:-2], seps[:-1])) + parts[-2] if len(parts) > 2 else parts[0]
+    if is_site(parts[0]):
+        return title[len(parts[0]) + len(seps[0]):].strip()
+    last = parts[-1]
+    if len(parts) == 2 and len(last.split()) <= 3 and len(parts[0]) > 2 * len(last) and "|" in seps[-1]:
+        return parts[0]
+    return title
+
+
+def _title(soup: BeautifulSoup, metas: dict, ld: dict, site: str, host: str) -> tuple[str, str]:
+    """(title, where it came from): og:title, then <h1>, then JSON-LD headline, then <title>; site suffix removed."""
+    h1 = soup.find("h1")
+    title_tag = soup.find("title")
+    for source, value in (("og:title", metas.get("og:title") or metas.get("twitter:title")),
+                          ("h1", h1.get_text(" ") if h1 else ""),
+                          ("json-ld", _ld_text(ld.get("headline"))),
+                          ("title", title_tag.get_text(" ") if title_tag else "")):
+        value = _SPACES.sub(" ", value or "").strip()
+        if value:
+            return _strip_site(value, site, host), source
+    return "", "none"
+
+
+_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_DATE_METAS = ("article:published_time", "og:published_time", "article:published", "datepublished",
+               "publishdate", "publish-date", "pubdate", "publication_date", "parsely-pub-date",
+               "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
+               "og:article:published_time", "article.published", "cxenseparse:recs:publishtime")
+
+
+def _parse_date(value: str) -> Optional[datetime]:
+    """An ISO 8601 or RFC 2822 date as aware UTC (naive taken as UTC); None if unreadable or implausible."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    dt = None
+    iso = value.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", value) else value
+    try:
+        dt = datetime.fromisoformat(iso[:35])
+    except ValueError:
+        m = re.match(r"(\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d)?(?:\.\d+)?)?)\s*(Z|[+-]\d\d:?\d\d)?", value)
+        if m:
+            try:
+                dt = datetime.fromisoformat(m.group(1) + (m.group(2) or ""))
+            except ValueError:
+                dt = None
+        if dt is None:
+            try:
+                dt = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    dt = dt.astimezone(timezone.utc)
+    if not (1990 <= dt.year and dt <= datetime.now(timezone.utc) + timedelta(days=2)):
+        return None
+    return dt
+
+
+def _published(soup: BeautifulSoup, metas: dict, ld: dict, url: str) -> tuple[Optional[datetime], str]:
+    """(publication time, where it came from): meta tags, JSON-LD, <time datetime>, then a date in the URL."""
+    for key in _DATE_METAS:
+        dt = _parse_date(metas.get(key, ""))
+        if dt:
+            return dt, "meta"
+    dt = _parse_date(_ld_text(ld.get("datePublished")) or _ld_text(ld.get("dateCreated")))
+    if dt:
+        return dt, "json-ld"
+    for t in soup.find_all("time", limit=20):
+        dt = _parse_date(t.get("datetime") if isinstance(t.get("datetime"), str) else "")
+        if dt:
+            return dt, "time"
+    m = _URL_DATE.search(urlsplit(url).path) if url else None
+    if m:
+        try:
+            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=timezone.utc), "url"
+        except ValueError:
+            pass
+    return None, "none"
+
+
+def _canonical(soup: BeautifulSoup, metas: dict, url: str) -> tuple[str, str]:
+    """(URL, where it came from): <link rel=canonical>, og:url, else the caller's URL."""
+    for link in soup.find_all("link", href=True):
+        rel = link.get("rel")
+        rel = rel.split() if isinstance(rel, str) else (rel or [])
+        href = link["href"].strip() if isinstance(link["href"], str) else ""
+        if "canonical" in [r.lower() for r in rel] and href:
+            full = urljoin(url, href)
+            if full.startswith(("http://", "https://")):
+                return full, "canonical"
+    og = metas.get("og:url", "")
+    if og.startswith(("http://", "https://")):
+        return og, "og:url"
+    return (url, "argument") if url else ("", "none")
+
+
+def _language(soup: BeautifulSoup, metas: dict) -> str:
+    """The language the page declares, as an ISO 639-1 code (zh-cn / zh-tw kept, as langdetect names them)."""
+    html = soup.find("html")
+    for value in ((html.get("lang") or html.get("xml:lang")) if html else None,
+                  metas.get("og:locale"), metas.get("content-language"), metas.get("language")):
+        if not isinstance(value, str):
+            continue
+        tag = value.strip().lower().replace("_", "-").split(",")[0]
+        primary = tag.split("-")[0]
+        if not re.fullmatch(r"[a-z]{2,3}", primary):
+            continue
+        if primary == "zh":
+            return "zh-tw" if any(x in tag for x in ("tw", "hk", "mo", "hant")) else "zh-cn"
+        return primary
+    return ""
+
+
+def _source(metas: dict, ld: dict, objects: list[dict]) -> str:
+    """The outlet's name: og:site_name, then JSON-LD publisher, then application-name."""
+    name = metas.get("og:site_name") or _ld_text(ld.get("publisher"))
+    if not name:
+        name = next((_ld_text(o.get("name")) for o in objects if "Organization" in str(o.get("@type", ""))), "")
+    return _SPACES.sub(" ", name or metas.get("application-name", "")).strip()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
 def extract_html(data: bytes | str, url: str = "") -> HtmlExtract:
     """Extract the article from one HTML page (bytes are decoded by the page's declared charset)."""
-    soup = BeautifulSoup(data, "lxml")
-    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript"]):
-        tag.decompose()
-    paras = [" ".join(p.get_text(" ").split()) for p in soup.find_all("p")]
-    title = soup.title.get_text(" ").strip() if soup.title else ""
-    return HtmlExtract(body="\n\n".join(p for p in paras if p), title=title,
-                       title_source="title" if title else "none", url=url)
+    raw = decode_html(data)
+    if not raw.strip():
+        return HtmlExtract(body="", url=url, url_source="argument" if url else "none")
+    objects = _jsonld(raw)
+    ld = _ld_article(objects)
+    soup = BeautifulSoup(_NOT_TEXT.sub(" ", raw), "lxml", multi_valued_attributes=None)
+    metas = _metas(soup)
+    canonical, url_source = _canonical(soup, metas, url)
+    source = _source(metas, ld, objects)
+    title, title_source = _title(soup, metas, ld, source, urlsplit(canonical or url).netloc)
+    published, date_source = _published(soup, metas, ld, canonical or url)
+    article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
+    try:
+        body = _main_text(soup, article_body)
+    except RecursionError:   # pathologically nested markup: plain text is the best there is
+        body = _SPACES.sub(" ", soup.get_text(" ")).strip()
+    return HtmlExtract(body=body, title=title, title_source=title_source, published=published,
+                       date_source=date_source, source=source, url=canonical, url_source=url_source,
+                       language=_language(soup, metas))
