@@ -307,7 +307,8 @@ def _choose(page: _Page, article_body: str) -> Optional[Tag]:
     if len(article_body) < 200:
         return best
     target = Counter(w.lower() for w in _WORD.findall(article_body))
-    candidates = ranked[:8]
+    floor = 0.5 * page.score[id(best)]    # a truncated articleBody (a teaser) must not shrink the choice
+    candidates = [e for e in ranked[:8] if page.score[id(e)] >= floor]
     parent = best.parent
     while isinstance(parent, Tag) and parent.name not in ("html", "[document]"):
         candidates.append(parent)
