@@ -67,7 +67,7 @@ def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None]]
                         full = os.path.join(dirpath, name)
                         yield full, kind_of(full)
         else:
-            yield given, kind_of(given) or ("text" if os.path.exists(given) or os.path.islink(given) else None)
+            yield given, kind_of(given) or "text"
 
 
 def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None) -> Iterator[Unit | Failure]:
@@ -76,10 +76,14 @@ def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None) 
     Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text).
     """
     for path, kind in walk(paths):
+        if not os.path.lexists(path):
+            yield Failure(path, "no such file or folder")
+            continue
+        if os.path.islink(path) and not os.path.exists(path):
+            yield Failure(path, f"broken link (points to {os.readlink(path)})")
+            continue
         if kind is None:
-            if not os.path.exists(path) and not os.path.islink(path):
-                yield Failure(path, "no such file or folder")
-            elif ignored is not None:
+            if ignored is not None:
                 ignored.append(Failure(path, "not an article file type (" + ", ".join(SUPPORTED) + ")"))
             continue
         try:
@@ -173,7 +177,7 @@ def read_path(path: str | os.PathLike) -> list[Item]:
 
 def _os_reason(exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
-        return "file vanished or is a broken link"
+        return "file vanished while being read"
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, IsADirectoryError):

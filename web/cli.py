@@ -1,0 +1,414 @@
+"""The `newsdex` command line: the composition root, the one module that imports index/, search/ and web/."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from index import store
+from index.builder import build_index, default_workers, delete_articles, enrich
+from index.entities import make_extractor
+from index.errors import IndexBusy, IndexMissing, NewsdexError
+from index.model import Failure, IndexReport
+from index.readers import read_path
+
+DEMO_ARTICLES = Path(__file__).resolve().parent / "demo_articles"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+ALIASES_ENV = "NEWSDEX_ALIASES"
+ALIASES_FILENAME = "aliases.txt"
+
+# Each setting is declared once: name, environment variable, default, help.
+index_option = click.option(
+    "--index", "index_root", type=click.Path(file_okay=False, path_type=Path), envvar=store.ENV_VAR,
+    default=store.DEFAULT_DIRNAME, show_default=True, show_envvar=True,
+    help="Index folder (holds the index's generations).")
+aliases_option = click.option(
+    "--aliases", "aliases_path", type=click.Path(dir_okay=False, path_type=Path), envvar=ALIASES_ENV,
+    default=None, show_envvar=True,
+    help=f"Entity alias file (default: {ALIASES_FILENAME} in the index folder, if present).")
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 64), default=None,
+    help="Worker processes for cleaning, language and entities [default: one per core].")
+host_option = click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+port_option = click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+                           help="Port to listen on.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="newsdex")
+def main() -> None:
+    """newsdex: full-text search for news archives, with people, country, date, language and outlet facets."""
+
+
+# --- indexing --------------------------------------------------------------------------------------------------
+
+def _aliases_for(index_root: Path, aliases_path: Path | None) -> str | None:
+    if aliases_path is not None:
+        if not aliases_path.is_file():
+            raise click.BadParameter(f"no alias file at {aliases_path}", param_hint="--aliases")
+        return str(aliases_path)
+    default = index_root / ALIASES_FILENAME
+    return str(default) if default.is_file() else None
+
+
+class _Progress:
+    """A progress bar with rate and ETA on a terminal; a plain log line every few seconds otherwise."""
+
+    LOG_EVERY = 5.0
+
+    def __init__(self, label: str, quiet: bool):
+        self.label, self.quiet = label, quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.last_log = self.started
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done_bytes: int, total_bytes: int, articles: int) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        rate = articles / max(now - self.started, 1e-6)
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=max(total_bytes, 1), label=self.label, file=sys.stderr,
+                                             show_eta=True, show_percent=True, width=30)
+                self.bar.__enter__()
+            self.bar.label = f"{self.label} {articles:,} articles ({rate:,.0f}/s)"
+            self.bar.update(done_bytes - self.done)
+            self.done = done_bytes
+        elif now - self.last_log >= self.LOG_EVERY:
+            self.last_log = now
+            share = f" {100 * done_bytes / total_bytes:.0f}% of input," if total_bytes else ""
+            eta = ""
+            if total_bytes and done_bytes:
+                eta = f", about {(now - self.started) * (total_bytes - done_bytes) / done_bytes:.0f}s left"
+            click.echo(f"{self.label}{share} {articles:,} articles ({rate:,.0f}/s){eta}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _print_report(report: IndexReport, verb: str) -> None:
+    parts = [f"{verb} {report.indexed:,} articles"]
+    if verb != "indexed":
+        parts.append(f"added {report.added:,}, replaced {report.replaced:,}, unchanged {report.unchanged:,}")
+    click.echo(f"{'; '.join(parts)} in {report.seconds:.1f}s -> {report.index_dir}")
+    for leftover in getattr(report, "recovered", []) or []:
+        click.echo(f"recovered: removed {leftover}, left by an earlier interrupted run", err=True)
+    if report.ignored:
+        click.echo(f"ignored {len(report.ignored)} file(s) that are not articles "
+                   f"(e.g. {report.ignored[0].path})", err=True)
+    for title, items in (("problems (indexed anyway)", report.notes), ("skipped", report.skipped),
+                         ("failed", report.failed)):
+        if items:
+            click.echo(f"{title}: {len(items)}", err=True)
+            for item in items[:200]:
+                click.echo(f"  {item}", err=True)
+            if len(items) > 200:
+                click.echo(f"  ... and {len(items) - 200} more", err=True)
+
+
+def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet: bool) -> None:
+    label = "Indexing" if mode == "rebuild" else "Adding"
+    progress = _Progress(label, quiet)
+    try:
+        report = build_index(paths, index_root, mode=mode, workers=workers,
+                             aliases_path=_aliases_for(index_root, aliases_path), progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("\ninterrupted: nothing was committed; the previous index is still live", err=True)
+        sys.exit(130)
+    except IndexBusy as exc:
+        progress.close()
+        raise click.ClickException(str(exc)) from None
+    except NewsdexError as exc:
+        progress.close()
+        raise click.ClickException(str(exc)) from None
+    progress.close()
+    _print_report(report, "indexed" if mode == "rebuild" else "processed")
+    if report.failed or report.notes or report.skipped:
+        sys.exit(1)
+
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+
+
+@main.command()
+@paths_argument
+@index_option
+@workers_option
+@aliases_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def reindex(paths, index_root, workers, aliases_path, quiet):
+    """Build the index from scratch from PATHS (files or folders, recursively).
+
+    The new index is built beside the live one and replaces it atomically when complete: searches keep
+    working meanwhile, and an interrupted run leaves the previous index serving. Exit status 1 when any
+    file failed (each is listed with its reason).
+    """
+    _run_build(paths, index_root, "rebuild", workers, aliases_path, quiet)
+
+
+@main.command()
+@paths_argument
+@index_option
+@workers_option
+@aliases_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def add(paths, index_root, workers, aliases_path, quiet):
+    """Add new articles from PATHS and replace changed ones; unchanged files are skipped by checksum."""
+    _run_build(paths, index_root, "add", workers, aliases_path, quiet)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete(ids, index_root):
+    """Delete articles by id."""
+    try:
+        deleted, missing = delete_articles(index_root, ids)
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deleted {len(deleted)} articles")
+    for article_id in missing:
+        click.echo(f"not in the index: {article_id}", err=True)
+    if missing:
+        sys.exit(1)
+
+
+@main.command()
+@paths_argument
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article per line.")
+@aliases_option
+@click.option("--index", "index_root", type=click.Path(file_okay=False, path_type=Path), envvar=store.ENV_VAR,
+              default=store.DEFAULT_DIRNAME, hidden=True)
+def inspect(paths, as_json, aliases_path, index_root):
+    """Show each article in PATHS exactly as it would be indexed (nothing is written)."""
+    extractor = make_extractor(_aliases_for(index_root, aliases_path))
+    failed = False
+    for path in paths:
+        for item in read_path(path):
+            if isinstance(item, Failure):
+                failed = True
+                if as_json:
+                    click.echo(json.dumps({"path": item.path, "position": item.position, "error": item.reason},
+                                          ensure_ascii=False))
+                else:
+                    click.echo(f"FAILED {item}", err=True)
+                continue
+            article = enrich(item, extractor)
+            if as_json:
+                click.echo(json.dumps(article.to_json(), ensure_ascii=False))
+            else:
+                _echo_article(article)
+    if failed:
+        sys.exit(1)
+
+
+def _echo_article(article) -> None:
+    data = article.to_json()
+    click.secho(article.title + ("  (derived title)" if article.title_derived else ""), bold=True)
+    for key in ("id", "path", "url", "published", "date_source", "source", "via", "language"):
+        if data[key]:
+            click.echo(f"  {key:12} {data[key]}")
+    if article.people:
+        click.echo("  people       " + "; ".join(f"{p.name} ({len(p.mentions)})" for p in article.people))
+    if article.countries:
+        click.echo("  countries    " + "; ".join(f"{c.code} {c.name}{'' if c.about else ' (mentioned)'}"
+                                                 for c in article.countries))
+    if article.keywords:
+        click.echo("  keywords     " + "; ".join(article.keywords))
+    body = article.body if len(article.body) < 600 else article.body[:600] + " …"
+    click.echo("\n  " + body.replace("\n", "\n  ") + "\n")
+
+
+@main.command()
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@aliases_option
+@click.option("--index", "index_root", type=click.Path(file_okay=False, path_type=Path), envvar=store.ENV_VAR,
+              default=store.DEFAULT_DIRNAME, hidden=True)
+def entities(source, aliases_path, index_root):
+    """People and countries for JSON Lines {"id", "text", "language"?} from SOURCE (a file, or - for stdin)."""
+    from index.entities import entities_batch
+    extractor = make_extractor(_aliases_for(index_root, aliases_path))
+    errors = 0
+    for out in entities_batch(source, extractor):
+        errors += "error" in out
+        click.echo(json.dumps(out, ensure_ascii=False))
+    if errors:
+        click.echo(f"{errors} input lines could not be read (see their \"error\")", err=True)
+        sys.exit(1)
+
+
+# --- searching -------------------------------------------------------------------------------------------------
+
+def _searcher(index_root: Path):
+    from search import Searcher
+    try:
+        return Searcher(index_root)
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _terminal_snippet(snippet: str) -> str:
+    """Snippet HTML to terminal text: <mark> as bold, entities unescaped."""
+    parts = []
+    last = 0
+    for m in _MARK.finditer(snippet):
+        parts.append(html.unescape(snippet[last:m.start()]))
+        parts.append(click.style(html.unescape(m.group(1)), bold=True, fg="yellow"))
+        last = m.end()
+    parts.append(html.unescape(snippet[last:]))
+    return "".join(parts)
+
+
+@main.command()
+@click.argument("query", nargs=-1)
+@index_option
+@click.option("--person", multiple=True, help="Only articles about this person (repeat: all of them).")
+@click.option("--country", multiple=True, help="Only articles about this country, ISO code (repeat: all).")
+@click.option("--lang", multiple=True, help="Only articles in this language, e.g. fr (repeat: any of them).")
+@click.option("--source", multiple=True, help="Only articles from this outlet (repeat: any of them).")
+@click.option("--from", "date_from", metavar="DATE", help="From this day, month or year (YYYY[-MM[-DD]]).")
+@click.option("--to", "date_to", metavar="DATE", help="Up to this day, month or year, inclusive.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None,
+              help="Order [default: relevance; newest when there is no query].")
+@click.option("--recency", is_flag=True, help="Favour recent articles when ranking by relevance.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--per-page", "--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Results per page (at most 100).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--explain", is_flag=True, help="Print the parsed query too.")
+def search(query, index_root, person, country, lang, source, date_from, date_to, sort, recency, page, per_page,
+           as_json, explain):
+    """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
+    field:value (title, person, country, lang, source, date), word*, word~ and date:2025-01..2025-06."""
+    from search import QueryError, SearchRequest
+    q = " ".join(query)
+    try:
+        request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
+                                date_from=date_from, date_to=date_to,
+                                sort=sort or ("relevance" if q.strip() else "newest"), recency=recency,
+                                page=page, per_page=per_page)
+        searcher = _searcher(index_root)
+        try:
+            result = searcher.search(request)
+        finally:
+            searcher.close()
+    except QueryError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        if exc.valid_fields:
+            click.echo(f"Valid fields: {', '.join(exc.valid_fields)}", err=True)
+        sys.exit(2)
+    if as_json:
+        data = result.to_json()
+        if explain:
+            data["explain"] = result.query_explain
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    if explain:
+        click.echo(f"query: {result.query_explain}")
+    _echo_result(result)
+
+
+def _echo_result(result) -> None:
+    if result.did_you_mean:
+        click.echo(f"Did you mean: {result.did_you_mean}")
+    first = (result.page - 1) * result.per_page + 1
+    if not result.hits:
+        click.echo(f"{result.total:,} results" + (" (past the last page)" if result.total else ""))
+        return
+    click.echo(f"{first}-{first + len(result.hits) - 1} of {result.total:,} results ({result.took_ms:.0f} ms)\n")
+    for hit in result.hits:
+        meta = " · ".join(x for x in (hit.source, (hit.published or "")[:10], hit.language) if x)
+        click.secho(f"{hit.rank}. {hit.title}", bold=True)
+        click.echo(f"   {meta}   [{hit.id}]")
+        if hit.snippet:
+            click.echo("   " + _terminal_snippet(hit.snippet).replace("\n", " "))
+        click.echo()
+    for name, buckets in result.facets.items():
+        if buckets and name != "date":
+            top = ", ".join(f"{b.label} ({b.count})" for b in list(buckets)[:8])
+            click.echo(f"{name}: {top}")
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats(index_root, as_json):
+    """Article count, languages, sources, date span and size of the index."""
+    searcher = _searcher(index_root)
+    try:
+        data = searcher.stats()
+    finally:
+        searcher.close()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, default=str))
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in list(value.items())[:12])
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value[:12]))
+        click.echo(f"{key:>16}: {value}")
+
+
+# --- serving ---------------------------------------------------------------------------------------------------
+
+def _serve(index_root: Path, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    from web.app import create_app
+    app = create_app({"INDEX_ROOT": str(index_root)})
+    click.echo(f"Serving {index_root} at http://{host}:{port}/  (Ctrl-C to stop)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="newsdex", _quiet=True)
+
+
+@main.command()
+@index_option
+@host_option
+@port_option
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+def serve(index_root, host, port, threads):
+    """Serve the search site and JSON API with a production WSGI server (waitress)."""
+    if store.current_generation(index_root) is None:
+        click.echo(f"warning: no index at {index_root} yet; the site will say how to build one", err=True)
+    _serve(index_root, host, port, threads)
+
+
+@main.command()
+@click.option("--index", "index_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to build the demo index [default: a folder in the system's temp dir].")
+@host_option
+@port_option
+@click.option("--no-serve", is_flag=True, help="Only build the demo index.")
+def demo(index_root, host, port, no_serve):
+    """Index the bundled sample articles and serve them."""
+    index_root = index_root or Path(tempfile.gettempdir()) / "newsdex-demo"
+    click.echo(f"Indexing the bundled sample articles ({DEMO_ARTICLES}) into {index_root}", err=True)
+    try:
+        report = build_index([DEMO_ARTICLES], index_root, workers=min(2, default_workers()))
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_report(report, "indexed")
+    if no_serve:
+        return
+    _serve(index_root, host, port, threads=8)
+
+
+if __name__ == "__main__":  # python -m web.cli
+    main()
