@@ -102,10 +102,13 @@ def decode_html(data: bytes | str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # main text
 
-# Never text; cut before parsing. JSON-LD is read from the raw text first.
-_NOT_TEXT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<svg\b.*?</svg\s*>"
-                       r"|<noscript\b.*?</noscript\s*>|<template\b.*?</template\s*>|<iframe\b.*?</iframe\s*>"
-                       r"|<(?:script|style|noscript|template)\b[^>]*>.*\Z",   # an unclosed one eats the rest
+# Cut before parsing: never text (raw-text elements run to the end of the page when unclosed, as in browsers),
+# and elements the walk always skips (unrolled loops, so a page of unclosed tags stays linear). Parsing is most
+# of the cost and each element cut is one BeautifulSoup object fewer.
+_RAW = "script|style|noscript|template|iframe|textarea"
+_SKIPPED = "svg|nav|footer|aside|figure|select|picture|video|audio|object|button|math|canvas|map"
+_NOT_TEXT = re.compile(r"<!--(?:.*?-->|.*\Z)|<(" + _RAW + r")(?=[\s>/])(?:.*?</\1\s*>|.*\Z)"
+                       r"|<(" + _SKIPPED + r")(?=[\s>/])[^<]*(?:<(?!/?\2[\s>/])[^<]*)*</\2\s*>",
                        re.S | re.I)
 _JSONLD = re.compile(r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
                      re.S | re.I)
@@ -136,7 +139,7 @@ _KEEP = re.compile(r"""(?:^|[\s_-])(?:article|articles?body|story|storybody|cont
 # Class/id names that publishing systems give the article's own text: prose inside counts double.
 _BODY = re.compile(r"""(?:^|[\s_-])(?:article|story|entry|post|blog|news|main|body|rich)[\s_-]?(?:body|content|text|copy)
     (?=$|[\s_-])""", re.X)
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACES = re.compile(r"\s+")
 
@@ -148,7 +151,9 @@ def _names(tag: Tag) -> str:
     """Class and id of an element, camelCase split, lower-cased ("ArticleBody-x" -> "article body-x")."""
     attrs = tag.attrs
     names = " ".join(v if isinstance(v, str) else " ".join(v) for k, v in attrs.items() if k in ("class", "id"))
-    return _CAMEL.sub(r"\1 \2", names).lower() if names else ""
+    if not names or names.islower():
+        return names
+    return _CAMEL.sub(" ", names).lower()
 
 
 def _is_body(tag: Tag) -> bool:
@@ -202,7 +207,7 @@ class _Page:
     def __init__(self, root: Tag):
         self.level: dict[int, int] = {}      # id(element) -> _junk() result, computed once
         self.good: dict[int, float] = {}
-        self.skipped: set[int] = set()
+        self.body: set[int] = set()          # elements whose class/id/itemprop names the article text
         self._reset()
         self.classes = False
         self._walk(root, root, False, False)
@@ -227,6 +232,8 @@ class _Page:
         level = self.level.get(key)
         if level is None:
             level = self.level[key] = _junk(tag)
+            if not level and tag.attrs and _is_body(tag):
+                self.body.add(key)
         if not level:
             return False
         if level == _HARD:
@@ -253,7 +260,7 @@ class _Page:
                 if name in _INLINE:
                     s, g = self._walk(child, block, in_link or name == "a", boost)
                 else:
-                    b = boost or _is_body(child)
+                    b = boost or id(child) in self.body
                     s, g = self._walk(child, child, False, b)
                     v = self._value(child)
                     if b and v > 0:
@@ -440,18 +447,42 @@ def _ld_text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _metas(soup: BeautifulSoup) -> dict[str, str]:
-    """First content of each <meta> by lower-cased property / name / itemprop / http-equiv."""
-    out: dict[str, str] = {}
-    for m in soup.find_all("meta"):
+class _Found:
+    """The elements metadata comes from, gathered in one pass over the tree (each find_all is a full pass)."""
+
+    def __init__(self, soup: BeautifulSoup):
+        self.metas: dict[str, str] = {}   # first content of each <meta> by lower-cased property/name/itemprop
+        self.links: list[Tag] = []
+        self.times: list[Tag] = []
+        self.h1: Optional[Tag] = None
+        self.title: Optional[Tag] = None
+        self.html: Optional[Tag] = None
+        for el in soup.descendants:
+            if type(el) is not Tag:
+                continue
+            name = el.name
+            if name == "meta":
+                self._meta(el)
+            elif name == "link":
+                self.links.append(el)
+            elif name == "time":
+                if len(self.times) < 20:
+                    self.times.append(el)
+            elif name == "h1":
+                self.h1 = self.h1 or el
+            elif name == "title":
+                self.title = self.title or el
+            elif name == "html":
+                self.html = self.html or el
+
+    def _meta(self, m: Tag):
         content = m.get("content")
         if not isinstance(content, str) or not content.strip():
-            continue
+            return
         for key in ("property", "name", "itemprop", "http-equiv"):
             k = m.get(key)
             if isinstance(k, str):
-                out.setdefault(k.strip().lower(), content.strip())
-    return out
+                self.metas.setdefault(k.strip().lower(), content.strip())
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
@@ -485,10 +516,9 @@ def _strip_site(title: str, site: str, host: str) -> str:
     return title
 
 
-def _title(soup: BeautifulSoup, metas: dict, ld: dict, site: str, host: str) -> tuple[str, str]:
+def _title(found: _Found, ld: dict, site: str, host: str) -> tuple[str, str]:
     """(title, where it came from): og:title, then <h1>, then JSON-LD headline, then <title>; site suffix removed."""
-    h1 = soup.find("h1")
-    title_tag = soup.find("title")
+    metas, h1, title_tag = found.metas, found.h1, found.title
     for source, value in (("og:title", metas.get("og:title") or metas.get("twitter:title")),
                           ("h1", h1.get_text(" ") if h1 else ""),
                           ("json-ld", _ld_text(ld.get("headline"))),
@@ -535,16 +565,16 @@ def _parse_date(value: str) -> Optional[datetime]:
     return dt
 
 
-def _published(soup: BeautifulSoup, metas: dict, ld: dict, url: str) -> tuple[Optional[datetime], str]:
+def _published(found: _Found, ld: dict, url: str) -> tuple[Optional[datetime], str]:
     """(publication time, where it came from): meta tags, JSON-LD, <time datetime>, then a date in the URL."""
     for key in _DATE_METAS:
-        dt = _parse_date(metas.get(key, ""))
+        dt = _parse_date(found.metas.get(key, ""))
         if dt:
             return dt, "meta"
     dt = _parse_date(_ld_text(ld.get("datePublished")) or _ld_text(ld.get("dateCreated")))
     if dt:
         return dt, "json-ld"
-    for t in soup.find_all("time", limit=20):
+    for t in found.times:
         dt = _parse_date(t.get("datetime") if isinstance(t.get("datetime"), str) else "")
         if dt:
             return dt, "time"
@@ -557,25 +587,26 @@ def _published(soup: BeautifulSoup, metas: dict, ld: dict, url: str) -> tuple[Op
     return None, "none"
 
 
-def _canonical(soup: BeautifulSoup, metas: dict, url: str) -> tuple[str, str]:
+def _canonical(found: _Found, url: str) -> tuple[str, str]:
     """(URL, where it came from): <link rel=canonical>, og:url, else the caller's URL."""
-    for link in soup.find_all("link", href=True):
+    for link in found.links:
         rel = link.get("rel")
         rel = rel.split() if isinstance(rel, str) else (rel or [])
-        href = link["href"].strip() if isinstance(link["href"], str) else ""
+        href = link.get("href")
+        href = href.strip() if isinstance(href, str) else ""
         if "canonical" in [r.lower() for r in rel] and href:
             full = urljoin(url, href)
             if full.startswith(("http://", "https://")):
                 return full, "canonical"
-    og = metas.get("og:url", "")
+    og = found.metas.get("og:url", "")
     if og.startswith(("http://", "https://")):
         return og, "og:url"
     return (url, "argument") if url else ("", "none")
 
 
-def _language(soup: BeautifulSoup, metas: dict) -> str:
+def _language(found: _Found) -> str:
     """The language the page declares, as an ISO 639-1 code (zh-cn / zh-tw kept, as langdetect names them)."""
-    html = soup.find("html")
+    html, metas = found.html, found.metas
     for value in ((html.get("lang") or html.get("xml:lang")) if html else None,
                   metas.get("og:locale"), metas.get("content-language"), metas.get("language")):
         if not isinstance(value, str):
@@ -608,11 +639,11 @@ def extract_html(data: bytes | str, url: str = "") -> HtmlExtract:
     objects = _jsonld(raw)
     ld = _ld_article(objects)
     soup = BeautifulSoup(_NOT_TEXT.sub(" ", raw), "lxml", multi_valued_attributes=None)
-    metas = _metas(soup)
-    canonical, url_source = _canonical(soup, metas, url)
-    source = _source(metas, ld, objects)
-    title, title_source = _title(soup, metas, ld, source, urlsplit(canonical or url).netloc)
-    published, date_source = _published(soup, metas, ld, canonical or url)
+    found = _Found(soup)
+    canonical, url_source = _canonical(found, url)
+    source = _source(found.metas, ld, objects)
+    title, title_source = _title(found, ld, source, urlsplit(canonical or url).netloc)
+    published, date_source = _published(found, ld, canonical or url)
     article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
     try:
         body = _main_text(soup, article_body)
@@ -620,4 +651,4 @@ def extract_html(data: bytes | str, url: str = "") -> HtmlExtract:
         body = _SPACES.sub(" ", soup.get_text(" ")).strip()
     return HtmlExtract(body=body, title=title, title_source=title_source, published=published,
                        date_source=date_source, source=source, url=canonical, url_source=url_source,
-                       language=_language(soup, metas))
+                       language=_language(found))
