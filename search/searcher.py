@@ -1,44 +1,487 @@
-"""The Searcher: one per process, shared by requests and threads (implementation in progress)."""
+"""The Searcher: one per process, shared by requests and threads; sees a rebuilt or updated index by itself.
+
+Each call checks `index_version(root)` (one small file read and a directory listing). When it changed, the
+calling thread opens and warms a new Snapshot while other threads keep answering from the old one; the old
+one is closed when its last request finishes. A request that trips over a vanished generation is retried
+once on a fresh snapshot, so no request fails because of a swap.
+"""
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
+from bisect import bisect_left
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Optional
 
-from search.model import ArticleView, FacetBucket, Hit, SearchRequest, SearchResult
+import numpy as np
+
+from index import schema as S
+from index.errors import IndexMissing
+from index.store import index_version
+from search.evaluate import Evaluator, Plan, universal_tokens
+from search.facets import country_label, date_histogram, language_label, top_buckets
+from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search.query import Word, has_positive, leaves, parse_query, to_text
+from search.snapshot import Snapshot
+from search.snippets import Highlight, find_marks, lead, render, snippet
+
+log = logging.getLogger(__name__)
+
+RECENCY_HALF_LIFE_DAYS = 30   # recency=True: an article this much older than the newest counts 1.5x, not 2x
+FACET_VALUE_FACETS = ("people", "countries", "language", "source")
+
+
+class _Masks:
+    """The request's document sets: the result set, and the sets the multi-select facets count over."""
+
+    def __init__(self, final, base, lang, source, match):
+        self.final = final      # query & all filters
+        self.base = base        # query & people & countries & date
+        self.lang = lang        # language selection (None: no selection)
+        self.source = source    # source selection (None: no selection)
+        self.match = match      # the query's Match (None: empty query)
 
 
 class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
     def __init__(self, index_root: str | os.PathLike):
-        self.root = index_root
+        self.root = Path(index_root)
+        self._snap: Optional[Snapshot] = None
+        self._refresh_lock = threading.Lock()
+        self._refs_lock = threading.Lock()
 
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Run one search (raises QueryError for a malformed query or request)."""
-        raise NotImplementedError
+    # -- snapshot lifecycle ------------------------------------------------------------------------------
 
-    def article(self, article_id: str) -> Optional[ArticleView]:
-        """One article by id, or None."""
-        raise NotImplementedError
+    def _fresh(self, force: bool = False) -> Snapshot:
+        snap = self._snap
+        stale = force or snap is None or index_version(self.root) != snap.version
+        if stale:
+            # the first opener waits; later refreshes happen in one thread while the others use the old snapshot
+            if self._refresh_lock.acquire(blocking=snap is None or force):
+                try:
+                    snap = self._snap
+                    if force or snap is None or index_version(self.root) != snap.version:
+                        new = Snapshot(self.root)
+                        self._warm(new)
+                        old, self._snap = self._snap, new
+                        if old is not None:
+                            self._retire(old)
+                finally:
+                    self._refresh_lock.release()
+            snap = self._snap
+        if snap is None:
+            raise IndexMissing(self.root)
+        return snap
 
-    def more_like_this(self, article_id: str, n: int = 10) -> list[Hit]:
-        """Articles similar to one article (not including it)."""
-        raise NotImplementedError
+    @staticmethod
+    def _warm(snap: Snapshot) -> None:
+        for name in FACET_VALUE_FACETS:
+            snap.facet(name)
 
-    def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetBucket]:
-        """Values of one facet over the whole index whose label (or any word of it) starts with `prefix`."""
-        raise NotImplementedError
+    def _retire(self, snap: Snapshot) -> None:
+        with self._refs_lock:
+            snap.retired = True
+            if snap.refs == 0:
+                snap.close()
 
-    def stats(self) -> dict:
-        """Counts for `newsdex stats`: articles, per language/source, date range, people, countries, index version."""
-        raise NotImplementedError
+    @contextmanager
+    def _use(self, force: bool = False):
+        snap = self._fresh(force)
+        with self._refs_lock:
+            snap.refs += 1
+        try:
+            yield snap
+        finally:
+            with self._refs_lock:
+                snap.refs -= 1
+                if snap.retired and snap.refs == 0:
+                    snap.close()
 
-    def explain(self, q: str) -> str:
-        """The parsed form of a query (raises QueryError)."""
-        raise NotImplementedError
+    def _run(self, fn):
+        """fn(snapshot), retried once on a fresh snapshot if the index moved under it."""
+        try:
+            with self._use() as snap:
+                return fn(snap)
+        except (QueryError, IndexMissing):
+            raise
+        except Exception:
+            if index_version(self.root) == (self._snap.version if self._snap else None):
+                raise
+            log.info("index changed during a request; retrying on the new version")
+            with self._use(force=True) as snap:
+                return fn(snap)
+
+    def refresh(self) -> None:
+        """Open the live index version now (searches do this by themselves when they notice a change)."""
+        with self._use():
+            pass
 
     def close(self) -> None:
         """Release the open index files."""
+        snap, self._snap = self._snap, None
+        if snap is not None:
+            self._retire(snap)
+
+    # -- search ------------------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run one search (raises QueryError for a malformed query or request)."""
+        t0 = time.perf_counter()
+        request.validate()
+        tree = parse_query(request.q)
+        result = self._run(lambda snap: self._search(snap, request, tree))
+        return _with_time(result, (time.perf_counter() - t0) * 1000)
+
+    def _search(self, snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
+        plan = Plan()
+        masks = self._masks(snap, request, tree, plan)
+        final = masks.final
+        total = int(np.count_nonzero(final))
+        positive = masks.match is not None and masks.match.score is not None and has_positive(tree)
+        sort = request.sort if (request.sort != "relevance" or positive) else "newest"
+        docs, scores = self._rank(snap, final, masks.match.score if positive else None, sort, request)
+        hl = Highlight(plan.highlight, plan.highlight_stems)
+        hits = tuple(self._hit(snap, d, s, hl, request.snippets, rank)
+                     for rank, (d, s) in enumerate(zip(docs, scores), (request.page - 1) * request.per_page + 1))
+        facets, interval = {}, "month"
+        if request.facets:
+            facets, interval = self._facets(snap, request, masks)
+        did_you_mean = self._did_you_mean(snap, request.q, tree, total)
+        return SearchResult(request=request, total=total, hits=hits, facets=facets, date_interval=interval,
+                            did_you_mean=did_you_mean, query_explain=to_text(tree))
+
+    def _masks(self, snap: Snapshot, request: SearchRequest, tree, plan: Plan) -> _Masks:
+        ev = Evaluator(snap, plan)
+        match = ev.evaluate(tree) if tree is not None else None
+        if tree is not None and match is None:
+            raise QueryError(f"the query {request.q!r} has no searchable words (only punctuation or symbols)")
+        base = snap.live.copy() if match is None else (match.mask & snap.live)
+        for name in request.people:
+            base &= ev.term(S.PERSON, S.person_key(name), scored=False).mask
+        for code in request.countries:
+            base &= ev.term(S.COUNTRY, code.strip().upper(), scored=False).mask
+        if request.date_from or request.date_to:
+            base &= ev.date_mask(request.date_from, request.date_to)
+        lang = self._any_of(ev, S.LANG, [v.strip().lower() for v in request.languages])
+        source = self._any_of(ev, S.SOURCE, [self._source_value(snap, v) for v in request.sources])
+        final = base
+        if lang is not None:
+            final = final & lang
+        if source is not None:
+            final = final & source
+        return _Masks(final, base, lang, source, match)
+
+    @staticmethod
+    def _any_of(ev: Evaluator, field: str, values: list[str]):
+        if not values:
+            return None
+        mask = ev.empty().mask
+        for v in values:
+            mask |= ev.term(field, v, scored=False).mask
+        return mask
+
+    @staticmethod
+    def _source_value(snap: Snapshot, value: str) -> str:
+        """The source as indexed: exact, else the one source equal ignoring case and spacing."""
+        ff = snap.facet("source")
+        if value in ff.ords:
+            return value
+        key = " ".join(value.casefold().split())
+        for v in ff.values:
+            if " ".join(v.casefold().split()) == key:
+                return v
+        return value
+
+    @staticmethod
+    def _rank(snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest):
+        """(doc numbers, scores) of the requested page."""
+        cand = np.flatnonzero(final)
+        start = (request.page - 1) * request.per_page
+        k = min(start + request.per_page, len(cand))
+        if start >= len(cand):
+            return [], []
+        ts = snap.ts[cand]
+        if sort == "relevance":
+            key = score[cand].astype(np.float64)
+            if request.recency:
+                newest = int(snap.day[snap.dated & snap.live].max()) if snap.dated.any() else 0
+                age = np.where(snap.dated[cand], newest - snap.day[cand], 10 ** 6)
+                key = key * (1.0 + 0.5 ** (np.maximum(age, 0) / RECENCY_HALF_LIFE_DAYS))
+        elif sort == "newest":
+            key = ts.astype(np.float64)
+        else:
+            key = np.where(snap.dated[cand], -ts.astype(np.float64), -np.inf)
+        if k < len(cand):
+            top = np.argpartition(-key, k - 1)[:k]
+            # widen to every candidate tied with the cut-off so ties are broken the same way on every page
+            cut = key[top].min()
+            top = np.flatnonzero(key >= cut)
+        else:
+            top = np.arange(len(cand))
+        order = top[np.lexsort((cand[top], -ts[top], -key[top]))][start:k]
+        docs = cand[order].tolist()
+        scores = key[order].tolist() if sort == "relevance" else [None] * len(docs)
+        return docs, scores
+
+    def _hit(self, snap: Snapshot, docnum: int, score, hl: Highlight, with_snippet: bool, rank: int) -> Hit:
+        art = snap.stored_article(docnum)
+        if with_snippet:
+            text, _ = snippet(art.body, art.language, hl)
+        else:
+            text = lead(art.body)
+        title_html = render(art.title, find_marks(art.title, art.language, hl))
+        return Hit(id=art.id, title=art.title, snippet=text,
+                   published=art.published.isoformat() if art.published else None, source=art.source,
+                   language=art.language, people=tuple(p.name for p in art.people),
+                   countries=tuple(c.code for c in art.countries if c.about), score=score, url=art.url,
+                   title_html=title_html, title_derived=art.title_derived, via=art.via, rank=rank)
+
+    # -- facets ------------------------------------------------------------------------------------------
+
+    def _facets(self, snap: Snapshot, request: SearchRequest, masks: _Masks):
+        limit = request.facet_limit
+        people_keys = [S.person_key(p) for p in request.people]
+        specs = {
+            "people": lambda: top_buckets(snap.facet("people").count(masks.final), snap.facet("people").values,
+                                          limit, people_keys, snap.person_name, snap.person_name),
+            "countries": lambda: top_buckets(snap.facet("countries").count(masks.final),
+                                             snap.facet("countries").values, limit,
+                                             [c.strip().upper() for c in request.countries], country_label),
+            "language": lambda: top_buckets(
+                snap.facet("language").count(masks.base if masks.source is None else masks.base & masks.source),
+                snap.facet("language").values, limit, [v.strip().lower() for v in request.languages],
+                language_label),
+            "source": lambda: top_buckets(
+                snap.facet("source").count(masks.base if masks.lang is None else masks.base & masks.lang),
+                snap.facet("source").values, limit, [self._source_value(snap, v) for v in request.sources],
+                lambda v: v),
+        }
+        facets = {}
+        for name, make in specs.items():
+            try:
+                facets[name] = make()
+            except Exception:   # one failing facet degrades alone (logged), it does not fail the search
+                log.exception("facet %s failed", name)
+                facets[name] = ()
+        interval = "month"
+        try:
+            interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to)
+        except Exception:
+            log.exception("date histogram failed")
+            facets["date"] = ()
+        return facets, interval
+
+    def facet_values(self, facet: str, prefix: str = "", limit: int = 20,
+                     request: Optional[SearchRequest] = None) -> list[FacetBucket]:
+        """Values of one facet whose value or label (any word of it) starts with `prefix`, most frequent first.
+
+        Counts are over the whole index, or over `request`'s result set (with multi-select) when given."""
+        if facet not in FACET_VALUE_FACETS:
+            raise QueryError(f"unknown facet {facet!r}; valid facets: {', '.join(FACET_VALUE_FACETS)}")
+        if not 1 <= limit <= 1000:
+            raise QueryError(f"limit must be between 1 and 1000, not {limit!r}")
+        tree = parse_query(request.q) if request is not None else None
+
+        def run(snap: Snapshot):
+            ff = snap.facet(facet)
+            if request is None:
+                counts = ff.totals
+            else:
+                masks = self._masks(snap, request, tree, Plan())
+                mask = {"language": masks.base if masks.source is None else masks.base & masks.source,
+                        "source": masks.base if masks.lang is None else masks.base & masks.lang
+                        }.get(facet, masks.final)
+                counts = ff.count(mask)
+            label = {"people": snap.person_name, "countries": country_label, "language": language_label,
+                     "source": lambda v: v}[facet]
+            ords = self._prefix_ords(ff, facet, prefix, label)
+            ords = [i for i in ords if counts[i] > 0]
+            ords.sort(key=lambda i: (-int(counts[i]), ff.values[i]))
+            value_of = snap.person_name if facet == "people" else (lambda v: v)
+            return [FacetBucket(value_of(ff.values[i]), label(ff.values[i]), int(counts[i]))
+                    for i in ords[:limit]]
+
+        return self._run(run)
+
+    @staticmethod
+    def _prefix_ords(ff, facet: str, prefix: str, label) -> list[int]:
+        key = " ".join((S.person_key(prefix) if facet == "people" else prefix.casefold()).split())
+        if not key:
+            return list(range(len(ff.values)))
+        if facet == "people":   # any word of the name (surname too), or the whole name, starts with the prefix
+            words, ords = ff.words()
+            found = set()
+            i = bisect_left(words, key.split()[0])
+            while i < len(words) and words[i].startswith(key.split()[0]):
+                found.add(ords[i])
+                i += 1
+            return [o for o in found if key in ff.values[o] or " " not in key]
+        out = []
+        for i, v in enumerate(ff.values):
+            texts = [v.casefold()] + label(v).casefold().split() + [label(v).casefold()]
+            if any(t.startswith(key) for t in texts):
+                out.append(i)
+        return out
+
+    # -- did you mean --------------------------------------------------------------------------------------
+
+    def _did_you_mean(self, snap: Snapshot, q: str, tree, total: int) -> Optional[str]:
+        """The query with each word the index has never seen (in title or body) replaced by the closest
+        frequent word of the body, or None."""
+        fixes = []
+        for leaf, negated in leaves(tree):
+            if not isinstance(leaf, Word) or leaf.kind != "word" or leaf.field not in (None, "title", "body"):
+                continue
+            toks = universal_tokens(leaf.text)
+            if len(toks) != 1 or not toks[0].isalpha() or len(toks[0]) < 3:
+                continue
+            word = toks[0]
+            if snap.doc_frequency(S.BODY, word) or snap.doc_frequency(S.TITLE, word):
+                continue
+            best = self._suggest(snap, word)
+            if best:
+                start = q.find(leaf.text, leaf.pos)
+                if start >= 0:
+                    fixes.append((start, start + len(leaf.text), best))
+        if not fixes:
+            return None
+        out, pos = [], 0
+        for s, e, word in sorted(fixes):
+            out.append(q[pos:s])
+            out.append(word)
+            pos = e
+        out.append(q[pos:])
+        return "".join(out)
+
+    @staticmethod
+    def _suggest(snap: Snapshot, word: str) -> Optional[str]:
+        for dist in (1, 2):
+            if dist == 2 and len(word) < 5:
+                break
+            cands = [c for c in snap.expand(S.BODY, word, "fuzzy", dist) if c != word and c.isalpha()]
+            if cands:
+                ranked = sorted(cands, key=lambda c: (_edit_distance(word, c), -snap.doc_frequency(S.BODY, c), c))
+                return ranked[0]
+        return None
+
+    # -- articles --------------------------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> Optional[ArticleView]:
+        """One article by id, or None."""
+        def run(snap: Snapshot):
+            d = snap.docnum_of(article_id)
+            if d is None:
+                return None
+            art = snap.stored_article(d)
+            story = [snap.stored(int(o))[S.ID] for o in snap.postings(S.STORY, art.story_id or art.id).ids
+                     if snap.live[o] and o != d] if art.story_id else []
+            return ArticleView(art, tuple(sorted(story)))
+        return self._run(run)
+
+    def more_like_this(self, article_id: str, n: int = 10) -> list[Hit]:
+        """Articles sharing the most distinctive words of one article (not itself or its duplicates)."""
+        def run(snap: Snapshot):
+            d = snap.docnum_of(article_id)
+            if d is None:
+                return []
+            art = snap.stored_article(d)
+            terms = _key_terms(snap, f"{art.title}\n{art.body}")
+            if not terms:
+                return []
+            ev = Evaluator(snap)
+            score = np.zeros(snap.n_all, dtype=np.float32)
+            for t in terms:
+                for f in (S.TITLE, S.BODY):
+                    score += ev.term(f, t).score
+            score[~snap.live] = 0
+            score[d] = 0
+            if art.story_id:
+                score[snap.postings(S.STORY, art.story_id).ids] = 0
+            cand = np.flatnonzero(score > 0)
+            top = cand[np.lexsort((cand, -score[cand]))][:n]
+            hl = Highlight(set(terms))
+            return [self._hit(snap, int(o), float(score[o]), hl, True, i) for i, o in enumerate(top, 1)]
+        return self._run(run)
+
+    # -- stats and explain -----------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        """Counts for `newsdex stats`: articles, per language/source, dates, people, countries, index version."""
+        def run(snap: Snapshot):
+            live_dated = snap.dated & snap.live
+            days = snap.day[live_dated]
+            lang, source = snap.facet("language"), snap.facet("source")
+            return {
+                "articles": snap.n_docs,
+                "deleted_pending_merge": snap.n_all - snap.n_docs,
+                "languages": {v: int(c) for v, c in sorted(zip(lang.values, lang.totals), key=lambda x: -x[1])},
+                "sources": {v: int(c) for v, c in sorted(zip(source.values, source.totals), key=lambda x: -x[1])},
+                "people": int(np.count_nonzero(snap.facet("people").totals)),
+                "countries": int(np.count_nonzero(snap.facet("countries").totals)),
+                "first_published": S.day_to_date(int(days.min())).isoformat() if len(days) else None,
+                "last_published": S.day_to_date(int(days.max())).isoformat() if len(days) else None,
+                "undated": int(np.count_nonzero(snap.live & ~snap.dated)),
+                "segments": len(snap.leaves),
+                "generation": snap.version[0],
+                "commit": snap.version[1],
+            }
+        return self._run(run)
+
+    def explain(self, q: str) -> str:
+        """The parsed form of a query and what it searches, field by field (raises QueryError)."""
+        tree = parse_query(q)
+
+        def run(snap: Snapshot):
+            plan = Plan()
+            Evaluator(snap, plan).evaluate(tree) if tree is not None else None
+            lines = [f"query: {to_text(tree)}"]
+            if tree is None:
+                lines.append("matches every article (browse, newest first)")
+            for line in dict.fromkeys(plan.lines):
+                lines.append(f"  searches {line}")
+            if tree is not None and not has_positive(tree):
+                lines.append("  no words to rank by: newest first")
+            return "\n".join(lines)
+        return self._run(run)
+
+
+def _with_time(result: SearchResult, ms: float) -> SearchResult:
+    from dataclasses import replace
+    return replace(result, took_ms=ms)
+
+
+def _key_terms(snap: Snapshot, text: str, count: int = 12) -> list[str]:
+    """The words of a text with the highest tf-idf (ignoring very common and one-off words)."""
+    tf: dict[str, int] = {}
+    for t in universal_tokens(text[:20000]):
+        if len(t) >= 3 and not t.isdigit():
+            tf[t] = tf.get(t, 0) + 1
+    n = max(snap.n_docs, 1)
+    scored = []
+    for t, c in tf.items():
+        df = snap.doc_frequency(S.BODY, t)
+        if df < 2 or df > n * 0.2:
+            continue
+        scored.append((c * (np.log(n / df)), t))
+    scored.sort(reverse=True)
+    return [t for _, t in scored[:count]]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 def search(request: SearchRequest, index_root: str | os.PathLike) -> SearchResult:

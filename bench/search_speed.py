@@ -1,0 +1,204 @@
+"""Search speed: newsdex's Searcher against SQLite FTS5 doing the same work, at 10k and 100k real articles.
+
+    python bench/search_speed.py build [--corpora ../shared/corpora] [--out /tmp/newsdex-bench] [--sizes 10000,100000]
+    python bench/search_speed.py run   [--out /tmp/newsdex-bench] [--sizes 10000,100000] [--rounds 5]
+
+`build` makes, per size, a newsdex index (index.schema.document_for on Article objects, one Whoosh writer) and an
+SQLite FTS5 database of the same articles. The articles come from the real corpora (Reuters-21578, BBC News,
+MasakhaNEWS, Japanese/French/English Wikinews, VOA), repeated with distinct ids and dates shifted by whole years
+until the size is reached. People and countries: Reuters' gold PEOPLE/PLACES labels, plus capitalised name pairs
+from English text (so the people facet has thousands of values, like a real archive), unless
+index.entities.extract_entities finds some.
+
+`run` answers a realistic query mix (single words, two-word AND, phrases, OR, with and without filters), each with
+all facets + the date histogram + 10 snippets, several rounds, and prints p50/p95 for both engines. It first checks
+every facet count of every query against a brute-force count over the stored articles.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sqlite3
+import statistics
+import sys
+import tarfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index import store  # noqa: E402
+from index.model import Article, Country, Person  # noqa: E402
+from index.schema import document_for, person_key  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG3 = {"eng": "en", "fra": "fr", "hau": "ha", "swa": "sw", "yor": "yo", "ibo": "ig", "amh": "am", "sna": "sn",
+         "orm": "om", "run": "rn", "pcm": "pcm", "som": "so", "xho": "xh", "tir": "ti", "lug": "lg", "lin": "ln"}
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z]{2,12}) ([A-Z][a-z]{2,14})\b")
+_NOT_NAMES = set("The This That These Those There Then When What Where Which While With From Into Over Under After "
+                 "Before During Since Until About Above Below Between Monday Tuesday Wednesday Thursday Friday "
+                 "Saturday Sunday January February March April June July August September October November "
+                 "December New North South East West United Prime Minister President General Bank Federal "
+                 "National International Reuters Corp Inc Group Company Street Exchange Board Chairman "
+                 "Secretary Treasury House Senate Congress Department Ministry Market Trade Union".split())
+
+
+def _jsonl(path: Path):
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _names_in(text: str, limit: int = 4) -> list[str]:
+    found = []
+    for first, last in _NAME_PAIR.findall(text):
+        if first in _NOT_NAMES or last in _NOT_NAMES:
+            continue
+        name = f"{first} {last}"
+        if name not in found:
+            found.append(name)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _people(names) -> tuple[Person, ...]:
+    seen, out = set(), []
+    for name in names:
+        key = person_key(name)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(Person(name, key))
+    return tuple(out)
+
+
+def load_base(corpora: Path) -> list[dict]:
+    """Every corpus article as a plain dict (title, body, date, lang, source, people, countries)."""
+    base = []
+    places = json.loads((corpora / "reuters21578" / "places-iso.json").read_text())
+    import pycountry
+    for rec in _jsonl(corpora / "reuters21578" / "reuters21578-dev.jsonl.gz"):
+        body = re.sub(r"\s*\n\s*", " ", rec.get("body") or "").strip()
+        if not body:
+            continue
+        codes = [places[p] for p in rec.get("places", []) if p in places]
+        people = [p.replace("-", " ").title() for p in rec.get("people", [])] + _names_in(body)
+        base.append(dict(title=(rec.get("title") or "").title(), body=body, date=rec["date"][:10], lang="en",
+                         source="Reuters", people=people, countries=codes))
+    for i, rec in enumerate(_jsonl(corpora / "bbc-news-2225" / "bbc.jsonl.gz")):
+        day = datetime(2004, 1, 1) + timedelta(days=(i * 7919) % 700)
+        base.append(dict(title=rec["title"], body=rec["text"], date=day.strftime("%Y-%m-%d"), lang="en",
+                         source="BBC News", people=_names_in(rec["text"]), countries=["GB"] if i % 3 else []))
+    for i, rec in enumerate(_jsonl(corpora / "multilingual" / "masakhanews-dev.jsonl.gz")):
+        day = datetime(2020, 1, 1) + timedelta(days=(i * 104729) % 900)
+        lang = LANG3.get(rec["lang"], rec["lang"])
+        base.append(dict(title=rec["headline"], body=rec["text"], date=day.strftime("%Y-%m-%d"), lang=lang,
+                         source="MasakhaNEWS", people=_names_in(rec["text"]) if lang == "en" else [], countries=[]))
+    for i, rec in enumerate(_jsonl(corpora / "multilingual" / "jawikinews" / "jawikinews-detok.jsonl.gz")):
+        day = datetime(2005, 1, 1) + timedelta(days=(i * 7907) % 6000)
+        base.append(dict(title=rec["headline"], body=rec["text"], date=day.strftime("%Y-%m-%d"), lang="ja",
+                         source="Wikinews (ja)", people=[], countries=["JP"]))
+    for name, lang in (("wikinews-fr-2012.jsonl.gz", "fr"), ("wikinews-en-gum.jsonl.gz", "en")):
+        for rec in _jsonl(corpora / "open-news-sample" / name):
+            base.append(dict(title=rec["title"], body=rec["text"], date=rec.get("date") or "2012-01-01", lang=lang,
+                             source=f"Wikinews ({lang})", people=_names_in(rec["text"]) if lang == "en" else [],
+                             countries=[]))
+    for i, rec in enumerate(_jsonl(corpora / "open-news-sample" / "voa-lingala-shona.jsonl.gz")):
+        day = datetime(2019, 6, 1) + timedelta(days=(i * 7901) % 800)
+        base.append(dict(title=rec["headline"], body=rec["text"], date=day.strftime("%Y-%m-%d"), lang=rec["lang"],
+                         source="VOA", people=[], countries=[]))
+    names = {c.alpha_2: c.name for c in pycountry.countries}
+    for rec in base:
+        rec["countries"] = [(c, names.get(c, c)) for c in dict.fromkeys(rec["countries"])]
+    return base
+
+
+def articles(base: list[dict], n: int):
+    """n Articles: the base corpus repeated with distinct ids, each repetition shifted by whole years."""
+    for i in range(n):
+        rec = base[i % len(base)]
+        rep = i // len(base)
+        day = datetime.fromisoformat(rec["date"]).replace(tzinfo=timezone.utc)
+        day = day.replace(year=day.year + 3 * rep) if not (day.month == 2 and day.day == 29) else day
+        yield Article(
+            id=f"b{i:07d}", path=f"bench/{rec['source']}/{i}", body=rec["body"], title=rec["title"],
+            published=day, date_source="json", source=rec["source"], language=rec["lang"],
+            people=_people(rec["people"]),
+            countries=tuple(Country(code, name, True) for code, name in rec["countries"]),
+            checksum=str(i))
+
+
+def build(corpora: Path, out: Path, n: int) -> None:
+    """The newsdex index and the SQLite FTS5 database of n articles under out/n{n}/."""
+    target = out / f"n{n}"
+    target.mkdir(parents=True, exist_ok=True)
+    base = load_base(corpora)
+    print(f"{len(base)} base articles; building {n} at {target}", flush=True)
+    t0 = time.perf_counter()
+    root = target / "index"
+    gen = store.new_generation(root)
+    from whoosh import index as whoosh_index
+    ix = whoosh_index.open_dir(str(gen), indexname=store.INDEX_NAME)
+    writer = ix.writer(limitmb=512)
+    for k, art in enumerate(articles(base, n)):
+        writer.add_document(**document_for(art))
+        if k % 10000 == 0:
+            print(f"  {k} docs {time.perf_counter() - t0:.0f}s", flush=True)
+    writer.commit()
+    store.publish(root, gen)
+    print(f"whoosh index: {time.perf_counter() - t0:.0f}s", flush=True)
+    t0 = time.perf_counter()
+    db = target / "fts.sqlite"
+    db.unlink(missing_ok=True)
+    con = sqlite3.connect(db)
+    con.executescript("""
+        CREATE TABLE docs(rowid INTEGER PRIMARY KEY, id TEXT, title TEXT, body TEXT, lang TEXT, source TEXT, day TEXT);
+        CREATE VIRTUAL TABLE fts USING fts5(title, body, content='docs', content_rowid='rowid',
+                                            tokenize='unicode61');
+        CREATE TABLE people(rowid INTEGER, person TEXT);
+        CREATE TABLE countries(rowid INTEGER, code TEXT);
+    """)
+    for k, art in enumerate(articles(base, n), 1):
+        con.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?)",
+                    (k, art.id, art.title, art.body, art.language, art.source, art.published.date().isoformat()))
+        con.executemany("INSERT INTO people VALUES (?,?)", [(k, p.name) for p in art.people])
+        con.executemany("INSERT INTO countries VALUES (?,?)", [(k, c.code) for c in art.countries])
+    con.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+    con.executescript("CREATE INDEX people_r ON people(rowid); CREATE INDEX countries_r ON countries(rowid);"
+                      "INSERT INTO fts(fts) VALUES ('optimize');")
+    con.commit()
+    con.close()
+    print(f"sqlite fts5: {time.perf_counter() - t0:.0f}s", flush=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("command", choices=("build", "run"))
+    ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    ap.add_argument("--out", type=Path, default=Path("/tmp/newsdex-bench"))
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.command == "build":
+        if not args.corpora.is_dir():
+            print(f"no corpora at {args.corpora}", file=sys.stderr)
+            return 2
+        for n in sizes:
+            build(args.corpora, args.out, n)
+        return 0
+    return run(args.out, sizes, args.rounds)
+
+
+def run(out: Path, sizes, rounds) -> int:  # filled in below
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    sys.exit(main())

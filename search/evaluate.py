@@ -1,0 +1,269 @@
+"""Query tree -> (which documents match, their BM25F scores), as numpy arrays over a Snapshot.
+
+Each word is analysed once per field it searches: the unstemmed `title` and `body` fields (exact words, CJK
+bigrams: a word that analyses to several tokens becomes a phrase of them) plus the stemmed field of every
+language present in the index. A document matches a word when any of those fields holds it; its score sums
+BM25F over the fields (title boosted), so an exact match outranks a stem-only one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from functools import lru_cache
+from typing import Optional
+
+import numpy as np
+
+from index import schema as S
+from index.analysis import stem_analyzer, universal_analyzer
+from search.query import And, DateRange, Not, Or, Phrase, Word
+from search.snapshot import Snapshot
+
+B, K1 = 0.75, 1.2
+BOOSTS = {S.TITLE: S.TITLE_BOOST, S.PERSON_NAME: 1.5}
+METADATA_SCORE = 1.0           # score of a country:/lang:/source: match (a constant: they are filters)
+CONSTANT_SCORE = 1.0           # score per field of a prefix/wildcard match (like Lucene's constant score)
+
+
+@lru_cache(maxsize=1)
+def _universal():
+    return universal_analyzer()
+
+
+@lru_cache(maxsize=None)
+def _stemmer(lang: str):
+    return stem_analyzer(lang)
+
+
+@lru_cache(maxsize=20000)
+def universal_tokens(text: str) -> tuple[str, ...]:
+    return tuple(t.text for t in _universal()(text))
+
+
+@lru_cache(maxsize=20000)
+def stem_tokens(lang: str, text: str) -> tuple[str, ...]:
+    return tuple(t.text for t in _stemmer(lang)(text))
+
+
+@dataclass
+class Match:
+    """Documents a node matches (bool mask) and their scores (None: matches without ranking)."""
+
+    mask: np.ndarray
+    score: Optional[np.ndarray] = None
+
+
+@dataclass
+class Plan:
+    """What a leaf searches, field by field (for --explain and highlighting)."""
+
+    lines: list = dc_field(default_factory=list)
+    highlight: set = dc_field(default_factory=set)            # unstemmed words to mark
+    highlight_stems: dict = dc_field(default_factory=dict)    # lang -> stems to mark
+    highlight_prefixes: set = dc_field(default_factory=set)
+
+
+class Evaluator:
+    """Evaluates query trees against one snapshot."""
+
+    def __init__(self, snap: Snapshot, plan: Optional[Plan] = None):
+        self.snap = snap
+        self.n = snap.n_all
+        self.plan = plan or Plan()
+
+    # -- building blocks ---------------------------------------------------------------------------------
+
+    def empty(self) -> Match:
+        return Match(np.zeros(self.n, dtype=bool), None)
+
+    def term(self, field: str, text: str, scored: bool = True) -> Match:
+        post = self.snap.postings(field, text)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[post.ids] = True
+        if not scored:
+            return Match(mask, None)
+        score = np.zeros(self.n, dtype=np.float32)
+        if len(post.ids):
+            snap = self.snap
+            idf = snap.idf(field, text, len(post.ids))
+            avg = snap.avg_length(field) or 1.0
+            lengths = snap.lengths(field)[post.ids]
+            tf = post.weights
+            s = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg))
+            score[post.ids] = s * BOOSTS.get(field, 1.0)
+        return Match(mask, score)
+
+    def phrase(self, field: str, words: tuple[str, ...]) -> Match:
+        docs = self.snap.phrase_docs(field, words)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[docs] = True
+        score = np.zeros(self.n, dtype=np.float32)
+        for w in dict.fromkeys(words):
+            score += self.term(field, w).score
+        score[~mask] = 0
+        return Match(mask, score)
+
+    def tokens(self, field: str, words: tuple[str, ...]) -> Optional[Match]:
+        if not words:
+            return None
+        return self.term(field, words[0]) if len(words) == 1 else self.phrase(field, words)
+
+    def expanded(self, field: str, terms: list[str], constant: bool) -> Match:
+        mask = np.zeros(self.n, dtype=bool)
+        score = np.zeros(self.n, dtype=np.float32)
+        for t in terms:
+            m = self.term(field, t, scored=not constant)
+            mask |= m.mask
+            if not constant:
+                np.maximum(score, m.score, out=score)
+        if constant:
+            score[mask] = CONSTANT_SCORE * BOOSTS.get(field, 1.0)
+        return Match(mask, score)
+
+    @staticmethod
+    def union(parts: list[Match]) -> Optional[Match]:
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        mask = parts[0].mask.copy()
+        score = None
+        for p in parts[1:]:
+            mask |= p.mask
+        for p in parts:
+            if p.score is not None:
+                score = p.score.copy() if score is None else score + p.score
+        return Match(mask, score)
+
+    # -- tree ----------------------------------------------------------------------------------------------
+
+    def evaluate(self, node) -> Optional[Match]:
+        """The match of a node (None: a node with nothing searchable in it, e.g. only punctuation)."""
+        if isinstance(node, And):
+            return self._and([self.evaluate(c) for c in node.children])
+        if isinstance(node, Or):
+            return self.union([self.evaluate(c) for c in node.children])
+        if isinstance(node, Not):
+            inner = self.evaluate(node.child)
+            if inner is None:
+                return None
+            return Match(self.snap.live & ~inner.mask, None)
+        if isinstance(node, DateRange):
+            return Match(self.date_mask(node.lo, node.hi), None)
+        if isinstance(node, Phrase):
+            return self._phrase_leaf(node)
+        if isinstance(node, Word):
+            return self._word_leaf(node)
+        raise TypeError(node)
+
+    def _and(self, parts: list[Optional[Match]]) -> Optional[Match]:
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        mask = parts[0].mask.copy()
+        for p in parts[1:]:
+            mask &= p.mask
+        score = None
+        for p in parts:
+            if p.score is not None:
+                score = p.score.copy() if score is None else score + p.score
+        if score is not None:
+            score[~mask] = 0
+        return Match(mask, score)
+
+    def date_mask(self, lo, hi) -> np.ndarray:
+        day = self.snap.day
+        mask = self.snap.dated.copy()
+        if lo is not None:
+            mask &= day >= S.day_number(lo)
+        if hi is not None:
+            mask &= day <= S.day_number(hi)
+        return mask
+
+    def text_fields(self, field: Optional[str]) -> list[tuple[str, Optional[str]]]:
+        """(Whoosh field, stem language or None) pairs a user field searches."""
+        if field == "title":
+            return [(S.TITLE, None)]
+        if field == "body":
+            return [(S.BODY, None)]
+        if field == "person":
+            return [(S.PERSON_NAME, None)]
+        return [(S.TITLE, None), (S.BODY, None)] + [(f, lang) for lang, f in self.snap.stem_fields.items()]
+
+    def _word_leaf(self, w: Word) -> Optional[Match]:
+        if w.field in ("country", "lang", "source"):
+            return self._metadata(w.field, w.text, w.kind)
+        if w.kind in ("prefix", "wildcard", "fuzzy"):
+            return self._expansion(w)
+        parts = []
+        for fname, lang in self.text_fields(w.field):
+            toks = stem_tokens(lang, w.text) if lang else universal_tokens(w.text)
+            if lang:
+                self.plan.highlight_stems.setdefault(lang, set()).update(toks)
+            else:
+                self.plan.highlight.update(toks)
+            parts.append(self.tokens(fname, toks))
+            if toks:
+                self.plan.lines.append(f"{fname}:{' '.join(toks)}" if len(toks) == 1
+                                       else f'{fname}:"{" ".join(toks)}"')
+        return self.union(parts)
+
+    def _phrase_leaf(self, p: Phrase) -> Optional[Match]:
+        if p.field in ("country", "lang", "source"):
+            return self._metadata(p.field, p.text, "word")
+        fields = [(S.TITLE, None), (S.BODY, None)] if p.field is None else self.text_fields(p.field)
+        parts = []
+        for fname, _ in fields:
+            toks = universal_tokens(p.text)
+            self.plan.highlight.update(toks)
+            parts.append(self.tokens(fname, toks))
+            if toks:
+                self.plan.lines.append(f'{fname}:"{" ".join(toks)}"')
+        return self.union(parts)
+
+    def _expansion(self, w: Word) -> Optional[Match]:
+        text = w.text.lower()
+        fields = [f for f, lang in self.text_fields(w.field) if lang is None]
+        parts = []
+        for fname in fields:
+            terms = self.snap.expand(fname, text, w.kind, w.distance)
+            self.plan.highlight.update(terms)
+            shown = ", ".join(terms[:8]) + (f", ... ({len(terms)} words)" if len(terms) > 8 else "")
+            self.plan.lines.append(f"{fname}:{text}{'*' if w.kind == 'prefix' else ''}"
+                                   f"{'~' + str(w.distance) if w.kind == 'fuzzy' else ''} -> [{shown}]")
+            parts.append(self.expanded(fname, terms, constant=w.kind != "fuzzy"))
+        return self.union(parts)
+
+    def _metadata(self, field: str, text: str, kind: str) -> Match:
+        if field == "lang":
+            terms = [text.strip().lower()]
+            wfield = S.LANG
+        elif field == "country":
+            terms = [c for c in [resolve_country(text)] if c]
+            wfield = S.COUNTRY
+        else:
+            wfield = S.SOURCE_KEY
+            key = " ".join(text.casefold().split())
+            terms = self.snap.expand(wfield, key, kind) if kind in ("prefix", "wildcard") else [key]
+        self.plan.lines.append(f"{wfield}:{'|'.join(terms) or '(no such value)'}")
+        m = self.expanded(wfield, terms, constant=True)
+        m.score[m.mask] = METADATA_SCORE
+        return m
+
+
+@lru_cache(maxsize=4096)
+def resolve_country(text: str) -> Optional[str]:
+    """An ISO alpha-2 code for a code (`jp`, `JPN`) or an English name (`japan`, `south korea`)."""
+    text = text.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    try:
+        import pycountry
+        found = pycountry.countries.lookup(text)
+        return found.alpha_2
+    except (LookupError, ImportError):
+        pass
+    try:
+        import pycountry
+        matches = pycountry.countries.search_fuzzy(text)
+        return matches[0].alpha_2 if matches else None
+    except (LookupError, ImportError):
+        return None

@@ -1,0 +1,150 @@
+"""Facet counts over the whole result set (bincounts over cached doc->value arrays) and the date histogram.
+
+Multi-select: language and source count over the result set with every filter applied except their own (so
+a user sees how many each other language would add); people, countries and the date histogram count over the
+result set itself (their selections AND together, so clicking a value narrows to exactly its count).
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from functools import lru_cache
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+from index import schema as S
+from search.model import FacetBucket
+from search.snapshot import Snapshot
+
+_EPOCH = date(1970, 1, 1).toordinal()
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Iterable[str],
+                label: Callable[[str], str], value_of: Callable[[str], str] = lambda v: v) -> tuple[FacetBucket, ...]:
+    """The `limit` values with the highest counts (ties by value), plus every selected value."""
+    selected = set(selected)
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) > limit:
+        part = nonzero[np.argpartition(-counts[nonzero], limit - 1)[:limit]]
+        # include every value tied with the last one kept, so ties are not cut arbitrarily, then sort
+        cut = counts[part].min()
+        part = nonzero[counts[nonzero] >= cut]
+    else:
+        part = nonzero
+    order = sorted(part.tolist(), key=lambda i: (-int(counts[i]), values[i]))[:limit]
+    chosen = [values[i] for i in order]
+    buckets = []
+    shown = set()
+    for i in order:
+        v = value_of(values[i])
+        shown.add(values[i])
+        buckets.append(FacetBucket(v, label(values[i]), int(counts[i]), values[i] in selected))
+    index = {v: i for i, v in enumerate(values)} if selected - set(chosen) else {}
+    for raw in sorted(selected - shown):
+        i = index.get(raw)
+        buckets.append(FacetBucket(value_of(raw), label(raw), int(counts[i]) if i is not None else 0, True))
+    return tuple(buckets)
+
+
+@lru_cache(maxsize=1024)
+def country_label(code: str) -> str:
+    try:
+        import pycountry
+        c = pycountry.countries.get(alpha_2=code)
+        if c is not None:
+            return getattr(c, "common_name", None) or c.name
+    except ImportError:
+        pass
+    return code
+
+
+@lru_cache(maxsize=1024)
+def language_label(code: str) -> str:
+    if code == "und":
+        return "Undetermined"
+    base, _, region = code.partition("-")
+    try:
+        import pycountry
+        lang = pycountry.languages.get(alpha_2=base) or pycountry.languages.get(alpha_3=base)
+        if lang is not None:
+            name = lang.name
+            return f"{name} ({region.upper()})" if region else name
+    except ImportError:
+        pass
+    return code
+
+
+def choose_interval(lo: int, hi: int) -> str:
+    """Bucket size for a range of days: days up to two months, months up to four years, else years."""
+    span = hi - lo + 1
+    if span <= 62:
+        return "day"
+    if span <= 4 * 366:
+        return "month"
+    return "year"
+
+
+def _month_index(days: np.ndarray) -> np.ndarray:
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _year_index(days: np.ndarray) -> np.ndarray:
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+
+
+def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], date_to: Optional[date]
+                   ) -> tuple[str, tuple[FacetBucket, ...]]:
+    """(interval, buckets) of matching dated articles, every bucket between the first and last shown."""
+    sel = mask & snap.dated
+    days = snap.day[sel]
+    if not len(days) and not (date_from and date_to):
+        return "month", ()
+    lo = S.day_number(date_from) if date_from else int(days.min())
+    hi = S.day_number(date_to) if date_to else int(days.max())
+    if len(days) and hi - lo > 100 * 366:   # an open-ended explicit range: show the span that holds articles
+        lo, hi = max(lo, int(days.min())), min(hi, int(days.max()))
+    if len(days):
+        days = days[(days >= lo) & (days <= hi)]
+    interval = choose_interval(lo, hi)
+    if interval == "day":
+        idx, first, last = days - lo, 0, hi - lo
+    elif interval == "month":
+        idx = _month_index(days)
+        first, last = (int(x) for x in _month_index(np.array([lo, hi])))
+        idx = idx - first
+        last -= first
+    else:
+        idx = _year_index(days)
+        first, last = (int(x) for x in _year_index(np.array([lo, hi])))
+        idx = idx - first
+        last -= first
+    counts = np.bincount(idx, minlength=last + 1) if len(idx) else np.zeros(last + 1, dtype=np.int64)
+    buckets = []
+    for k in range(last + 1):
+        start, end, value = _bucket_range(interval, lo, first, k)
+        selected = bool(date_from and date_to and date_from == start and date_to == end)
+        buckets.append(FacetBucket(value, _bucket_label(interval, start), int(counts[k]), selected, start, end))
+    return interval, tuple(buckets)
+
+
+def _bucket_range(interval: str, lo: int, first: int, k: int) -> tuple[date, date, str]:
+    if interval == "day":
+        d = date.fromordinal(_EPOCH + lo + k)
+        return d, d, d.isoformat()
+    if interval == "month":
+        y, m = divmod(first + k, 12)
+        y += 1970
+        m += 1
+        return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), f"{y:04d}-{m:02d}"
+    y = 1970 + first + k
+    return date(y, 1, 1), date(y, 12, 31), f"{y:04d}"
+
+
+def _bucket_label(interval: str, start: date) -> str:
+    if interval == "day":
+        return f"{start.day} {_MONTHS[start.month]} {start.year}"
+    if interval == "month":
+        return f"{_MONTHS[start.month]} {start.year}"
+    return str(start.year)

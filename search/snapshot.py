@@ -1,0 +1,359 @@
+"""One opened version of the index and everything cached about it: numpy arrays over all documents.
+
+Whoosh answers "which documents hold this term" one posting at a time in Python (8k postings: ~80 ms here), and
+its facet categorisers are slower still. A Snapshot reads each posting list block by block into numpy arrays
+(global document numbers + term frequencies, cached), keeps per-document arrays of day, timestamp and field
+lengths, and doc->value pairs of every facet field, so a search is numpy set algebra, BM25F over arrays and
+`bincount`s. Whoosh stays the storage (postings, lexicons, stored fields, phrase positions, spelling automata).
+All Whoosh calls of a snapshot hold its lock: Whoosh's file objects keep a shared read position.
+"""
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+import threading
+import zlib
+from itertools import accumulate
+from collections import OrderedDict
+from pickle import loads
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+from index import schema as S
+from index.store import index_version, open_index
+from search.model import MAX_WILDCARD_TERMS, QueryError
+
+_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
+PHRASE_CACHE_ENTRIES = 2_000
+MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
+FACET_FIELDS = {"people": S.PERSON, "countries": S.COUNTRY, "language": S.LANG, "source": S.SOURCE}
+
+
+class Postings:
+    """Global doc numbers (sorted, int32) and term frequencies (float32) of one term."""
+
+    __slots__ = ("ids", "weights")
+
+    def __init__(self, ids: np.ndarray, weights: np.ndarray):
+        self.ids = ids
+        self.weights = weights
+
+
+EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
+def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a leaf matcher; W3 blocks are decoded whole instead of posting by posting."""
+    if isinstance(m, W3LeafMatcher):
+        ids_parts, w_parts = [], []
+        pf = m._postfile
+        while True:
+            n = m._blocklength
+            raw = pf.get(m._dataoffset, m._nextoffset - m._dataoffset)
+            data = loads(zlib.decompress(raw) if m._compression else raw)
+            ids_parts.append(np.cumsum(np.asarray(data[0], dtype=np.int64)))
+            w = data[1]
+            if w is None:
+                w_parts.append(np.ones(n, np.float32))
+            elif isinstance(w, float):
+                w_parts.append(np.full(n, w, np.float32))
+            else:
+                w_parts.append(np.asarray(w, dtype=np.float32))
+            if m._lastblock:
+                break
+            m._goto(m._nextoffset)
+        return np.concatenate(ids_parts), np.concatenate(w_parts)
+    ids, ws = [], []
+    while m.is_active():
+        ids.append(m.id())
+        ws.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float32)
+
+
+def _read_ids_list(m, base: int) -> list[int]:
+    """The doc ids of a (usually short) leaf matcher as a list: cheaper than numpy for a few postings."""
+    out: list[int] = []
+    pf = m._postfile
+    while True:
+        raw = pf.get(m._dataoffset, m._nextoffset - m._dataoffset)
+        out.extend(accumulate(loads(zlib.decompress(raw) if m._compression else raw)[0], initial=base))
+        out.pop(len(out) - m._blocklength - 1)   # drop accumulate's initial value
+        if m._lastblock:
+            return out
+        m._goto(m._nextoffset)
+
+
+class FacetField:
+    """doc->value pairs of one facet field over all documents, and its value vocabulary."""
+
+    def __init__(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
+        self.values = values
+        self.ords = {v: i for i, v in enumerate(values)}
+        keep = live[pair_doc]
+        self.pair_doc = pair_doc[keep]
+        self.pair_ord = pair_ord[keep]
+        self.totals = np.bincount(self.pair_ord, minlength=len(values))
+        self._words = None
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Documents per value among the documents in `mask`."""
+        return np.bincount(self.pair_ord[mask[self.pair_doc]], minlength=len(self.values))
+
+    def words(self) -> tuple[list[str], list[int]]:
+        """(sorted words of every value, value ord of each) for prefix search on any word of a value."""
+        if self._words is None:
+            pairs = sorted((w, i) for i, v in enumerate(self.values) for w in set(v.casefold().split()))
+            self._words = ([w for w, _ in pairs], [i for _, i in pairs])
+        return self._words
+
+
+class Snapshot:
+    """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it."""
+
+    def __init__(self, root):
+        self.root = root
+        self.version = index_version(root)
+        self.ix = open_index(root)
+        self.lock = threading.RLock()
+        self.searcher = self.ix.searcher()
+        self.reader = self.searcher.reader()
+        self.schema = self.ix.schema
+        self.leaves = list(self.reader.leaf_readers())
+        self.n_all = self.reader.doc_count_all()
+        self.n_docs = self.reader.doc_count()
+        self.live = np.ones(self.n_all, dtype=bool)
+        for sub, base in self.leaves:
+            if sub.has_deletions():
+                dead = np.fromiter(sub.deleted_docs(), dtype=np.int64)
+                self.live[dead + base] = False
+        self.day = self._numeric_column(S.DAY, "u4", 1 << 31, S.NO_DAY)
+        self.ts = self._numeric_column(S.TS, "u8", 1 << 63, -(2 ** 62))
+        self.dated = self.day != S.NO_DAY
+        self._lengths: dict[str, np.ndarray] = {}
+        self._avg: dict[str, float] = {}
+        self._terms: OrderedDict = OrderedDict()
+        self._term_postings = 0
+        self._phrases: OrderedDict = OrderedDict()
+        self._facets: dict[str, FacetField] = {}
+        self._person_names: dict[str, str] = {}
+        self.stem_fields = {lang: f for lang, f in S.STEM_FIELDS.items() if self.reader.field_length(f) > 0}
+        self.refs = 0
+        self.retired = False
+
+    # -- columns ---------------------------------------------------------------------------------------------
+
+    def _numeric_column(self, field: str, dtype: str, shift: int, missing: int) -> np.ndarray:
+        out = np.full(self.n_all, missing, dtype=np.int64)
+        col = self.schema[field].column_type
+        width = np.dtype(dtype).itemsize
+        for sub, base in self.leaves:
+            if not sub.has_column(field):
+                continue
+            cr = sub._perdoc.column_reader(field, col)
+            count = min(cr._count, sub.doc_count_all())
+            raw = np.frombuffer(cr._dbfile.get(cr._basepos, count * width), dtype=">" + dtype).astype(dtype)
+            if width == 4:
+                signed = raw.astype(np.int64) - shift
+            else:
+                signed = (raw ^ np.uint64(1 << 63)).view(np.int64)
+            out[base:base + count] = signed
+            # documents past the column's end (and the column's own default) have no value
+        unsigned_default = (1 << (8 * width)) - 1 - shift
+        out[out == unsigned_default] = missing
+        return out
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Per-document length (in tokens, as Whoosh stores it: one byte, approximate) of a text field."""
+        arr = self._lengths.get(field)
+        if arr is None:
+            arr = np.zeros(self.n_all, dtype=np.float32)
+            with self.lock:
+                for sub, base in self.leaves:
+                    cr = sub._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+                    if cr is None:
+                        continue
+                    count = min(cr._count, sub.doc_count_all())
+                    raw = np.frombuffer(cr._dbfile.get(cr._basepos, count), dtype=np.uint8)
+                    arr[base:base + count] = _LENGTH_TABLE[raw]
+            self._lengths[field] = arr
+        return arr
+
+    def avg_length(self, field: str) -> float:
+        avg = self._avg.get(field)
+        if avg is None:
+            with self.lock:
+                avg = (self.reader.field_length(field) / self.n_docs) if self.n_docs else 1.0
+            self._avg[field] = avg
+        return avg
+
+    # -- postings --------------------------------------------------------------------------------------------
+
+    def postings(self, field: str, text: str) -> Postings:
+        """Doc numbers and frequencies of one term (cached, least recently used first out)."""
+        key = (field, text)
+        with self.lock:
+            hit = self._terms.get(key)
+            if hit is not None:
+                self._terms.move_to_end(key)
+                return hit
+            btext = self.schema[field].to_bytes(text)
+            ids_parts, w_parts = [], []
+            for sub, base in self.leaves:
+                if (field, btext) not in sub:
+                    continue
+                ids, ws = _read_matcher(sub.postings(field, btext))
+                ids_parts.append(ids + base)
+                w_parts.append(ws)
+            if not ids_parts:
+                post = EMPTY
+            else:
+                post = Postings(np.concatenate(ids_parts).astype(np.int32), np.concatenate(w_parts))
+            self._terms[key] = post
+            self._term_postings += len(post.ids)
+            while self._term_postings > TERM_CACHE_POSTINGS and len(self._terms) > 1:
+                _, old = self._terms.popitem(last=False)
+                self._term_postings -= len(old.ids)
+            return post
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        with self.lock:
+            return self.reader.doc_frequency(field, text)
+
+    def phrase_docs(self, field: str, words: tuple[str, ...]) -> np.ndarray:
+        """Doc numbers holding the words as a phrase in `field` (positions checked by Whoosh; cached)."""
+        key = (field, words)
+        with self.lock:
+            hit = self._phrases.get(key)
+            if hit is not None:
+                self._phrases.move_to_end(key)
+                return hit
+            if any(len(self.postings(field, w).ids) == 0 for w in words):
+                docs = np.zeros(0, np.int32)
+            else:
+                q = wq.Phrase(field, list(words))
+                parts = [np.fromiter(q.matcher(sub).all_ids(), dtype=np.int64) + base
+                         for sub, base in self.searcher.leaf_searchers()]
+                docs = np.sort(np.concatenate(parts)).astype(np.int32) if parts else np.zeros(0, np.int32)
+            self._phrases[key] = docs
+            if len(self._phrases) > PHRASE_CACHE_ENTRIES:
+                self._phrases.popitem(last=False)
+            return docs
+
+    def expand(self, field: str, text: str, kind: str, distance: int = 0) -> list[str]:
+        """Index terms of `field` a prefix, wildcard or fuzzy word stands for (bounded: QueryError beyond)."""
+        fieldobj = self.schema[field]
+        found: set[str] = set()
+        with self.lock:
+            if kind == "fuzzy":
+                for sub, _ in self.leaves:
+                    if self._has_field(sub, field):
+                        found.update(sub.terms_within(field, text, distance, prefix=1))
+                return sorted(found)
+            first = min((text.find(c) for c in "*?" if c in text), default=len(text))
+            prefix = text[:first]
+            pattern = re.compile(fnmatch.translate(text)).match if kind == "wildcard" else None
+            scanned = 0
+            for sub, _ in self.leaves:
+                for btext in sub.expand_prefix(field, prefix):
+                    scanned += 1
+                    if scanned > MAX_SCANNED_TERMS:
+                        raise QueryError(f"the wildcard {text if kind == 'wildcard' else text + '*'} is too "
+                                         f"expensive: put more letters before the first * or ?")
+                    word = fieldobj.from_bytes(btext)
+                    if pattern is None or pattern(word):
+                        found.add(word)
+                        if len(found) > MAX_WILDCARD_TERMS:
+                            shown = text if kind == "wildcard" else text + "*"
+                            raise QueryError(f"the wildcard {shown} matches more than {MAX_WILDCARD_TERMS} "
+                                             f"different words: make it longer")
+        return sorted(found)
+
+    @staticmethod
+    def _has_field(sub, field: str) -> bool:
+        try:
+            return sub.field_length(field) > 0
+        except Exception:
+            return False
+
+    # -- facets ----------------------------------------------------------------------------------------------
+
+    def facet(self, name: str) -> FacetField:
+        """The doc->value pairs of a facet (built from the field's postings on first use)."""
+        ff = self._facets.get(name)
+        if ff is None:
+            field = FACET_FIELDS[name]
+            with self.lock:
+                ff = self._facets.get(name)
+                if ff is None:
+                    ff = self._build_facet(field)
+                    self._facets[name] = ff
+        return ff
+
+    def _build_facet(self, field: str) -> FacetField:
+        fieldobj = self.schema[field]
+        ords: dict[str, int] = {}
+        docs, vals = [], []
+        fmt = fieldobj.format
+        for sub, base in self.leaves:
+            postfile = sub._terms._postfile
+            for btext, terminfo in sub.iter_field(field):
+                value = ords.setdefault(fieldobj.from_bytes(btext), len(ords))
+                if terminfo.is_inlined():   # small posting lists live in the term index itself
+                    ids = [i + base for i in terminfo.inlined_postings()[0]]
+                else:
+                    ids = _read_ids_list(sub._codec.postings_reader(postfile, terminfo, fmt), base)
+                docs.extend(ids)
+                vals.extend([value] * len(ids))
+        values = list(ords)
+        pair_doc, pair_ord = np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
+        return FacetField(values, pair_doc, pair_ord, self.live)
+
+    def person_name(self, key: str) -> str:
+        """The display name of a person key (from the stored metadata of one article mentioning them)."""
+        name = self._person_names.get(key)
+        if name is None:
+            name = key.title()
+            docs = self.postings(S.PERSON, key).ids
+            docs = docs[self.live[docs]] if len(docs) else docs
+            if len(docs):
+                for person in self.stored_article(int(docs[0])).people:
+                    if person.key == key:
+                        name = person.name
+                        break
+            self._person_names[key] = name
+        return name
+
+    # -- stored ----------------------------------------------------------------------------------------------
+
+    def stored(self, docnum: int) -> dict:
+        with self.lock:
+            return self.searcher.stored_fields(docnum)
+
+    def stored_article(self, docnum: int):
+        return S.article_from_stored(self.stored(docnum))
+
+    def docnum_of(self, article_id: str):
+        post = self.postings(S.ID, article_id)
+        for d in post.ids:
+            if self.live[d]:
+                return int(d)
+        return None
+
+    # -- scoring ---------------------------------------------------------------------------------------------
+
+    def idf(self, field: str, text: str, df: int | None = None) -> float:
+        """Whoosh's BM25F idf: log(N / (df + 1)) + 1."""
+        if df is None:
+            df = self.doc_frequency(field, text)
+        return math.log(max(self.n_docs, 1) / (df + 1)) + 1
+
+    def close(self) -> None:
+        with self.lock:
+            self.searcher.close()
+            self.ix.close() if hasattr(self.ix, "close") else None

@@ -1,0 +1,175 @@
+"""Snippets: the best passages of an article with <mark> around the query's words as the article writes them.
+
+Every character outside the marks is HTML-escaped. A word is marked when its unstemmed form is a query term
+(or an expansion of a wildcard/fuzzy term), or when its stem in the article's language is a stem the query
+searched for; CJK text is matched bigram by bigram and adjacent marks merge. No match in the text (the query
+hit metadata only, or there is no query): the lead of the article.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from index.analysis import _CJK_RUN, _TOKEN, fold   # the universal analyzer's own word pattern: same words as indexed
+from search.evaluate import stem_tokens
+
+SNIPPET_CHARS = 240          # target length of a snippet (two passages at most)
+LEAD_CHARS = 220
+SCAN_CHARS = 4_000           # passages are looked for here first, then (if none) in the rest of the body
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Highlight:
+    """What to mark: unstemmed words/bigrams, and per-language stems."""
+
+    words: set = field(default_factory=set)
+    stems: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)       # lang -> {word: marked?}, shared by a result page's hits
+    _heads: dict = field(default_factory=dict)
+
+    @property
+    def cjk(self) -> bool:
+        return any(_CJK_RUN.search(w) for w in self.words)
+
+    def heads(self, lang: str) -> set:
+        """First three letters of the stems of a language (a cheap test before stemming a word)."""
+        if lang not in self._heads:
+            self._heads[lang] = {s[:3] for s in self.stems.get(lang) or ()}
+        return self._heads[lang]
+
+    def __bool__(self) -> bool:
+        return bool(self.words or any(self.stems.values()))
+
+
+def find_marks(text: str, lang: str, hl: Highlight) -> list[tuple[int, int]]:
+    """Character spans of the words to mark, merged where they touch or overlap."""
+    if not hl:
+        return []
+    words = hl.words
+    stems = hl.stems.get(lang) or ()
+    # decide once per distinct word; stem only words that could share a stem (same first letters)
+    memo = hl.memo.setdefault(lang, {})
+    heads = hl.heads(lang)
+    marked = set()
+    for low in set(map(str.lower, _TOKEN.findall(text))):
+        hit = memo.get(low)
+        if hit is None:
+            hit = low in words or (bool(stems) and (low[:3] in heads or (not low.isascii() and fold(low)[:3] in heads))
+                                   and any(s in stems for s in stem_tokens(lang, low)))
+            memo[low] = hit
+        if hit:
+            marked.add(low)
+    spans = []
+    if marked:
+        alts = "|".join(re.escape(w) for w in sorted(marked, key=len, reverse=True))
+        # the same word boundaries as the analyzer's tokens (which may hold ' or . between letters)
+        pattern = re.compile(rf"(?<![^\W_])(?<![^\W_]['’.])(?:{alts})(?![^\W_])(?!['’.][^\W_])", re.I)
+        spans = [m.span() for m in pattern.finditer(text)]
+    if hl.cjk:
+        for m in _CJK_RUN.finditer(text):
+            run, start = m.group(), m.start()
+            if len(run) == 1:
+                if run in words:
+                    spans.append((start, start + 1))
+                continue
+            for i in range(len(run) - 1):
+                if run[i:i + 2] in words:
+                    spans.append((start + i, start + i + 2))
+        spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def render(text: str, marks: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """text[start:end] HTML-escaped, with <mark> around the spans inside it."""
+    end = len(text) if end is None else end
+    out, pos = [], start
+    for s, e in marks:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(html.escape(text[pos:s]))
+        out.append("<mark>" + html.escape(text[s:e]) + "</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    return _WS.sub(" ", "".join(out))
+
+
+def _word_start(text: str, i: int, reach: int = 15) -> int:
+    """Move i back to the start of the word it falls in (not further than `reach`: CJK has no spaces)."""
+    i = max(0, min(i, len(text)))
+    j = i
+    while j > 0 and i - j < reach and not text[j - 1].isspace():
+        j -= 1
+    return j if j == 0 or text[j - 1].isspace() else i
+
+
+def _word_end(text: str, i: int, reach: int = 15) -> int:
+    """Move i forward to the end of the word it falls in (not further than `reach`)."""
+    i = max(0, min(i, len(text)))
+    j = i
+    while j < len(text) and j - i < reach and not text[j].isspace():
+        j += 1
+    return j if j == len(text) or text[j].isspace() else i
+
+
+def lead(text: str, limit: int = LEAD_CHARS) -> str:
+    """The start of the text, cut at a word boundary, escaped."""
+    text = text.strip()
+    if len(text) <= limit:
+        return render(text, [])
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return render(text, [], 0, cut).rstrip() + " …"
+
+
+def snippet(text: str, lang: str, hl: Highlight, limit: int = SNIPPET_CHARS) -> tuple[str, bool]:
+    """(snippet HTML, whether it holds a mark): the best one or two passages, or the lead."""
+    scan = text[:SCAN_CHARS]
+    marks = find_marks(scan, lang, hl)
+    if not marks and len(text) > SCAN_CHARS:
+        scan = text
+        marks = find_marks(scan, lang, hl)
+    if not marks:
+        return lead(text), False
+    lows = [scan[s:e].lower() for s, e in marks]
+    half = limit // 2
+    chosen: list[tuple[int, int]] = []
+    covered: set = set()
+    for _ in range(2):
+        best, best_key = None, None
+        for i, (s, e) in enumerate(marks):
+            w_start = max(0, s - 40)
+            w_end = w_start + (half if chosen else limit)
+            inside = {lows[j] for j in range(i, len(marks)) if marks[j][1] <= w_end}
+            new = len(inside - covered)
+            key = (new, len(inside), -s)
+            if best_key is None or key > best_key:
+                best, best_key = (w_start, w_end), key
+        if best is None or (chosen and best_key[0] == 0):
+            break
+        chosen.append(best)
+        covered |= {lows[j] for j, (s, e) in enumerate(marks) if best[0] <= s and e <= best[1]}
+        if len(chosen) == 1 and len(covered) == len(set(lows)):
+            break
+    chosen.sort()
+    pieces = []
+    for w_start, w_end in chosen:
+        a = _word_start(scan, w_start) if w_start else 0
+        b = _word_end(scan, min(w_end, len(scan)))
+        if pieces and a <= pieces[-1][1]:
+            pieces[-1] = (pieces[-1][0], max(b, pieces[-1][1]))
+        else:
+            pieces.append((a, b))
+    parts = []
+    for a, b in pieces:
+        body = render(scan, marks, a, b).strip()
+        parts.append(("… " if a > 0 else "") + body + (" …" if b < len(text) else ""))
+    return " ".join(parts).replace("… …", "…"), True
