@@ -294,17 +294,11 @@ class _Page:
 _WORD = re.compile(r"\w+")
 
 
-def _overlap_f1(a: Counter, b: Counter) -> float:
-    """F1 of two word multisets."""
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    p, r = common / sum(a.values()), common / sum(b.values())
-    return 2 * p * r / (p + r)
-
-
 def _choose(page: _Page, article_body: str) -> Optional[Tag]:
-    """The element that holds the article: the best-scoring subtree, or the one closest to JSON-LD articleBody."""
+    """The element that holds the article: the best-scoring subtree, or the one closest to JSON-LD articleBody.
+
+    articleBody is often a truncated teaser (the first 500 characters), so only an element that contains nearly
+    all of it may be chosen, and one much weaker than the best only when articleBody is long enough to be whole."""
     if not page.elements:
         return None
     ranked = sorted(page.elements, key=lambda e: page.score[id(e)], reverse=True)
@@ -314,15 +308,26 @@ def _choose(page: _Page, article_body: str) -> Optional[Tag]:
     if len(article_body) < 200:
         return best
     target = Counter(w.lower() for w in _WORD.findall(article_body))
-    floor = 0.5 * page.score[id(best)]    # a truncated articleBody (a teaser) must not shrink the choice
-    candidates = [e for e in ranked[:8] if page.score[id(e)] >= floor]
+    size = sum(target.values())
+    floor = 0.0 if len(article_body) >= 1000 else 0.5 * page.score[id(best)]
+    candidates = ranked[:10] + [e for e in page.elements if id(e) in page.body]
     parent = best.parent
     while isinstance(parent, Tag) and parent.name not in ("html", "[document]"):
         candidates.append(parent)
         parent = parent.parent
-    scored = [(_overlap_f1(target, Counter(w.lower() for w in _WORD.findall(" ".join(_blocks(c, page))))), i, c)
-              for i, c in enumerate(candidates)]
-    return max(scored, key=lambda t: (t[0], -t[1]))[2]
+    choice, choice_f1, seen = best, -1.0, set()
+    for c in candidates:
+        if id(c) in seen or page.score.get(id(c), 0.0) < floor:
+            continue
+        seen.add(id(c))
+        words = Counter(w.lower() for w in _WORD.findall(" ".join(_blocks(c, page))))
+        common = sum((target & words).values())
+        if not common or common < 0.9 * size:
+            continue
+        f1 = 2 * common / (size + sum(words.values()))
+        if f1 > choice_f1:
+            choice, choice_f1 = c, f1
+    return choice
 
 
 def _blocks(root: Tag, page: _Page) -> list[str]:
@@ -337,7 +342,7 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
         if not text:
             return
         n, link = stats.get(id(block), (0, 0))
-        if n and link > 0.5 * n:
+        if (n and link > 0.5 * n) or block.name == "h1":    # link lists; the headline is the title, not body
             return
         if len(text) < _MIN_GOOD and block.name not in _HEADINGS and _boilerplate_line(text):
             return
@@ -492,8 +497,10 @@ def _simplify(s: str) -> str:
     return re.sub(r"[^\w]", "", s.lower().removeprefix("www.")).removesuffix("com")
 
 
-def _strip_site(title: str, site: str, host: str) -> str:
+def _strip_site(title: str, site: str, host: str, h1: str = "") -> str:
     """A title without its site part (" - Gulf Times", "BBC | "), when one is recognisable."""
+    if h1 and len(h1) < len(title) and title.startswith(h1) and _TITLE_SEPARATORS.match(title, len(h1) - 1):
+        return h1     # the page's own headline, followed by a separator and more
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
@@ -511,21 +518,22 @@ def _strip_site(title: str, site: str, host: str) -> str:
     if is_site(parts[0]):
         return title[len(parts[0]) + len(seps[0]):].strip()
     last = parts[-1]
-    if len(parts) == 2 and len(last.split()) <= 3 and len(parts[0]) > 2 * len(last) and "|" in seps[-1]:
-        return parts[0]
+    if len(parts) == 2 and len(last.split()) <= 4 and len(parts[0]) > 2 * len(last) and ":" not in seps[-1]:
+        return parts[0]     # "Long headline here - Short Name": the short tail is the site
     return title
 
 
 def _title(found: _Found, ld: dict, site: str, host: str) -> tuple[str, str]:
     """(title, where it came from): og:title, then <h1>, then JSON-LD headline, then <title>; site suffix removed."""
     metas, h1, title_tag = found.metas, found.h1, found.title
+    h1_text = _SPACES.sub(" ", h1.get_text(" ")).strip() if h1 else ""
     for source, value in (("og:title", metas.get("og:title") or metas.get("twitter:title")),
-                          ("h1", h1.get_text(" ") if h1 else ""),
+                          ("h1", h1_text),
                           ("json-ld", _ld_text(ld.get("headline"))),
                           ("title", title_tag.get_text(" ") if title_tag else "")):
         value = _SPACES.sub(" ", value or "").strip()
         if value:
-            return _strip_site(value, site, host), source
+            return _strip_site(value, site, host, h1_text), source
     return "", "none"
 
 
