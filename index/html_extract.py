@@ -226,6 +226,7 @@ class _Page:
         self.direct: dict[int, list] = {}    # id(block) -> [text chars, link chars]
         self.score: dict[int, float] = {}    # id(element) -> sum of block values in its subtree
         self.elements: list[Tag] = []
+        self.prose: dict[int, float] = {}    # id(element) -> good text in its subtree
 
     def _skip(self, tag: Tag) -> bool:
         key = id(tag)
@@ -263,12 +264,11 @@ class _Page:
                     b = boost or id(child) in self.body
                     s, g = self._walk(child, child, False, b)
                     v = self._value(child)
-                    if b and v > 0:
-                        v *= 2.0
-                    s += v
                     g += max(v, 0.0)
+                    s += 2.0 * v if b and v > 0 else v
                     self.score[id(child)] = s
                     self.elements.append(child)
+                    self.prose[id(child)] = g
                     if not self.classes:
                         self.good[id(child)] = g
                 total += s
@@ -328,6 +328,31 @@ def _choose(page: _Page, article_body: str) -> Optional[Tag]:
         if f1 > choice_f1:
             choice, choice_f1 = c, f1
     return choice
+
+
+def _narrow(page: _Page, best: Tag) -> Tag:
+    """Inside the chosen element, the article-text containers (class/id/itemprop), when they hold most of its
+    prose: teaser lists and excerpts beside the article then stay out."""
+    marked = []
+    for el in page.elements:
+        if id(el) not in page.body or page.prose.get(id(el), 0.0) <= 0:
+            continue
+        chain, parent, inside = [], el.parent, False
+        while isinstance(parent, Tag):
+            if parent is best:
+                inside = True
+                break
+            chain.append(parent)
+            parent = parent.parent
+        if (inside or el is best) and not any(id(p) in page.body for p in chain):
+            marked.append((el, chain))
+    if not marked or sum(page.prose[id(e)] for e, _ in marked) < 0.6 * page.prose.get(id(best), 0.0):
+        return best
+    common = [marked[0][0]] + marked[0][1] + [best]    # the first one's ancestors up to best, innermost first
+    for el, chain in marked[1:]:
+        ancestors = {id(el)} | {id(p) for p in chain} | {id(best)}
+        common = [c for c in common if id(c) in ancestors]
+    return common[0]
 
 
 def _blocks(root: Tag, page: _Page) -> list[str]:
@@ -390,6 +415,8 @@ def _main_text(soup: BeautifulSoup, article_body: str) -> str:
     root = soup.body or soup
     page = _Page(root)
     best = _choose(page, article_body)
+    if best is not None:
+        best = _narrow(page, best)
     if best is None:
         blocks = _blocks(root, page)
     else:
