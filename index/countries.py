@@ -1,0 +1,475 @@
+"""Countries an article mentions, and the ones it is about.
+
+The gazetteer is pycountry's ISO 3166 names (English, plus translations for the article's language) and
+index/data/countries.txt (aliases, demonyms, capitals and cities, ambiguous names, phrases that are no country).
+Matching walks a token trie from each capitalised token, so its cost is one dict lookup per token.
+
+Policies (documented in index/data/ALIASES.md):
+- every ISO 3166-1 code is its own value: Taiwan is TW, Hong Kong HK, Macao MO, Puerto Rico PR, Greenland GL;
+  historic names map to successors (USSR -> RU, Zaire -> CD, Burma -> MM, West Germany -> DE);
+- a name listed under several codes, or marked ambiguous, counts only when the article names one of those countries
+  another way ("Georgia" needs "Tbilisi" or "Georgian", or is the US state when the article is about the US);
+  `~name` marks the code it falls back to when nothing decides (bare "Korea" -> KR, bare "Congo" -> CG);
+- a country name that is also a common word ("Turkey", "Chad", "China") at the start of a sentence or in an
+  all-capitals line does not count when the article uses the word in lower case ("turkey prices");
+- spans inside a person's name do not count ("Michael Jordan", "Paris Hilton").
+"""
+from __future__ import annotations
+
+import gettext
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+import pycountry
+
+from index.model import Country
+
+DATA = Path(__file__).parent / "data"
+TRANSLATED_LANGUAGES = ("fr", "de", "es", "it", "pt", "ru", "nl", "pl", "sv", "da", "nb", "fi", "cs", "ro", "hu",
+                        "tr", "id", "uk", "bg", "hr", "sk", "sl", "ca")
+_UPPER = "".join(chr(c) for c in range(0x41, 0x2000) if chr(c).isupper() and chr(c).isalpha())
+_UPPER_CLASS = "[" + re.escape(_UPPER) + "]"
+# Capitalised words: dotted abbreviations (U.S., N.Y.) first; apostrophes and hyphens stay inside a word
+# (O'Neill, Jae-myung) but a possessive 's is left out (Japan's -> Japan).
+_CAP = re.compile(_UPPER_CLASS + r"(?:\.(?:" + _UPPER_CLASS + r"\.)+|[^\W\d_]*(?:['’](?![sS]\b)[^\W\d_]+|[-‐][^\W\d_]+)*)")
+# Arabic names written with a lower-case article: al-Kabariti, el-Sisi (checked only when "l-" occurs).
+_ARTICLE = re.compile(r"(?<![^\W\d_])[ae]l-(?=" + _UPPER_CLASS + ")")
+# Any next word after a position (for multi-word names with lower-case words: "Republic of the Congo").
+_NEXT_WORD = re.compile(r"[ \t]*\n?[ \t]*[-‐]?((?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*)")
+_ALIAS_WORD = re.compile(r"(?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’][^\W\d_]+)*|&")
+_CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.M)
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def alias_words(alias: str) -> list[str]:
+    """The lower-case words of a name as the trie keys them ("Guinea-Bissau" -> guinea, bissau)."""
+    return [w.lower() for w in _ALIAS_WORD.findall(alias)]
+
+
+class Tokens:
+    """The capitalised words of a text with offsets; context (sentence start, capitals line) computed on demand.
+
+    Only capitalised words are tokenised: names start with one, and that keeps the cost per article small."""
+
+    __slots__ = ("text", "words", "starts", "ends", "lower", "_caps", "_caps_ranges")
+
+    def __init__(self, text: str):
+        self.text = text
+        # findall + str.find is three times faster than finditer; find cannot land early because every
+        # capitalised word after the previous match is itself a match.
+        words = _CAP.findall(text)
+        starts, ends = [], []
+        pos, find = 0, text.find
+        for w in words:
+            pos = find(w, pos)
+            starts.append(pos)
+            pos += len(w)
+            ends.append(pos)
+        if "l-" in text:
+            self._articles(words, starts)
+        self.words, self.starts, self.ends = words, starts, ends
+        self.lower = [w.lower() for w in words]
+        self._caps = None
+
+    def _articles(self, words: list[str], starts: list[int]) -> None:
+        """Extend "Kabariti" to "al-Kabariti" in place."""
+        at = {m.end(): m.start() for m in _ARTICLE.finditer(self.text)}
+        for k, s in enumerate(starts):
+            if s in at:
+                words[k] = self.text[at[s]:s] + words[k]
+                starts[k] = at[s]
+
+    @property
+    def caps(self) -> list[bool]:
+        """True for words on a line written in capitals (headlines, datelines), where case says nothing."""
+        if self._caps is None:
+            self._caps = self._caps_flags()
+        return self._caps
+
+    def _caps_flags(self) -> list[bool]:
+        flags = [False] * len(self.words)
+        ranges = [(m.start(), m.end()) for m in _CAPS_LINE.finditer(self.text)]
+        if not ranges:
+            return flags
+        r = 0
+        for i, s in enumerate(self.starts):
+            while r < len(ranges) and ranges[r][1] <= s:
+                r += 1
+            if r == len(ranges):
+                break
+            if ranges[r][0] <= s:
+                flags[i] = True
+        return flags
+
+    def initial(self, i: int) -> bool:
+        """True if word i starts a sentence or paragraph (where a capital says little)."""
+        text, j = self.text, self.starts[i] - 1
+        while j >= 0 and text[j] in _OPENERS_SPACE:
+            j -= 1
+        if j < 0:
+            return True
+        c = text[j]
+        if c == "\n":
+            if self.starts[i] - j > 2 or (j > 0 and text[j - 1] == "\n"):
+                return True      # blank line or indented line: a new paragraph
+            j -= 1
+            while j >= 0 and text[j] in " \t":
+                j -= 1
+            if j < 0 or text[j] == "\n":
+                return True
+            c = text[j]
+        while c in _CLOSERS and j > 0:
+            j -= 1
+            c = text[j]
+        if c in "!?":
+            return True
+        if c != ".":
+            return False
+        word = _word_before(text, j)
+        return not (len(word) == 1 or word.lower() in _ABBREVIATIONS)   # "Mr. Lee", "J. Smith"
+
+    def prev_word(self, i: int) -> str:
+        """The word just before word i, lower case ('' if punctuation other than a full stop or quote intervenes)."""
+        text, j = self.text, self.starts[i]
+        while j > 0 and text[j - 1] in " \t\n\"'“‘":
+            j -= 1
+        if j > 0 and text[j - 1] == ".":
+            j -= 1
+        if j == 0 or not text[j - 1].isalpha():
+            return ""
+        k = text.rfind(" ", max(0, j - 25), j)
+        word = text[k + 1:j] if k >= 0 else text[max(0, j - 25):j]
+        if not word.isalpha():
+            word = word.rsplit("\n", 1)[-1].lstrip("(\"'“‘[«-")
+            if not word.isalpha():
+                return ""
+        return word.lower()
+
+    def next_words(self, pos: int, limit: int = 8):
+        """Words after offset `pos` on the same paragraph: (word, start, end), stopping at punctuation."""
+        text = self.text
+        for _ in range(limit):
+            m = _NEXT_WORD.match(text, pos)
+            if m is None:
+                return
+            yield m.group(1), m.start(1), m.end(1)
+            pos = m.end(1)
+
+
+_OPENERS_SPACE = frozenset(" \t\"'“‘(«[–—-")
+_CLOSERS = frozenset("\"'”’)»]")
+
+
+def _word_before(text: str, j: int) -> str:
+    """The word that ends just before offset j (leading punctuation stripped)."""
+    k = max(text.rfind(" ", max(0, j - 25), j), text.rfind("\n", max(0, j - 25), j))
+    word = text[k + 1:j] if k >= 0 else text[max(0, j - 25):j]
+    if not word.isalpha():
+        word = word.lstrip("(\"'“‘[«-")
+        if not word.isalpha():
+            return ""
+    return word
+
+
+_ABBREVIATIONS = frozenset("mr mrs ms dr prof st sen rep gov gen col lt capt adm sgt rev messrs mme mlle jr sr"
+                           .split())
+
+
+@dataclass(frozen=True)
+class _Entry:
+    code: str            # "" for a blocked phrase
+    ambiguous: bool      # ?name / ~name / listed under several codes
+    default: bool        # ~name: the fallback for its ambiguous name
+    kind: str            # name, adj, city
+    after_comma: bool
+    exact: Optional[str]  # the exact spelling required (all-capital abbreviations)
+    needs_period: bool = False   # "Calif." but not "Calif"
+
+
+def _fold(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def _plurals(adj: str) -> list[str]:
+    """Derived plural demonyms: American -> Americans; Japanese, Swiss, French stay."""
+    if adj.endswith(("ese", "ss", "sh", "ch", "s", "x", "z")) or " " in adj and adj.endswith("ese"):
+        return []
+    if adj.endswith("man"):
+        return [adj[:-3] + "men"]
+    return [adj + "s"]
+
+
+class CountryGazetteer:
+    """Name tables built once (per language on first use); `find` returns a text's country mentions."""
+
+    def __init__(self, data_path: Path | str = DATA / "countries.txt", common_words: frozenset[str] = frozenset()):
+        self.names: dict[str, str] = {}
+        self.common_words = common_words
+        self._base: list[tuple[str, str, bool, bool, str]] = []   # (alias, code, ambiguous, default, kind)
+        self._load_pycountry()
+        self._load_data(Path(data_path))
+        self._tries: dict[str, dict] = {}
+        self._extra: list[tuple[str, str, bool, bool, str]] = []
+
+    # ---- building -------------------------------------------------------------------------------------------
+    def _load_pycountry(self) -> None:
+        for c in pycountry.countries:
+            self.names[c.alpha_2] = getattr(c, "common_name", None) or c.name
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(c, attr, None)
+                if value and "," not in value and "(" not in value:
+                    self._base.append((value, c.alpha_2, False, False, "name"))
+
+    def _load_data(self, path: Path) -> None:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            fields = [f.strip() for f in line.split("|")]
+            if len(fields) != 5:
+                raise ValueError(f"{path}:{number}: expected 5 fields separated by '|', got {len(fields)}")
+            code, display, aliases, adjectives, places = fields
+            code = "" if code == "-" else code
+            if code:
+                self.names[code] = display
+                self._add(display, code, "name")
+            for kind, field in (("name", aliases), ("adj", adjectives), ("city", places)):
+                for alias in filter(None, (a.strip() for a in field.split(";"))):
+                    self._add(alias, code, kind)
+                    if kind == "adj" and not alias.startswith(","):
+                        for plural in _plurals(alias.lstrip("?~")):
+                            self._add(alias[0] + plural if alias[0] in "?~" else plural, code, kind)
+
+    def _add(self, alias: str, code: str, kind: str) -> None:
+        ambiguous = alias[0] in "?~"
+        default = alias[0] == "~"
+        self._base.append((alias.lstrip("?~"), code, ambiguous, default, kind))
+
+    def add_alias(self, alias: str, code: str, kind: str = "name") -> None:
+        """A user alias (alias file): clears the built tables so they are rebuilt with it."""
+        self._extra.append((alias, code, False, False, kind))
+        self._tries.clear()
+
+    def _translations(self, language: str) -> list[tuple[str, str, bool, bool, str]]:
+        lang = language.split("-")[0].lower()
+        if lang not in TRANSLATED_LANGUAGES:
+            return []
+        try:
+            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        except OSError:
+            return []
+        out = []
+        for c in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(c, attr, None)
+                if value:
+                    local = tr.gettext(value)
+                    if local != value and "," not in local and "(" not in local:
+                        out.append((local, c.alpha_2, False, False, "name"))
+        return out
+
+    def trie(self, language: str = "en") -> dict:
+        """The token trie for a language (English names always; translations for the language's own)."""
+        lang = (language or "en").split("-")[0].lower()
+        if lang not in TRANSLATED_LANGUAGES:
+            lang = "en"
+        trie = self._tries.get(lang)
+        if trie is None:
+            trie = self._tries[lang] = self._build(self._base + self._translations(lang) + _LOCAL_NAMES.get(lang, [])
+                                                   + self._extra)
+        return trie
+
+    def _build(self, rows: Iterable[tuple[str, str, bool, bool, str]]) -> dict:
+        rows = list(rows)
+        codes_of: dict[tuple, set[str]] = {}
+        for alias, code, *_ in rows:
+            if code:
+                codes_of.setdefault(tuple(alias_words(alias.lstrip(","))), set()).add(code)
+        trie: dict = {}
+        for alias, code, ambiguous, default, kind in rows:
+            after_comma = alias.startswith(",")
+            alias = alias.lstrip(",")
+            key = tuple(alias_words(alias))
+            if not key or not alias[0].isupper() and not alias[0].isdigit():
+                continue
+            shared = len(codes_of.get(key, ())) > 1
+            bare = alias.replace(".", "")
+            exact = alias if bare.isupper() and len(bare) <= 5 and "." not in alias else None
+            needs_period = alias.endswith(".") and not key[-1].endswith(".")
+            entry = _Entry(code, ambiguous or shared, default, kind, after_comma, exact, needs_period)
+            for variant in {key, tuple(_fold(t) for t in key)}:
+                node = trie
+                for tok in variant:
+                    node = node.setdefault(tok, {})
+                node.setdefault(None, [])
+                if entry not in node[None]:
+                    node[None].append(entry)
+        return trie
+
+    # ---- matching -------------------------------------------------------------------------------------------
+    def find(self, tokens: Tokens, language: str = "en") -> list[tuple[int, int, list[_Entry], int]]:
+        """Matches: (index of the first word, start offset, entries, end offset), longest match first."""
+        trie = self.trie(language)
+        words, lower, starts = tokens.words, tokens.lower, tokens.starts
+        cyrillic = language.startswith(("ru", "uk", "bg"))
+        out = []
+        covered = -1
+        for i, w in enumerate(words):
+            if starts[i] < covered:
+                continue
+            if "-" in w or "‐" in w:
+                pieces = self._pieces(w, starts[i])
+            else:
+                pieces = ((lower[i], starts[i], tokens.ends[i]),)
+            for low, s, e in pieces:
+                if s < covered:
+                    continue
+                node = trie.get(low)
+                if node is None and cyrillic and _CYRILLIC.match(low):
+                    node = self._stem_lookup(trie, low)
+                if node is None:
+                    continue
+                best = (e, node[None]) if None in node else None
+                if len(node) > (None in node):
+                    for word, _ws, we in tokens.next_words(e):
+                        node = node.get(word.lower())
+                        if node is None:
+                            break
+                        if None in node:
+                            best = (we, node[None])
+                if best is None:
+                    continue
+                end, entries = best
+                entries = self._usable(tokens, i, s, end, entries)
+                if entries:
+                    out.append((i, s, entries, end))
+                    covered = end
+        return out
+
+    @staticmethod
+    def _pieces(word: str, start: int):
+        """The capitalised parts of a hyphenated word ("Japan-South" -> Japan, South)."""
+        out, pos = [], start
+        for part in re.split(r"[-‐]", word):
+            if part and part[0].isupper():
+                out.append((part.lower(), pos, pos + len(part)))
+            pos += len(part) + 1
+        return out
+
+    @staticmethod
+    def _stem_lookup(trie: dict, word: str) -> Optional[dict]:
+        """Russian/Ukrainian case endings: Россия / России / Россией -> Россия."""
+        for cut in (1, 2, 3):
+            stem = word[:-cut]
+            if len(stem) < 3:
+                break
+            for ending in ("я", "а", "й", "ия", "ь", ""):
+                node = trie.get(stem + ending)
+                if node is not None and None in node:
+                    return node
+        return None
+
+    def _usable(self, tokens: Tokens, i: int, start: int, end: int, entries: list[_Entry]) -> list[_Entry]:
+        out = []
+        text = tokens.text
+        for e in entries:
+            if e.exact is not None:
+                if text[start:end] != e.exact or (e.exact == "US" and tokens.caps[i]):
+                    continue
+            if e.after_comma and not text[max(0, start - 3):start].rstrip().endswith(","):
+                continue
+            if e.needs_period and text[end:end + 1] != ".":
+                continue
+            out.append(e)
+        return out
+
+
+# Everyday names pycountry spells formally (Russian Federation, Korea, Republic of): a few per language.
+_LOCAL_NAMES: dict[str, list[tuple[str, str, bool, bool, str]]] = {
+    "fr": [(a, c, False, False, "name") for a, c in (("Russie", "RU"), ("Corée du Sud", "KR"), ("Corée du Nord", "KP"),
+                                                     ("Iran", "IR"), ("Syrie", "SY"), ("Vietnam", "VN"),
+                                                     ("Taïwan", "TW"), ("Bolivie", "BO"), ("Venezuela", "VE"),
+                                                     ("Tanzanie", "TZ"), ("Moldavie", "MD"))],
+    "es": [(a, c, False, False, "name") for a, c in (("Rusia", "RU"), ("Corea del Sur", "KR"), ("Corea del Norte", "KP"),
+                                                     ("Irán", "IR"), ("Siria", "SY"), ("Vietnam", "VN"),
+                                                     ("EE.UU.", "US"), ("EEUU", "US"))],
+    "de": [(a, c, False, False, "name") for a, c in (("Russland", "RU"), ("Südkorea", "KR"), ("Nordkorea", "KP"),
+                                                     ("Iran", "IR"), ("Syrien", "SY"), ("USA", "US"))],
+    "it": [(a, c, False, False, "name") for a, c in (("Russia", "RU"), ("Corea del Sud", "KR"), ("Corea del Nord", "KP"),
+                                                     ("Iran", "IR"), ("Siria", "SY"))],
+    "pt": [(a, c, False, False, "name") for a, c in (("Rússia", "RU"), ("Coreia do Sul", "KR"), ("Coreia do Norte", "KP"),
+                                                     ("Irã", "IR"), ("Irão", "IR"), ("Síria", "SY"), ("EUA", "US"))],
+    "ru": [(a, c, False, False, "name") for a, c in (("Россия", "RU"), ("Южная Корея", "KR"), ("Северная Корея", "KP"),
+                                                     ("США", "US"), ("Иран", "IR"), ("Сирия", "SY"),
+                                                     ("Великобритания", "GB"), ("Британия", "GB"))],
+    "nl": [(a, c, False, False, "name") for a, c in (("Rusland", "RU"), ("Zuid-Korea", "KR"), ("Noord-Korea", "KP"))],
+}
+
+
+def resolve(tokens: Tokens, matches: list, gazetteer: CountryGazetteer, excluded: list[tuple[int, int]],
+            title_codes: set[str]) -> tuple[Country, ...]:
+    """Decide the code of each match, drop the ones the policies reject, and mark what the article is about."""
+    text = tokens.text
+    kept = []
+    for i, start_off, entries, end_off in matches:
+        if any(s < end_off and start_off < e for s, e in excluded):
+            continue
+        if any(not e.code for e in entries):
+            continue   # a blocked phrase ("Latin America", "Uruguay Round")
+        if not _case_ok(tokens, i, start_off, end_off, gazetteer.common_words):
+            continue
+        kept.append((start_off, end_off, entries))
+    strong: dict[str, int] = {}
+    for _, _, entries in kept:
+        if len(entries) == 1 and not entries[0].ambiguous:
+            strong[entries[0].code] = strong.get(entries[0].code, 0) + 1
+    for code in title_codes:
+        strong[code] = strong.get(code, 0) + 1
+    mentions: dict[str, list[tuple[int, int, str]]] = {}
+    for s, e, entries in kept:
+        code = _decide(entries, strong)
+        if code:
+            mentions.setdefault(code, []).append((s, e, entries[0].kind))
+    out = []
+    lead = _lead_end(text)
+    for code, spans in mentions.items():
+        about = code in title_codes or len(spans) >= 2 or spans[0][0] < lead
+        out.append(Country(code=code, name=gazetteer.names.get(code, code), about=about,
+                           mentions=tuple((s, e) for s, e, _ in spans)))
+    for code in title_codes - set(mentions):
+        out.append(Country(code=code, name=gazetteer.names.get(code, code), about=True, mentions=()))
+    out.sort(key=lambda c: (not c.about, -len(c.mentions), c.code))
+    return tuple(out)
+
+
+def _decide(entries: list[_Entry], strong: dict[str, int]) -> str:
+    """The code of a match: the one the article names unambiguously, else the marked default, else none."""
+    if len(entries) == 1 and not entries[0].ambiguous:
+        return entries[0].code
+    codes = {e.code for e in entries}
+    supported = [c for c in codes if strong.get(c)]
+    if supported:
+        return max(supported, key=lambda c: (strong[c], c))
+    for e in entries:
+        if e.default:
+            return e.code
+    return ""
+
+
+def _case_ok(tokens: Tokens, i: int, start: int, end: int, common_words: frozenset[str]) -> bool:
+    """A one-word name that is also a common word ("Turkey", "Chad") needs a capital that means something."""
+    low = tokens.text[start:end].lower()
+    if low not in common_words:
+        return True
+    if not (tokens.caps[i] or tokens.initial(i)):
+        return True
+    return re.search(r"(?<![\w-])" + re.escape(low) + r"(?![\w-])", tokens.text) is None
+
+
+def _lead_end(text: str) -> int:
+    """Offset where the lead ends: the first sentence end after 200 characters, or 400 at most."""
+    m = re.compile(r"[.!?](?=\s)").search(text, 200)
+    return min(m.end() if m else len(text), 400) if len(text) > 200 else len(text)
