@@ -135,7 +135,7 @@ _JUNK = re.compile(r"(?:^|[\s_-])(?:" + _STRONG_JUNK + "|" + _WEAK_JUNK + r")(?=
 _STRONG = re.compile(r"(?:^|[\s_-])(?:" + _STRONG_JUNK + r")(?=$|[\s_-])", re.X)
 # ... unless the same class/id also says it is the article.
 _KEEP = re.compile(r"""(?:^|[\s_-])(?:article|articles?body|story|storybody|content|entry|post|main|body|text
-    |prose|blog|news|richtext|page)(?:[\s_-]|$)""", re.X)
+    |prose|richtext)(?:[\s_-]|$)""", re.X)
 # Class/id names that publishing systems give the article's own text: prose inside counts double.
 _BODY = re.compile(r"""(?:^|[\s_-])(?:article|story|entry|post|blog|news|main|body|rich)[\s_-]?(?:body|content|text|copy)
     (?=$|[\s_-])""", re.X)
@@ -262,7 +262,7 @@ class _Page:
                     s, g = self._walk(child, block, in_link or name == "a", boost)
                 else:
                     b = boost or id(child) in self.body
-                    s, g = self._walk(child, child, False, b)
+                    s, g = self._walk(child, child, in_link, b)   # a block inside a link is link text
                     v = self._value(child)
                     g += max(v, 0.0)
                     s += 2.0 * v if b and v > 0 else v
@@ -355,8 +355,14 @@ def _narrow(page: _Page, best: Tag) -> Tag:
     return common[0]
 
 
+def _label(text: str) -> bool:
+    """A short line that is not a sentence: a heading or a widget label ("More stories", "Filed under:")."""
+    return len(text) < 50 and not text.endswith((".", "!", "?", '"', "”", "»", "。", ")"))
+
+
 def _blocks(root: Tag, page: _Page) -> list[str]:
-    """Paragraph texts under `root` in document order, boilerplate and link lists left out."""
+    """Paragraph texts under `root` in document order; link lists, the labels that head them, furniture lines
+    and the headline left out."""
     out: list[str] = []
     parts: list[str] = []
     stats = page.direct
@@ -364,10 +370,12 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
     def flush(block: Tag):
         text = _SPACES.sub(" ", "".join(parts)).strip()
         parts.clear()
-        if not text:
+        if not text or block.name == "h1":           # the headline is the title, not body
             return
         n, link = stats.get(id(block), (0, 0))
-        if (n and link > 0.5 * n) or block.name == "h1":    # link lists; the headline is the title, not body
+        if n and link > 0.5 * n:                     # a link list, and the label just above it
+            if out and _label(out[-1]):
+                out.pop()
             return
         if len(text) < _MIN_GOOD and block.name not in _HEADINGS and _boilerplate_line(text):
             return
@@ -393,21 +401,25 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
 
     walk(root, root)
     flush(root)
+    while out and _label(out[-1]) and len(out[-1]) < 30:   # trailing labels of widgets that were left out
+        out.pop()
     return out
 
 
 _BOILERPLATE_LINE = re.compile(r"""^(?:advertisement|advert|ad|sponsored|share|share this|tweet|email|print
     |read more|continue reading|see also|related|related articles|more from|click here|subscribe|sign up
-    |follow us|comments?|loading|photo|image|source|credit|getty images|ap photo|reuters)\b""", re.I | re.X)
+    |follow us|comments?|loading|photo|image|source|credit|getty images|ap photo|text size
+    |anzeige|werbung|publicidad|publicité|pubblicità|publicidade|реклама|iklan|広告|광고)\b""", re.I | re.X)
+_DATE_LINE = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}:\d\d\s*(?:am|pm|[ap]\.m\.)?", re.I)
 
 
 def _boilerplate_line(text: str) -> bool:
     """Short lines that are page furniture, not prose: labels, bylines, dates, credits."""
     if _BOILERPLATE_LINE.match(text):
         return True
-    if text.lower().startswith(("by ", "updated", "published", "posted")) and len(text) < 80:
+    if text.lower().startswith(("by ", "updated", "published", "posted", "filed under")) and len(text) < 80:
         return True
-    return False
+    return _label(text) and bool(_DATE_LINE.search(text)) and len(text.split()) <= 8   # "Nov 20, 2019 11:28"
 
 
 def _main_text(soup: BeautifulSoup, article_body: str) -> str:
