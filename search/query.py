@@ -97,6 +97,10 @@ def tokenize(q: str) -> list[_Tok]:
         elif ch in "()":
             toks.append(_Tok(ch, ch, i))
             i += 1
+        elif ch in "-+" and i + 1 < n and q[i + 1] in '"(':   # -"a phrase", -(a OR b); + is the default
+            if ch == "-":
+                toks.append(_Tok("MINUS", "-", i))
+            i += 1
         elif ch == '"':
             end = q.find('"', i + 1)
             if end < 0:
@@ -112,7 +116,8 @@ def tokenize(q: str) -> list[_Tok]:
             if raw.endswith(":") and j < n and q[j] in '"(' and _FIELD_NAME.match(raw):
                 name = raw[:-1]
                 if name.lower() not in QUERY_FIELDS:
-                    raise _unknown_field(name, raw)
+                    close = q.find('"' if q[j] == '"' else ")", j + 1)
+                    raise _unknown_field(name, q[i:close + 1] if close > 0 else q[i:])
                 toks.append(_Tok("FIELD", name.lower(), i))
             else:
                 toks.extend(_word_tokens(raw, i))

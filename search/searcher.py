@@ -21,7 +21,7 @@ import numpy as np
 from index import schema as S
 from index.errors import IndexMissing
 from index.store import index_version
-from search.evaluate import Evaluator, Plan, universal_tokens
+from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search.query import Word, has_positive, leaves, parse_query, to_text
@@ -342,6 +342,9 @@ class Searcher:
             word = toks[0]
             if snap.doc_frequency(S.BODY, word) or snap.doc_frequency(S.TITLE, word):
                 continue
+            if any(snap.doc_frequency(f, t) for lang, f in snap.stem_fields.items()
+                   for t in stem_tokens(lang, word)):
+                continue   # a form of a real word (found through its stem): nothing to correct
             best = self._suggest(snap, word)
             if best:
                 start = q.find(leaf.text, leaf.pos)
