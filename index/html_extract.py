@@ -144,6 +144,8 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACES = re.compile(r"\s+")
 
 _MIN_GOOD = 60        # chars of unlinked text that make a block a paragraph
+_MIN_GOOD_CJK = 25    # Chinese and Japanese say as much in far fewer characters
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")   # kana and han: no spaces between words
 _MAX_LINK = 0.35      # link share above which a block is navigation
 
 
@@ -204,7 +206,8 @@ class _Page:
     A first walk skips only hard boilerplate and measures the prose (good text) under every element; the second
     also skips class-matched elements unless they hold most of the page's prose (then they are wrappers)."""
 
-    def __init__(self, root: Tag):
+    def __init__(self, root: Tag, min_good: int = _MIN_GOOD):
+        self.min_good = min_good
         self.level: dict[int, int] = {}      # id(element) -> _junk() result, computed once
         self.good: dict[int, float] = {}
         self.body: set[int] = set()          # elements whose class/id/itemprop names the article text
@@ -281,7 +284,7 @@ class _Page:
         text, link = self.direct.get(id(block), (0, 0))
         if not text:
             return 0.0
-        if text - link >= _MIN_GOOD and link <= _MAX_LINK * text:
+        if text - link >= self.min_good and link <= _MAX_LINK * text:
             return text - link
         if block.name in _HEADINGS and not link:
             return 0.0
@@ -377,7 +380,7 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
             if out and _label(out[-1]):
                 out.pop()
             return
-        if len(text) < _MIN_GOOD and block.name not in _HEADINGS and _boilerplate_line(text):
+        if len(text) < page.min_good and block.name not in _HEADINGS and _boilerplate_line(text):
             return
         out.append(text)
 
@@ -422,10 +425,12 @@ def _boilerplate_line(text: str) -> bool:
     return _label(text) and bool(_DATE_LINE.search(text)) and len(text.split()) <= 8   # "Nov 20, 2019 11:28"
 
 
-def _main_text(soup: BeautifulSoup, article_body: str) -> str:
+def _main_text(soup: BeautifulSoup, article_body: str, title: str) -> str:
     """The article body as paragraphs separated by blank lines."""
     root = soup.body or soup
-    page = _Page(root)
+    sample = title or article_body[:200]
+    cjk = len(_CJK.findall(sample)) * 3 > len(sample) > 0
+    page = _Page(root, _MIN_GOOD_CJK if cjk else _MIN_GOOD)
     best = _choose(page, article_body)
     if best is not None:
         best = _narrow(page, best)
@@ -693,7 +698,7 @@ def extract_html(data: bytes | str, url: str = "") -> HtmlExtract:
     published, date_source = _published(found, ld, canonical or url)
     article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
     try:
-        body = _main_text(soup, article_body)
+        body = _main_text(soup, article_body, title)
     except RecursionError:   # pathologically nested markup: plain text is the best there is
         body = _SPACES.sub(" ", soup.get_text(" ")).strip()
     return HtmlExtract(body=body, title=title, title_source=title_source, published=published,
