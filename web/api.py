@@ -1,0 +1,126 @@
+"""The JSON API under /api: the same searches as the pages, as the search layer's own JSON (see web/openapi.json)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, jsonify, request
+
+from search import SearchRequest
+from web.app import get_searcher
+from web.errors import NotFound, WebError
+from web.state import FACET_PARAM
+from web.views import MAX_ID_CHARS
+
+bp = Blueprint("api", __name__)
+
+MAX_FACET_VALUES = 100
+MAX_SIMILAR = 50
+MAX_PREFIX_CHARS = 200
+
+
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise WebError(f"{name} must be a whole number, not {value!r}", status=400) from None
+    if not low <= number <= high:
+        raise WebError(f"{name} must be between {low} and {high}, not {number}", status=400)
+    return number
+
+
+@bp.after_request
+def _no_cache(response):
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
+@bp.get("/")
+def index():
+    """What the API offers."""
+    return jsonify({
+        "endpoints": {
+            "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, page, per_page)",
+            "/api/article/{id}": "one article with its people, countries and their mention spans",
+            "/api/similar/{id}": "articles like one article (n)",
+            "/api/facets/{facet}": "values of a facet (people, countries, language, source) by prefix (prefix, limit)",
+            "/api/explain": "the parsed form of a query (q)",
+            "/api/stats": "what the index holds",
+        },
+        "openapi": "/api/openapi.json",
+    })
+
+
+@bp.get("/search")
+def search():
+    """The same parameters as the search page; the same JSON as `newsdex search --json`."""
+    search_request = SearchRequest.from_params(request.args)
+    search_request.validate()
+    return jsonify(get_searcher().search(search_request).to_json())
+
+
+def _checked_id(article_id: str) -> str:
+    if len(article_id) > MAX_ID_CHARS:
+        raise NotFound("no article has that id")
+    return article_id
+
+
+@bp.get("/article/<path:article_id>")
+def article(article_id: str):
+    """One article as stored (the shape of `newsdex inspect --json`)."""
+    view = get_searcher().article(_checked_id(article_id))
+    if view is None:
+        raise NotFound(f"no article with id {article_id!r}")
+    return jsonify(view.to_json())
+
+
+@bp.get("/similar/<path:article_id>")
+def similar(article_id: str):
+    """More like this: articles similar to one article."""
+    n = _int_param("n", 10, 1, MAX_SIMILAR)
+    searcher = get_searcher()
+    if searcher.article(_checked_id(article_id)) is None:
+        raise NotFound(f"no article with id {article_id!r}")
+    return jsonify({"id": article_id, "hits": [h.to_json() for h in searcher.more_like_this(article_id, n)]})
+
+
+@bp.get("/facets/<facet>")
+def facet_values(facet: str):
+    """Facet value search over the whole index (for type-ahead)."""
+    if facet not in FACET_PARAM:
+        raise WebError(f"unknown facet {facet!r}: use one of {', '.join(FACET_PARAM)}", status=404)
+    prefix = request.args.get("prefix", "")
+    if len(prefix) > MAX_PREFIX_CHARS:
+        raise WebError(f"prefix is longer than {MAX_PREFIX_CHARS} characters", status=400)
+    limit = _int_param("limit", 20, 1, MAX_FACET_VALUES)
+    buckets = get_searcher().facet_values(facet, prefix, limit)
+    return jsonify({"facet": facet, "param": FACET_PARAM[facet], "prefix": prefix,
+                    "values": [b.to_json() for b in buckets]})
+
+
+@bp.get("/explain")
+def explain():
+    """How a query is understood."""
+    q = request.args.get("q", "")
+    return jsonify({"query": q, "explain": get_searcher().explain(q)})
+
+
+@bp.get("/stats")
+def stats():
+    """Counts: articles, per language and source, date range, people, countries, index version."""
+    return jsonify(get_searcher().stats())
+
+
+@lru_cache(maxsize=1)
+def _openapi() -> dict:
+    return json.loads((Path(__file__).parent / "openapi.json").read_text(encoding="utf-8"))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI 3.1 description."""
+    return jsonify(_openapi())

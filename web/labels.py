@@ -1,0 +1,80 @@
+"""Readable names for codes the index stores: languages, countries, where a date came from."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Optional
+
+import pycountry
+
+_LANGUAGE_EXTRA = {
+    "und": "Undetermined",
+    "zh-cn": "Chinese (Simplified)",
+    "zh-tw": "Chinese (Traditional)",
+}
+
+DATE_SOURCES = {
+    "dateline": "the dateline at the start of the text",
+    "meta": "the page's metadata",
+    "json-ld": "the page's structured data (JSON-LD)",
+    "time": "a <time> element in the page",
+    "url": "the article's web address",
+    "json": "the record's date field",
+    "sgml": "the Reuters record's DATE field",
+    "filename": "the file name",
+}
+
+
+@lru_cache(maxsize=512)
+def language_name(code: str) -> str:
+    """`fr` -> French; unknown codes are shown as they are."""
+    code = (code or "").strip().lower()
+    if code in _LANGUAGE_EXTRA:
+        return _LANGUAGE_EXTRA[code]
+    try:
+        found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    except (KeyError, LookupError):
+        found = None
+    return found.name if found is not None else code or "Unknown"
+
+
+@lru_cache(maxsize=1024)
+def country_name(code: str) -> str:
+    """`JP` -> Japan (common name when pycountry has one); unknown codes are shown as they are."""
+    code = (code or "").strip()
+    try:
+        found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    except (KeyError, LookupError):
+        found = None
+    if found is None:
+        return code
+    return getattr(found, "common_name", None) or found.name
+
+
+def date_source_text(source: str) -> str:
+    """Where a publication date was found, as a phrase."""
+    return DATE_SOURCES.get(source or "none", "")
+
+
+def parse_iso(value) -> Optional[datetime | date]:
+    """An ISO 8601 string (or a date) as a date/datetime, None when unreadable."""
+    if value is None or isinstance(value, (date, datetime)):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            return date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return None
+
+
+def human_date(value, with_time: bool = False) -> str:
+    """`2026-01-18T09:30:00+00:00` -> 18 Jan 2026 (UTC)."""
+    parsed = parse_iso(value)
+    if parsed is None:
+        return ""
+    text = f"{parsed.day} {parsed.strftime('%b %Y')}"
+    if with_time and isinstance(parsed, datetime) and (parsed.hour or parsed.minute):
+        text += f", {parsed.strftime('%H:%M')} UTC"
+    return text

@@ -1,0 +1,282 @@
+"""The HTML pages: search, article, facet value search, query help, about the archive."""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from search import FACET_NAMES, QUERY_FIELDS, QueryError, SearchRequest
+from web.app import get_searcher
+from web.errors import IndexUnavailable, NotFound
+from web.labels import country_name, date_source_text, human_date, language_name
+from web.marking import marked_paragraphs
+from web.state import FACET_PARAM, SearchState
+
+log = logging.getLogger(__name__)
+bp = Blueprint("views", __name__)
+
+SIDEBAR_FACETS = (("people", "People"), ("countries", "Countries"), ("language", "Language"), ("source", "Source"))
+FACET_VISIBLE = 8            # buckets shown before "more"
+MAX_ID_CHARS = 512
+HISTOGRAM_WIDTH, HISTOGRAM_HEIGHT = 280, 64
+
+
+# --- search ----------------------------------------------------------------------------------------------------------
+
+@bp.get("/")
+def search():
+    """The search page: query, filters, results, facets, histogram; a malformed query is shown with status 400."""
+    state = SearchState.from_args(request.args)
+    searcher = get_searcher()
+    overrides = {} if state.get("q").strip() or state.has("sort") else {"sort": "newest"}
+    result, error, search_request = None, None, None
+    try:
+        search_request = SearchRequest.from_params(request.args, **overrides)
+        search_request.validate()
+        result = searcher.search(search_request)
+    except QueryError as exc:
+        error = exc
+    except Exception:
+        if _article_count(searcher) == 0:   # an index with no articles may not be searchable at all
+            raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True) from None
+        raise
+    if result is not None and result.total == 0 and not state.get("q").strip() and not state.filtered:
+        if _article_count(searcher) == 0:
+            raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True)
+    context = dict(state=state, error=error, result=result, req=search_request,
+                   sort=(search_request.sort if search_request else state.get("sort", "relevance")))
+    if result is not None:
+        context.update(_result_context(state, result))
+    context["chips"] = _chips(state, result)
+    return render_template("search.html", **context), (error.status if error else 200)
+
+
+def _article_count(searcher) -> int:
+    """Articles in the index, per the search layer's stats (0 when it cannot tell)."""
+    try:
+        stats = searcher.stats()
+    except Exception:   # noqa: BLE001 - the count only decides which message to show
+        log.exception("stats failed")
+        return -1
+    for key in ("articles", "documents", "total"):
+        if isinstance(stats.get(key), int):
+            return stats[key]
+    return -1
+
+
+def _result_context(state: SearchState, result) -> dict:
+    """What the template needs beyond the result itself: facet links, histogram, pagination."""
+    facets = []
+    for name, title in SIDEBAR_FACETS:
+        buckets = result.facets.get(name) or ()
+        param = FACET_PARAM[name]
+        entries = [dict(label=facet_label(name, b.value, b.label), value=b.value, count=b.count,
+                        selected=b.selected or state.has(param, b.value),
+                        url=state.toggled(param, b.value).url())
+                   for b in buckets]
+        facets.append(dict(name=name, title=title, param=param, entries=entries,
+                           visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
+                           more=[e for i, e in enumerate(entries) if i >= FACET_VISIBLE and not e["selected"]]))
+    return dict(facets=facets, histogram=_histogram(state, result), pagination=_pagination(state, result))
+
+
+def facet_label(facet: str, value: str, label: str = "") -> str:
+    """What a facet value shows: the search layer's label, or a readable name for a bare code."""
+    if facet == "language" and (not label or label == value):
+        return language_name(value)
+    if facet == "countries" and (not label or label.upper() == value.upper()):
+        return country_name(value)
+    return label or value
+
+
+def _chips(state: SearchState, result) -> list[dict]:
+    """The active filters, each with the URL that removes it."""
+    labels = {}
+    if result is not None:
+        for name, _title in SIDEBAR_FACETS:
+            for b in result.facets.get(name) or ():
+                labels[(FACET_PARAM[name], b.value)] = facet_label(name, b.value, b.label)
+    kinds = {"person": ("people", "Person"), "country": ("countries", "Country"),
+             "lang": ("language", "Language"), "source": ("source", "Source")}
+    chips = []
+    for param, (facet, kind) in kinds.items():
+        for value in state.getlist(param):
+            label = labels.get((param, value)) or facet_label(facet, value)
+            chips.append(dict(kind=kind, label=label, url=state.toggled(param, value).url()))
+    if state.has("from"):
+        chips.append(dict(kind="From", label=state.get("from"), url=state.without("from").url()))
+    if state.has("to"):
+        chips.append(dict(kind="To", label=state.get("to"), url=state.without("to").url()))
+    return chips
+
+
+def _histogram(state: SearchState, result) -> dict | None:
+    """Bars of the date facet as SVG geometry; each bar links to its period."""
+    buckets = [b for b in (result.facets.get("date") or ()) if b.date_from is not None]
+    if not buckets:
+        return None
+    peak = max(b.count for b in buckets) or 1
+    n = len(buckets)
+    gap = 1 if n > 40 else 2
+    width = (HISTOGRAM_WIDTH - gap * (n - 1)) / n
+    bars = []
+    for i, b in enumerate(buckets):
+        height = 0 if not b.count else max(2.0, (HISTOGRAM_HEIGHT - 2) * b.count / peak)
+        to = b.date_to or b.date_from
+        bars.append(dict(x=round(i * (width + gap), 2), y=round(HISTOGRAM_HEIGHT - height, 2),
+                         width=round(max(width, 0.5), 2), height=round(height, 2), count=b.count,
+                         label=b.label, selected=b.selected,
+                         url=state.replaced(from_=b.date_from.isoformat(), to=to.isoformat()).url()))
+    return dict(bars=bars, width=HISTOGRAM_WIDTH, height=HISTOGRAM_HEIGHT, first=buckets[0].label,
+                last=buckets[-1].label, interval=result.date_interval)
+
+
+def _pagination(state: SearchState, result) -> dict | None:
+    """Previous/next and a window of page numbers (None when everything fits on one page)."""
+    pages, page = result.pages, result.page
+    if pages <= 1 and page <= 1:
+        return None
+    numbers: list[int | None] = []
+    for number in sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}):
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)   # an ellipsis
+        numbers.append(number)
+    return dict(page=page, pages=pages,
+                prev=state.page(page - 1).url() if page > 1 else None,
+                next=state.page(page + 1).url() if page < pages else None,
+                links=[(n, state.page(n).url() if n else None) for n in numbers])
+
+
+# --- article ---------------------------------------------------------------------------------------------------------
+
+@bp.get("/article/<path:article_id>")
+def article(article_id: str):
+    """One article: metadata, the text with its people and country mentions marked, similar articles."""
+    if len(article_id) > MAX_ID_CHARS:
+        raise NotFound("No article has that id.")
+    searcher = get_searcher()
+    view = searcher.article(article_id)
+    if view is None:
+        raise NotFound(f"No article with the id {article_id!r} is in the index. It may have been deleted or "
+                       f"re-indexed under a new id; try searching for it.")
+    art = view.article
+    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url())
+              for p in art.people]
+    countries = [dict(name=c.name or country_name(c.code), code=c.code, about=c.about, mentions=len(c.mentions),
+                      url=SearchState().toggled("country", c.code).url())
+                 for c in art.countries]
+    countries.sort(key=lambda c: (not c["about"], -c["mentions"], c["name"]))
+    return render_template("article.html", article=art, paragraphs=marked_paragraphs(art), people=people,
+                           countries=countries, similar=_similar(searcher, art.id),
+                           same_story=_same_story(searcher, view.story_ids, art.id),
+                           date_source=date_source_text(art.date_source))
+
+
+def _similar(searcher, article_id: str) -> list:
+    """More like this; a failure here degrades to nothing rather than failing the page."""
+    try:
+        return list(searcher.more_like_this(article_id, current_app.config["MORE_LIKE_THIS"]))
+    except Exception:   # noqa: BLE001
+        log.exception("more_like_this failed for %r", article_id)
+        return []
+
+
+def _same_story(searcher, story_ids, article_id: str) -> list:
+    """The other articles of the same story (near-duplicates, syndicated copies)."""
+    out = []
+    for sid in list(story_ids)[:10]:
+        if sid == article_id:
+            continue
+        try:
+            view = searcher.article(sid)
+        except Exception:   # noqa: BLE001
+            log.exception("article %r failed", sid)
+            continue
+        if view is not None:
+            out.append(view.article)
+    return out
+
+
+# --- facet value search (the no-JavaScript path of the type-ahead) ---------------------------------------------------
+
+@bp.get("/facets/<facet>")
+def facet_values(facet: str):
+    """Values of one facet matching a prefix, each a link that adds it to the current search."""
+    if facet not in FACET_PARAM:
+        raise NotFound(f"There is no facet {facet!r}; the facets are {', '.join(FACET_PARAM)}.")
+    prefix = request.args.get("prefix", "")[:200]
+    state = SearchState.from_args(request.args)
+    param = FACET_PARAM[facet]
+    buckets = get_searcher().facet_values(facet, prefix, 50)
+    entries = [dict(label=facet_label(facet, b.value, b.label), count=b.count,
+                    selected=state.has(param, b.value),
+                    url=(state if state.has(param, b.value) else state.toggled(param, b.value)).url())
+               for b in buckets]
+    title = dict(SIDEBAR_FACETS)[facet]
+    return render_template("facet_values.html", facet=facet, title=title, prefix=prefix, entries=entries,
+                           state=state)
+
+
+# --- help and about --------------------------------------------------------------------------------------------------
+
+@bp.get("/help")
+def help_page():
+    """The query language, with examples that are links."""
+    return render_template("help.html", fields=QUERY_FIELDS)
+
+
+@bp.get("/about")
+def about():
+    """What is in the archive: counts per language and source, date range."""
+    stats = get_searcher().stats()
+    return render_template("about.html", stats=stats)
+
+
+# --- template helpers ------------------------------------------------------------------------------------------------
+
+_MARK_ONLY = re.compile(r"<(?!/?mark>)")
+
+
+def safe_highlight(html: str) -> Markup:
+    """The search layer's snippet/title HTML, trusted only for <mark>: any other `<` is escaped (defence in depth)."""
+    return Markup(_MARK_ONLY.sub("&lt;", html or ""))
+
+
+def safe_link(url: str) -> str:
+    """The URL when it is an absolute http(s) link, else "" (javascript:, data: and the like are never rendered)."""
+    url = (url or "").strip()
+    if not url or any(ord(c) < 33 for c in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def host_of(url: str) -> str:
+    """www.example.com -> example.com (for a link's label)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    app.jinja_env.filters.update(
+        language_name=language_name, country_name=country_name, human_date=human_date,
+        highlight=safe_highlight, safe_link=safe_link, host_of=host_of,
+        article_url=lambda article_id: url_for("views.article", article_id=article_id),
+        thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
+    app.jinja_env.globals.update(facet_names=FACET_NAMES)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _site():
+        return {"site_name": current_app.config["SITE_NAME"]}
