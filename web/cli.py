@@ -311,8 +311,6 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
             searcher.close()
     except QueryError as exc:
         click.echo(f"Error: {exc.message}", err=True)
-        if exc.valid_fields:
-            click.echo(f"Valid fields: {', '.join(exc.valid_fields)}", err=True)
         sys.exit(2)
     if as_json:
         data = result.to_json()
