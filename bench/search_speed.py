@@ -184,6 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/newsdex-bench"))
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--check", type=int, default=len(QUERIES), help="queries to check against brute force (0: none)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.command == "build":
@@ -193,11 +194,162 @@ def main(argv=None) -> int:
         for n in sizes:
             build(args.corpora, args.out, n)
         return 0
-    return run(args.out, sizes, args.rounds)
+    return run(args.out, sizes, args.rounds, args.check)
 
 
-def run(out: Path, sizes, rounds) -> int:  # filled in below
-    raise NotImplementedError
+QUERIES = [
+    # single words
+    "oil", "bank", "government", "election", "football", "music", "profit", "tokyo", "coffee", "gold",
+    # two-word AND
+    "oil prices", "interest rates", "trade deficit", "world cup", "stock market", "central bank",
+    # phrases
+    '"interest rates"', '"prime minister"', '"trade surplus"', '"chief executive"',
+    # OR
+    "gold OR silver", "coffee OR cocoa", "wheat OR corn", "film OR music",
+]
+
+
+def _pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def sqlite_same_work(con, q: str) -> dict:
+    """What the Searcher does, in SQLite FTS5: bm25 top-10 (title weighted 2.5), snippet(), total, GROUP BY counts
+    of people, countries, language, source and month."""
+    con.execute("DELETE FROM m")
+    con.execute("INSERT INTO m SELECT rowid FROM fts WHERE fts MATCH ?", (q,))
+    top = con.execute(
+        "SELECT d.id, d.title, d.day, d.lang, d.source, snippet(fts, 1, '<mark>', '</mark>', '…', 24), "
+        "bm25(fts, 2.5, 1.0) AS s FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? ORDER BY s LIMIT 10",
+        (q,)).fetchall()
+    out = {"hits": top, "total": con.execute("SELECT count(*) FROM m").fetchone()[0]}
+    out["people"] = con.execute("SELECT p.person, count(*) c FROM m JOIN people p ON p.rowid = m.rowid "
+                                "GROUP BY p.person ORDER BY c DESC LIMIT 20").fetchall()
+    out["countries"] = con.execute("SELECT c.code, count(*) n FROM m JOIN countries c ON c.rowid = m.rowid "
+                                   "GROUP BY c.code ORDER BY n DESC LIMIT 20").fetchall()
+    out["language"] = con.execute("SELECT d.lang, count(*) FROM m JOIN docs d ON d.rowid = m.rowid "
+                                  "GROUP BY d.lang").fetchall()
+    out["source"] = con.execute("SELECT d.source, count(*) FROM m JOIN docs d ON d.rowid = m.rowid "
+                                "GROUP BY d.source").fetchall()
+    out["date"] = con.execute("SELECT substr(d.day, 1, 7), count(*) FROM m JOIN docs d ON d.rowid = m.rowid "
+                              "GROUP BY 1").fetchall()
+    return out
+
+
+def _sqlite(db: Path):
+    con = sqlite3.connect(db, check_same_thread=False)
+    con.execute("CREATE TEMP TABLE m(rowid INTEGER PRIMARY KEY)")
+    return con
+
+
+def brute_force_check(searcher, root: Path, queries) -> list[str]:
+    """Facet counts and totals of the Searcher against Whoosh's own matchers + every matching article's stored
+    fields (slow, independent of the numpy arrays). Returns the mismatches."""
+    from whoosh import query as wq
+    from index import schema as S
+    from search import SearchRequest
+    from search.evaluate import stem_tokens, universal_tokens
+    from search.query import And, Or, Phrase, Word, parse_query
+
+    ix = store.open_index(root)
+    stems = {lang: f for lang, f in S.STEM_FIELDS.items() if ix.reader().field_length(f) > 0}
+
+    def tokens_query(field, toks):
+        if not toks:
+            return None
+        return wq.Term(field, toks[0]) if len(toks) == 1 else wq.Phrase(field, list(toks))
+
+    def convert(node):
+        if isinstance(node, And):
+            return wq.And([convert(c) for c in node.children])
+        if isinstance(node, Or):
+            return wq.Or([convert(c) for c in node.children])
+        if isinstance(node, Phrase):
+            toks = universal_tokens(node.text)
+            return wq.Or([tokens_query(S.TITLE, toks), tokens_query(S.BODY, toks)])
+        assert isinstance(node, Word) and node.kind == "word" and node.field is None, node
+        parts = [tokens_query(S.TITLE, universal_tokens(node.text)), tokens_query(S.BODY, universal_tokens(node.text))]
+        parts += [tokens_query(f, stem_tokens(lang, node.text)) for lang, f in stems.items()]
+        return wq.Or([p for p in parts if p is not None])
+
+    problems = []
+    with ix.searcher() as ws:
+        for q in queries:
+            docs = list(ws.docs_for_query(convert(parse_query(q))))
+            result = searcher.search(SearchRequest(q=q, facet_limit=10 ** 6))
+            fmt = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[result.date_interval]
+            expected = {k: Counter() for k in ("people", "countries", "language", "source", "date")}
+            for d in docs:
+                art = S.article_from_stored(ws.stored_fields(d))
+                expected["people"].update(p.name for p in art.people)
+                expected["countries"].update(c.code for c in art.countries if c.about)
+                expected["language"][art.language] += 1
+                expected["source"][art.source] += 1
+                if art.published:
+                    expected["date"][art.published.strftime(fmt)] += 1
+            got = {name: Counter({b.value: b.count for b in buckets if b.count})
+                   for name, buckets in result.facets.items()}
+            if result.total != len(docs):
+                problems.append(f"{q}: total {result.total} != {len(docs)}")
+            for name in expected:
+                if got[name] != expected[name]:
+                    problems.append(f"{q}: facet {name} differs: {(got[name] - expected[name]).most_common(3)} / "
+                                    f"{(expected[name] - got[name]).most_common(3)}")
+    return problems
+
+
+def run(out: Path, sizes, rounds: int, check: int) -> int:
+    """p50/p95 of the Searcher and of SQLite FTS5 on the query mix, at each size; facet counts checked first."""
+    from search import SearchRequest, Searcher
+    summary = []
+    for n in sizes:
+        target = out / f"n{n}"
+        if not (target / "fts.sqlite").exists():
+            print(f"no index at {target}: run `build --sizes {n}` first", file=sys.stderr)
+            return 2
+        searcher = Searcher(target / "index")
+        t0 = time.perf_counter()
+        searcher.refresh()
+        opened = time.perf_counter() - t0
+        if check:
+            t0 = time.perf_counter()
+            problems = brute_force_check(searcher, target / "index", QUERIES[:check])
+            print(f"n={n}: brute-force facet check of {min(check, len(QUERIES))} queries: "
+                  f"{'OK' if not problems else 'MISMATCH'} ({time.perf_counter() - t0:.0f}s)", flush=True)
+            for p in problems:
+                print("   ", p)
+            if problems:
+                return 1
+        con = _sqlite(target / "fts.sqlite")
+        cold, times = [], {"newsdex": [], "sqlite": []}
+        for q in QUERIES:   # first pass: newsdex's term cache is empty (the OS page cache is not)
+            t = time.perf_counter()
+            searcher.search(SearchRequest(q=q))
+            cold.append((time.perf_counter() - t) * 1000)
+            sqlite_same_work(con, q)
+        for _ in range(rounds):
+            for q in QUERIES:   # interleaved, so both engines see the same machine load
+                t = time.perf_counter()
+                searcher.search(SearchRequest(q=q))
+                times["newsdex"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                sqlite_same_work(con, q)
+                times["sqlite"].append((time.perf_counter() - t) * 1000)
+        row = {"n": n, "open_s": opened, "cold_p50": _pct(cold, 50), "cold_p95": _pct(cold, 95)}
+        for eng, vals in times.items():
+            row[f"{eng}_p50"], row[f"{eng}_p95"] = _pct(vals, 50), _pct(vals, 95)
+        summary.append(row)
+        print(f"n={n}: newsdex p50 {row['newsdex_p50']:.1f} ms p95 {row['newsdex_p95']:.1f} ms | sqlite fts5 p50 "
+              f"{row['sqlite_p50']:.1f} ms p95 {row['sqlite_p95']:.1f} ms | newsdex first pass p50 "
+              f"{row['cold_p50']:.1f} p95 {row['cold_p95']:.1f} ms | open+warm {opened:.1f} s", flush=True)
+        searcher.close()
+        con.close()
+    if len(summary) > 1:
+        a, b = summary[0], summary[-1]
+        print(f"growth {a['n']} -> {b['n']}: newsdex p50 x{b['newsdex_p50'] / a['newsdex_p50']:.2f}, "
+              f"sqlite p50 x{b['sqlite_p50'] / a['sqlite_p50']:.2f}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ class Searcher:
                     snap = self._snap
                     if force or snap is None or index_version(self.root) != snap.version:
                         new = Snapshot(self.root)
-                        self._warm(new)
+                        if snap is not None:   # a swap: build the facet arrays before requests see it
+                            self._warm(new)
                         old, self._snap = self._snap, new
                         if old is not None:
                             self._retire(old)
@@ -90,9 +91,13 @@ class Searcher:
 
     @contextmanager
     def _use(self, force: bool = False):
-        snap = self._fresh(force)
-        with self._refs_lock:
-            snap.refs += 1
+        while True:   # a snapshot retired between _fresh() and here is never used: take the new one
+            snap = self._fresh(force)
+            force = False
+            with self._refs_lock:
+                if not snap.retired:
+                    snap.refs += 1
+                    break
         try:
             yield snap
         finally:
@@ -103,17 +108,16 @@ class Searcher:
 
     def _run(self, fn):
         """fn(snapshot), retried once on a fresh snapshot if the index moved under it."""
-        try:
-            with self._use() as snap:
-                return fn(snap)
-        except (QueryError, IndexMissing):
-            raise
-        except Exception:
-            if index_version(self.root) == (self._snap.version if self._snap else None):
-                raise
-            log.info("index changed during a request; retrying on the new version")
-            with self._use(force=True) as snap:
-                return fn(snap)
+        for attempt in (0, 1):
+            with self._use(force=attempt == 1) as snap:
+                try:
+                    return fn(snap)
+                except (QueryError, IndexMissing):
+                    raise
+                except Exception:
+                    if attempt or (not snap.retired and index_version(self.root) == snap.version):
+                        raise
+                    log.info("index changed during a request; retrying on the new version")
 
     def refresh(self) -> None:
         """Open the live index version now (searches do this by themselves when they notice a change)."""

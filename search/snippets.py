@@ -11,13 +11,22 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from index.analysis import _CJK_RUN, _TOKEN, fold   # the universal analyzer's own word pattern: same words as indexed
+from index.analysis import _CJK_RUN   # the universal analyzer's own word pattern: same words as indexed
 from search.evaluate import stem_tokens
 
 SNIPPET_CHARS = 240          # target length of a snippet (two passages at most)
 LEAD_CHARS = 220
 SCAN_CHARS = 4_000           # passages are looked for here first, then (if none) in the rest of the body
 _WS = re.compile(r"\s+")
+
+
+_ACCENTED = {"a": "aàáâãäåā", "c": "cçćč", "e": "eéèêëēę", "i": "iìíîïī", "n": "nñń", "o": "oòóôõöøō",
+             "u": "uùúûüū", "y": "yýÿ", "s": "sśš", "z": "zźżž", "l": "lł", "d": "dđ"}
+
+
+def _loose(head: str) -> str:
+    """A regex for the start of a word whose folded form starts with `head` (é for e, and so on)."""
+    return "".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in head)
 
 
 @dataclass
@@ -33,10 +42,15 @@ class Highlight:
     def cjk(self) -> bool:
         return any(_CJK_RUN.search(w) for w in self.words)
 
-    def heads(self, lang: str) -> set:
-        """First three letters of the stems of a language (a cheap test before stemming a word)."""
+    def candidates(self, lang: str):
+        """A regex finding whole tokens that may need a mark: starting with a query word, or with the first
+        letters of a stem (accents allowed), so only those few tokens are looked at, not every word."""
         if lang not in self._heads:
-            self._heads[lang] = {s[:3] for s in self.stems.get(lang) or ()}
+            alts = {re.escape(w) for w in self.words if not _CJK_RUN.search(w)}
+            alts |= {_loose(st[:3]) for st in self.stems.get(lang) or () if not _CJK_RUN.search(st)}
+            self._heads[lang] = re.compile(
+                rf"(?<![^\W_])(?<![^\W_]['’.])(?:{'|'.join(sorted(alts, key=len, reverse=True))})"
+                rf"[^\W_]*(?:['’.][^\W_]+)*", re.I) if alts else None
         return self._heads[lang]
 
     def __bool__(self) -> bool:
@@ -49,24 +63,18 @@ def find_marks(text: str, lang: str, hl: Highlight) -> list[tuple[int, int]]:
         return []
     words = hl.words
     stems = hl.stems.get(lang) or ()
-    # decide once per distinct word; stem only words that could share a stem (same first letters)
     memo = hl.memo.setdefault(lang, {})
-    heads = hl.heads(lang)
-    marked = set()
-    for low in set(map(str.lower, _TOKEN.findall(text))):
-        hit = memo.get(low)
-        if hit is None:
-            hit = low in words or (bool(stems) and (low[:3] in heads or (not low.isascii() and fold(low)[:3] in heads))
-                                   and any(s in stems for s in stem_tokens(lang, low)))
-            memo[low] = hit
-        if hit:
-            marked.add(low)
     spans = []
-    if marked:
-        alts = "|".join(re.escape(w) for w in sorted(marked, key=len, reverse=True))
-        # the same word boundaries as the analyzer's tokens (which may hold ' or . between letters)
-        pattern = re.compile(rf"(?<![^\W_])(?<![^\W_]['’.])(?:{alts})(?![^\W_])(?!['’.][^\W_])", re.I)
-        spans = [m.span() for m in pattern.finditer(text)]
+    pattern = hl.candidates(lang)
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            low = m.group().lower()
+            hit = memo.get(low)
+            if hit is None:
+                hit = low in words or (bool(stems) and any(s in stems for s in stem_tokens(lang, low)))
+                memo[low] = hit
+            if hit:
+                spans.append(m.span())
     if hl.cjk:
         for m in _CJK_RUN.finditer(text):
             run, start = m.group(), m.start()

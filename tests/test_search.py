@@ -400,3 +400,31 @@ def test_searcher_sees_a_replaced_index_without_restart(tmp_path):
 
 def test_module_level_search_convenience(sample_index):
     assert search_once(SearchRequest(q="earthquake"), sample_index).total == 2
+
+
+def test_no_request_fails_while_the_index_is_swapped(tmp_path):
+    import threading
+    root = write_index(tmp_path / "ix", SAMPLES)
+    searcher = Searcher(root)
+    errors, totals = [], []
+    stop = threading.Event()
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                totals.append(searcher.search(SearchRequest(q="budget OR trade OR earthquake")).total)
+            except Exception as exc:   # any failure is the bug this test is about
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for k in range(4):   # each rebuild publishes a new generation and prunes the one before the previous
+        write_index(root, SAMPLES if k % 2 else SAMPLES[:5])
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(totals) <= {7, 2} and totals
+    assert searcher.search(SearchRequest(q="budget OR trade OR earthquake")).total == 7
+    searcher.close()
