@@ -17,6 +17,7 @@ Policies (documented in index/data/ALIASES.md):
 from __future__ import annotations
 
 import gettext
+from bisect import bisect_right
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,10 +38,11 @@ _UPPER_CLASS = "[" + re.escape(_UPPER) + "]"
 _CAP = re.compile(_UPPER_CLASS + r"(?:\.(?:" + _UPPER_CLASS + r"\.)+|[^\W\d_]*(?:['’](?![sS]\b)[^\W\d_]+|[-‐][^\W\d_]+)*)")
 # Arabic names written with a lower-case article: al-Kabariti, el-Sisi (checked only when "l-" occurs).
 _ARTICLE = re.compile(r"(?<![^\W\d_])[ae]l-(?=" + _UPPER_CLASS + ")")
+_ELISION = re.compile(r"(?:[LlDd]|[Dd]ell|[Nn]ell|[Aa]ll|[Ss]ull|[Dd]all|[Qq]u)['’]")
 # Any next word after a position (for multi-word names with lower-case words: "Republic of the Congo").
 _NEXT_WORD = re.compile(r"[ \t]*\n?[ \t]*[-‐]?((?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*)")
 _ALIAS_WORD = re.compile(r"(?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’][^\W\d_]+)*|&")
-_CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.M)
+_LOWER = re.compile(r"[a-z]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
@@ -90,18 +92,18 @@ class Tokens:
         return self._caps
 
     def _caps_flags(self) -> list[bool]:
-        flags = [False] * len(self.words)
-        ranges = [(m.start(), m.end()) for m in _CAPS_LINE.finditer(self.text)]
-        if not ranges:
-            return flags
-        r = 0
-        for i, s in enumerate(self.starts):
-            while r < len(ranges) and ranges[r][1] <= s:
-                r += 1
-            if r == len(ranges):
-                break
-            if ranges[r][0] <= s:
-                flags[i] = True
+        # Only an all-capitals word can be on a capitals line; its line is checked once for a lower-case letter.
+        text, flags, lines = self.text, [], {}
+        for w, s in zip(self.words, self.starts):
+            if not w.isupper():
+                flags.append(False)
+                continue
+            ls = text.rfind("\n", 0, s) + 1
+            flag = lines.get(ls)
+            if flag is None:
+                le = text.find("\n", s)
+                flag = lines[ls] = _LOWER.search(text, ls, le if le >= 0 else len(text)) is None
+            flags.append(flag)
         return flags
 
     def initial(self, i: int) -> bool:
@@ -320,7 +322,7 @@ class CountryGazetteer:
         for i, w in enumerate(words):
             if starts[i] < covered:
                 continue
-            if "-" in w or "‐" in w:
+            if "-" in w or "‐" in w or "'" in w or "’" in w:
                 pieces = self._pieces(w, starts[i])
             else:
                 pieces = ((lower[i], starts[i], tokens.ends[i]),)
@@ -353,10 +355,17 @@ class CountryGazetteer:
     def _pieces(word: str, start: int):
         """The capitalised parts of a hyphenated word ("Japan-South" -> Japan, South)."""
         out, pos = [], start
-        for part in re.split(r"[-‐]", word):
-            if part and part[0].isupper():
-                out.append((part.lower(), pos, pos + len(part)))
-            pos += len(part) + 1
+        if "-" in word or "‐" in word:
+            for part in re.split(r"[-‐]", word):
+                if part and part[0].isupper():
+                    out.append((part.lower(), pos, pos + len(part)))
+                pos += len(part) + 1
+        else:
+            out.append((word.lower(), start, start + len(word)))
+        # French and Italian elision: L'Allemagne, d'Italia, dell'Egitto
+        m = _ELISION.match(word)
+        if m and len(word) > m.end() and word[m.end()].isupper():
+            out = [(word[m.end():].lower(), start + m.end(), start + len(word))]
         return out
 
     @staticmethod
@@ -414,11 +423,18 @@ def resolve(tokens: Tokens, matches: list, gazetteer: CountryGazetteer, excluded
     """Decide the code of each match, drop the ones the policies reject, and mark what the article is about."""
     text = tokens.text
     kept = []
+    excluded = sorted(excluded)
+    ex_starts = [s for s, _ in excluded]
     for i, start_off, entries, end_off in matches:
-        if any(s < end_off and start_off < e for s, e in excluded):
-            continue
+        if excluded:
+            k = bisect_right(ex_starts, start_off) - 1
+            if k >= 0 and excluded[k][1] > start_off or k + 1 < len(excluded) and ex_starts[k + 1] < end_off:
+                continue
         if any(not e.code for e in entries):
             continue   # a blocked phrase ("Latin America", "Uruguay Round")
+        lt = text.rfind("<", max(0, start_off - 40), start_off)
+        if lt >= 0 and ">" not in text[lt:start_off] and ">" in text[end_off:end_off + 40].split("\n", 1)[0]:
+            continue   # a ticker or company code in angle brackets: <UK>, <AMERICAN WEST BANK>
         if not _case_ok(tokens, i, start_off, end_off, gazetteer.common_words):
             continue
         kept.append((start_off, end_off, entries))

@@ -16,9 +16,15 @@ from typing import Iterable, Iterator, Optional
 from index.countries import CountryGazetteer, Tokens, resolve
 from index.model import Country, Person
 from index.people import PeopleFinder, load_common_words
-from index.schema import person_key
+from index.schema import person_key as _person_key
 
 _CODE = re.compile(r"^[A-Z]{2}$")
+
+
+@lru_cache(maxsize=65536)
+def person_key(name: str) -> str:
+    """index.schema.person_key, cached (the same names recur across a corpus)."""
+    return _person_key(name)
 
 
 class AliasError(ValueError):

@@ -55,7 +55,7 @@ organization office assembly parliament congress senate government administratio
 authority service communications pharmaceuticals pharmaceutical foods food brands resources properties realty
 investments investment management markets market stores corp. inc. co. ltd. reuters index exchange
 bourse agency report review gazette herald telegraph tribune daily weekly magazine channel cable railway
-railways rail shipping lines port newsroom desk harbour harbor institute laboratories labs software computer computers
+railways rail shipping lines port newsroom desk power light telephone telecom harbour harbor institute laboratories labs software computer computers
 systems data semiconductor motors automotive aerospace defence defense
 """.split())
 NON_PERSON = frozenset("""
@@ -122,7 +122,13 @@ class PeopleFinder:
         fulls: list[list[tuple]] = []
         rejected: list[list[tuple]] = []
         cue_of: dict[int, bool] = {}
+        places, first = self.places, self.first
         for chain in self._chains(tokens, units):
+            if len(chain) == 1:
+                low = chain[0][3]
+                if low in NON_PERSON or low in ORG_WORDS or chain[0][2].isupper() or (
+                        low in places and low not in first):
+                    continue   # a single word that cannot be a lone name (coreference still sees it)
             for seg, cue in self._segments(tokens, chain):
                 if len(seg) >= 2:
                     (fulls if self._is_full_name(tokens, seg, cue) else rejected).append(seg)
@@ -156,7 +162,8 @@ class PeopleFinder:
                 continue
             if chain:
                 gap = text[chain[-1][5]:u[4]]
-                if gap.isspace() and gap.count("\n") < 2 or _particle_gap(gap):
+                if gap.isspace() and gap.count("\n") < 2 or (
+                        3 < len(gap) < 14 and gap[0] == " " and gap[-1] == " " and _particle_gap(gap)):
                     chain.append(u)
                     continue
                 yield chain
@@ -198,7 +205,7 @@ class PeopleFinder:
             if self._is_place(low) and not (low in first and len(seg) > 1 and not self._is_place(seg[1][3])):
                 seg = seg[1:]
                 continue
-            if not cue and self._common(low) and (low not in first or (tokens.initial(seg[0][0]) and (
+            if not cue and len(seg) > 1 and self._common(low) and (low not in first or (tokens.initial(seg[0][0]) and (
                     len(seg) == 1 or seg[1][3] in common))):
                 seg = seg[1:]
                 continue
@@ -235,8 +242,9 @@ class PeopleFinder:
         lows = [u[3] for u in seg]
         first = lows[0]
         if any(self._is_place(w) for w in lows):
-            # "Sydney Bulldogs", "Houston Astros" are teams; "Paris Hilton" has a known surname
-            if not (first in self.first and lows[-1] in self.last and not self._is_place(lows[-1])):
+            # "Sydney Bulldogs", "Houston Astros" are teams; "Michael Jordan", "Paris Hilton" are people
+            plain_first = first in self.first and not self._is_place(first) and first not in self.common
+            if not (plain_first or first in self.first and lows[-1] in self.last and not self._is_place(lows[-1])):
                 return False
         if len(first) == 2 and first.endswith("."):
             return True
@@ -297,14 +305,19 @@ class PeopleFinder:
         lone: dict[str, _Found] = {}
         last: Optional[tuple[_Found, int]] = None     # the mention just added, to join "WASIM AKRAM"
         for u in units:
-            i = u[0]
-            if i in covered:
+            i, low = u[0], u[3]
+            if i in covered or (low not in by_unit and i not in cue_of):
+                last = None
                 continue
-            s, e, low = u[4], u[5], u[3]
-            owners = by_unit.get(low) if by_unit else None
+            s, e = u[4], u[5]
+            owners = by_unit.get(low)
             if owners and u[1] and self._is_place(low):
                 owners = None   # "SYDNEY 1996-08-25" in a capitals line is the city
-            if owners and not (low in self.common and not u[1] and tokens.initial(i)):
+            if owners and low in self.common and not u[1] and tokens.initial(i) and not (
+                    i in cue_of and self._lone_person(tokens, u, cue_of[i])):
+                last = None
+                continue     # "Lee" or "Rose" opening a sentence is a name only with a cue
+            if owners:
                 p = _nearest(owners, s)
                 if last and last[0] is p and _joinable(tokens.text[p.mentions[last[1]][1]:s]):
                     p.mentions[last[1]] = (p.mentions[last[1]][0], e)
@@ -321,6 +334,13 @@ class PeopleFinder:
                     p = lone[low] = _Found(name=u[2], units=[low], first=s)
                     order.append(p)
                 p.mentions.append((s, e))
+        if lone:
+            # the same single name elsewhere in the article, without its cue ("met Smith ... Smith said")
+            for u in units:
+                p = lone.get(u[3])
+                if p is not None and u[0] not in covered and (u[4], u[5]) not in p.mentions and not (
+                        u[3] in self.common and tokens.initial(u[0])):
+                    p.mentions.append((u[4], u[5]))
         for p in order:
             p.mentions.sort()
         return order
