@@ -113,12 +113,11 @@ _NOT_TEXT = re.compile(r"<!--(?:.*?-->|.*\Z)|<(" + _RAW + r")(?=[\s>/])(?:.*?</\
 _JSONLD = re.compile(r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
                      re.S | re.I)
 
-_SKIP_TAGS = frozenset("""nav aside footer button input select option textarea label menu menuitem
-    dialog figure figcaption picture img video audio object embed canvas map area head title meta link base
-    fieldset legend datalist output progress meter math frameset frame iframe noscript script style svg template
-    sup""".split())
+_SKIP_TAGS = frozenset("""nav aside footer button input select option textarea label menu menuitem dialog
+    figure figcaption picture img video audio object embed canvas map area head title meta link base fieldset
+    legend datalist output progress meter math frameset frame iframe noscript script style svg template""".split())
 _INLINE = frozenset("""a abbr acronym b bdi bdo big cite code data del dfn em font i ins kbd mark nobr q rp rt
-    ruby s samp small span strike strong sub time tt u var wbr""".split())
+    ruby s samp small span strike strong sub sup time tt u var wbr""".split())
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # Boilerplate class/id tokens (matched on whole tokens of class + id, split at -, _ and spaces). Layout words
 # (sidebar, header, rail...) also name page wrappers ("has-sidebar"), so any class match is overruled when the
@@ -675,7 +674,8 @@ def _language(found: _Found) -> str:
 
 def _source(metas: dict, ld: dict, objects: list[dict]) -> str:
     """The outlet's name: og:site_name, then JSON-LD publisher, then application-name."""
-    name = metas.get("og:site_name") or _ld_text(ld.get("publisher"))
+    publisher = _ld_text(ld.get("publisher"))
+    name = metas.get("og:site_name") or ("" if "://" in publisher else publisher)
     if not name:
         name = next((_ld_text(o.get("name")) for o in objects if "Organization" in str(o.get("@type", ""))), "")
     return _SPACES.sub(" ", name or metas.get("application-name", "")).strip()
