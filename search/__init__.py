@@ -6,9 +6,10 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
       .search(SearchRequest) -> SearchResult
       .article(id) -> ArticleView | None
       .more_like_this(id, n=10) -> list[Hit]
-      .facet_values(facet, prefix="", limit=20) -> list[FacetBucket]
+      .facet_values(facet, prefix="", limit=20, request=None) -> list[FacetBucket]
       .stats() -> dict
       .explain(q) -> str
+      .refresh()                   open the live index version now (searches do it by themselves)
       .close()
     search(request, index_root) -> SearchResult      one-off convenience (opens and closes a Searcher)
     QueryError (ValueError): a malformed query or request; HTTP 400 / CLI exit 2

@@ -121,6 +121,8 @@ class SearchRequest:
             raise QueryError(f"page {self.page} is beyond the deep-pagination limit: only the first "
                              f"{MAX_RESULT_WINDOW} results can be paged to; narrow the query or the filters, "
                              f"or sort by newest/oldest with a date range")
+        if not isinstance(self.facet_limit, int) or self.facet_limit < 1:
+            raise QueryError(f"facet_limit must be a whole number >= 1, not {self.facet_limit!r}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError(f"date range is empty: from {self.date_from} is after to {self.date_to}")
 
