@@ -19,10 +19,10 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-CAFE_BODY = ("The price of a café crème in the old town rose to €3.20 this week, the third increase since the naïve "
-             "“price freeze” was announced in spring.\n\n"
-             "“We had no choice,” said José Ibáñez, who has run the corner café for 21 years — longer than anyone "
-             "else on the square.")
+CAFE_BODY = ("The price of a café crème in the old town rose to €3.20 this week, the third increase since the "
+             "naïve “price freeze” was announced in spring.\n\n"
+             "“We had no choice,” said José Ibáñez, who has run the corner café for 21 years — longer than "
+             "anyone else on the square.")
 
 
 def test_boilerplate_page_keeps_only_the_article():
@@ -63,8 +63,10 @@ def test_undeclared_charset_falls_back_to_utf8_then_cp1252():
 
 
 def test_wrong_declared_charset_or_unknown_label_never_raises():
-    assert decode_html(b'<meta charset="utf-8"><p>caf\xe9 \xff</p>') == '<meta charset="utf-8"><p>caf\ufffd \ufffd</p>'
-    assert decode_html(b'<meta charset="no-such-codec"><p>caf\xc3\xa9</p>') == '<meta charset="no-such-codec"><p>café</p>'
+    assert (decode_html(b'<meta charset="utf-8"><p>caf\xe9 \xff</p>')
+            == '<meta charset="utf-8"><p>caf\ufffd \ufffd</p>')
+    assert (decode_html(b'<meta charset="no-such-codec"><p>caf\xc3\xa9</p>')
+            == '<meta charset="no-such-codec"><p>café</p>')
 
 
 def test_byte_order_mark_wins_over_declaration():
@@ -144,10 +146,15 @@ def test_title_loses_its_site_part(head, site, expected):
     assert (result.title, result.title_source, result.source) == (expected, "title", site)
 
 
-def test_title_prefers_h1_when_the_title_tag_continues_it():
-    result = extract_html(page("<title>Reservoirs refill - Regional - Lakeside Gazette Online</title>",
+def test_title_is_cut_to_the_h1_it_continues():
+    result = extract_html(page("<meta property='og:title' content='Reservoirs refill - Regional - Lakeside Online'>",
                                "<h1>Reservoirs refill</h1>"))
-    assert (result.title, result.title_source) == ("Reservoirs refill", "h1")
+    assert (result.title, result.title_source) == ("Reservoirs refill", "og:title")
+
+
+def test_title_falls_back_to_h1_then_title_tag():
+    assert (extract_html(page("<title>Wet autumn</title>", "<h1>Reservoirs refill</h1>")).title_source) == "h1"
+    assert (extract_html(page()).title, extract_html(page()).title_source) == ("", "none")
 
 
 @pytest.mark.parametrize("head, body, url, expected, source", [
@@ -198,8 +205,9 @@ def test_json_ld_article_body_picks_the_article_over_longer_teasers():
                       f"like prose, about markets, weather and sport in other towns.</p></div>" for i in range(30))
     body_text = " ".join(f"Article sentence number {i} about the harbour bridge and the long repair works there."
                          for i in range(12))
-    html = (f'<html><head><script type="application/ld+json">{json.dumps({"@type": "Article", "articleBody": body_text})}'
-            f'</script></head><body><div class="a">{article}</div><div class="b">{teasers}</div></body></html>')
+    ld = json.dumps({"@type": "Article", "articleBody": body_text})
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head>'
+            f'<body><div class="a">{article}</div><div class="b">{teasers}</div></body></html>')
     assert extract_html(html).body == "\n\n".join(
         f"Article sentence number {i} about the harbour bridge and the long repair works there." for i in range(12))
 
