@@ -183,8 +183,9 @@ class PeopleFinder:
                 if current:
                     segs.append((current, cue))
                 current, cue = [], True
-            elif low in ORG_WORDS or (len(u[2]) > 2 and u[2].isupper() and "." not in u[2]):
-                current, cue = [], False
+            elif (low in ORG_WORDS and not (cue and not current)) or (
+                    len(u[2]) > 2 and u[2].isupper() and "." not in u[2]):
+                current, cue = [], False    # but "President Park" is a name: a title's first word is kept
             else:
                 current.append(u)
         if current:
@@ -314,7 +315,7 @@ class PeopleFinder:
             if owners and u[1] and self._is_place(low):
                 owners = None   # "SYDNEY 1996-08-25" in a capitals line is the city
             if owners and low in self.common and not u[1] and tokens.initial(i) and not (
-                    i in cue_of and self._lone_person(tokens, u, cue_of[i])):
+                    cue_of.get(i) or self._said_after(tokens, e)):
                 last = None
                 continue     # "Lee" or "Rose" opening a sentence is a name only with a cue
             if owners:
