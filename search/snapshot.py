@@ -254,6 +254,9 @@ class Snapshot:
                 for sub, _ in self.leaves:
                     if self._has_field(sub, field):
                         found.update(sub.terms_within(field, text, distance, prefix=1))
+                if len(found) > MAX_WILDCARD_TERMS:
+                    raise QueryError(f"the fuzzy word {text}~{distance} matches more than {MAX_WILDCARD_TERMS} "
+                                     f"different words: make it longer or allow fewer typos (~1)")
                 return sorted(found)
             first = min((text.find(c) for c in "*?" if c in text), default=len(text))
             prefix = text[:first]

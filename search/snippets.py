@@ -138,6 +138,24 @@ def lead(text: str, limit: int = LEAD_CHARS) -> str:
     return render(text, [], 0, cut).rstrip() + " …"
 
 
+def _best_window(marks, lows, width: int, covered: set) -> tuple[int, int]:
+    """The window of `width` characters, starting a little before a mark, holding the most words not yet
+    covered (then the most words, then the earliest)."""
+    best, best_key = None, None
+    for i, (s, _) in enumerate(marks):
+        w_start = max(0, s - 40)
+        w_end = w_start + width
+        inside = {lows[j] for j in range(i, len(marks)) if marks[j][1] <= w_end}
+        key = (len(inside - covered), len(inside), -s)
+        if best_key is None or key > best_key:
+            best, best_key = (w_start, w_end), key
+    return best
+
+
+def _covered(marks, lows, window) -> set:
+    return {lows[j] for j, (s, e) in enumerate(marks) if window[0] <= s and e <= window[1]}
+
+
 def snippet(text: str, lang: str, hl: Highlight, limit: int = SNIPPET_CHARS) -> tuple[str, bool]:
     """(snippet HTML, whether it holds a mark): the best one or two passages, or the lead."""
     scan = text[:SCAN_CHARS]
@@ -148,25 +166,13 @@ def snippet(text: str, lang: str, hl: Highlight, limit: int = SNIPPET_CHARS) -> 
     if not marks:
         return lead(text), False
     lows = [scan[s:e].lower() for s, e in marks]
-    half = limit // 2
-    chosen: list[tuple[int, int]] = []
-    covered: set = set()
-    for _ in range(2):
-        best, best_key = None, None
-        for i, (s, e) in enumerate(marks):
-            w_start = max(0, s - 40)
-            w_end = w_start + (half if chosen else limit)
-            inside = {lows[j] for j in range(i, len(marks)) if marks[j][1] <= w_end}
-            new = len(inside - covered)
-            key = (new, len(inside), -s)
-            if best_key is None or key > best_key:
-                best, best_key = (w_start, w_end), key
-        if best is None or (chosen and best_key[0] == 0):
-            break
-        chosen.append(best)
-        covered |= {lows[j] for j, (s, e) in enumerate(marks) if best[0] <= s and e <= best[1]}
-        if len(chosen) == 1 and len(covered) == len(set(lows)):
-            break
+    chosen = [_best_window(marks, lows, limit, set())]
+    covered = _covered(marks, lows, chosen[0])
+    if len(covered) < len(set(lows)):   # one window misses some words: two half windows instead
+        first = _best_window(marks, lows, limit // 2, set())
+        second = _best_window(marks, lows, limit // 2, _covered(marks, lows, first))
+        if len(_covered(marks, lows, first) | _covered(marks, lows, second)) > len(covered):
+            chosen = [first, second]
     chosen.sort()
     pieces = []
     for w_start, w_end in chosen:

@@ -428,3 +428,11 @@ def test_no_request_fails_while_the_index_is_swapped(tmp_path):
     assert set(totals) <= {7, 2} and totals
     assert searcher.search(SearchRequest(q="budget OR trade OR earthquake")).total == 7
     searcher.close()
+
+
+def test_fuzzy_expansion_is_bounded(sample_searcher, monkeypatch):
+    monkeypatch.setattr(search.snapshot, "MAX_WILDCARD_TERMS", 1)
+    with pytest.raises(QueryError) as err:
+        sample_searcher.search(SearchRequest(q="tha~2"))
+    assert str(err.value) == ("the fuzzy word tha~2 matches more than 1 different words: make it longer or allow "
+                              "fewer typos (~1)")
