@@ -185,7 +185,9 @@ def test_syntax_help_and_about_pages(client):
     assert {c.get_text() for c in soup.select("table.syntax td code")} >= {"person:", "country:", "date:", "lang:"}
     response, soup = get(client, "/about")
     assert response.status_code == 200
-    assert soup.select_one("table.about td").get_text() == "16"
+    assert soup.select_one(".figures dd.articles").get_text() == "16"
+    languages = [(a.select_one(".b-label").get_text(), a["href"]) for a in soup.select("ul.buckets a")[:3]]
+    assert languages == [("English", "/?lang=en"), ("German", "/?lang=de"), ("French", "/?lang=fr")]
 
 
 def test_facet_value_search_without_javascript(client):
@@ -293,6 +295,13 @@ def test_missing_index_says_how_to_build_one_then_picks_it_up(tmp_path):
     build(tmp_path / "corpus", root)
     response, soup = get(client, "/?q=harbour")
     assert response.status_code == 200 and len(hit_ids(soup)) == 7
+    assert hit_ids(get(client, "/?q=zeppelin")[1]) == []
+    (tmp_path / "corpus" / "zeppelin.jsonl").write_text(json.dumps(
+        {"id": "zep-1", "date": "2026-02-01", "title": "Zeppelin lands at the harbour", "source": "Air Post",
+         "text": "A zeppelin landed at the harbour on Sunday, drawing crowds to the quay."}) + "\n", encoding="utf-8")
+    from index.builder import build_index
+    build_index([tmp_path / "corpus"], root, workers=1)   # a full rebuild, swapped in while the app runs
+    assert hit_ids(get(client, "/?q=zeppelin")[1]) == ["zep-1"]
 
 
 @pytest.mark.xfail(strict=True, reason="search/: Searcher.search and .stats raise AttributeError on an index with "
