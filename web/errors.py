@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from index.errors import IndexMissing   # a plain exception class (no Whoosh); the search layer raises it as is
@@ -64,7 +64,7 @@ def wants_json() -> bool:
 
 
 def _as_web_error(exc: Exception) -> WebError:
-    from flask import current_app
+    """Any exception as a WebError (unexpected ones are logged and answered as a 500 without details)."""
     if isinstance(exc, WebError):
         return exc
     if isinstance(exc, QueryError):
@@ -93,9 +93,7 @@ def handle(exc: Exception):
         response = jsonify(body)
         response.status_code = err.status
     else:
-        response = render_template("error.html", error=err), err.status
-        from flask import make_response
-        response = make_response(response)
+        response = make_response(render_template("error.html", error=err), err.status)
     if err.status == 503:
         response.headers["Retry-After"] = "30"
     if err.status == 405 and isinstance(exc, HTTPException):

@@ -4,18 +4,19 @@
   "use strict";
   var DELAY_MS = 150;
 
-  function filterUrl(param, value) {
+  function filterUrl(searchPath, param, value) {
     var params = new URLSearchParams(window.location.search);
     params.delete("page");
     if (params.getAll(param).indexOf(value) < 0) params.append(param, value);
-    return "/?" + params.toString();
+    return searchPath + "?" + params.toString();
   }
 
   function attach(form) {
-    var facet = form.getAttribute("data-typeahead");
-    var param = form.getAttribute("data-param");
+    var api = form.getAttribute("data-typeahead");       // /api/facets/<facet>
+    var param = form.getAttribute("data-param");         // the search parameter it filters
+    var searchPath = form.getAttribute("data-search") || "/";
     var input = form.querySelector("input[name=prefix]");
-    if (!facet || !param || !input) return;
+    if (!api || !param || !input) return;
     var list = document.createElement("ul");
     list.className = "suggestions";
     list.hidden = true;
@@ -36,7 +37,7 @@
       values.forEach(function (v) {
         var li = document.createElement("li");
         var a = document.createElement("a");
-        a.href = filterUrl(param, v.value);
+        a.href = filterUrl(searchPath, param, v.value);
         a.setAttribute("role", "option");
         var label = document.createElement("span");
         label.className = "b-label";
@@ -56,7 +57,7 @@
       var prefix = input.value.trim();
       if (!prefix) { clear(); return; }
       var mine = ++seq;
-      fetch("/api/facets/" + encodeURIComponent(facet) + "?limit=8&prefix=" + encodeURIComponent(prefix),
+      fetch(api + "?limit=8&prefix=" + encodeURIComponent(prefix),
             {headers: {"Accept": "application/json"}})
         .then(function (r) { return r.ok ? r.json() : {values: []}; })
         .then(function (data) { if (mine === seq) show(data.values || [], prefix); })
