@@ -381,7 +381,7 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
             if out and _label(out[-1]):
                 out.pop()
             return
-        if len(text) < page.min_good and block.name not in _HEADINGS and _boilerplate_line(text):
+        if len(text) < 90 and block.name not in _HEADINGS and _boilerplate_line(text):
             return
         out.append(text)
 
@@ -407,6 +407,8 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
     flush(root)
     while out and _label(out[-1]) and len(out[-1]) < 30:   # trailing labels of widgets that were left out
         out.pop()
+    while out and _label(out[0]) and len(out[0]) < 30:     # leading kickers ("World", "Interview")
+        out.pop(0)
     return out
 
 
@@ -415,16 +417,19 @@ _BOILERPLATE_LINE = re.compile(r"""^(?:advertisement|advert|ad|sponsored|share|s
     |follow us|comments?|loading|photo|image|source|credit|getty images|ap photo|text size
     |anzeige|werbung|publicidad|publicité|pubblicità|publicidade|реклама|iklan|広告|광고)\b""",
                                re.I | re.X)
-_DATE_LINE = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}:\d\d\s*(?:am|pm|[ap]\.m\.)?", re.I)
+# a clock time or an all-numeric date: "18:30", "05h30", "11/19/2019", "05.12.2025", "2019-11-18"
+_DATE_LINE = re.compile(r"\b\d{1,2}[:h]\d\d\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)?\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 
 
 def _boilerplate_line(text: str) -> bool:
     """Short lines that are page furniture, not prose: labels, bylines, dates, credits."""
-    if _BOILERPLATE_LINE.match(text):
+    if len(text) < 60 and _BOILERPLATE_LINE.match(text):
         return True
     if text.lower().startswith(("by ", "updated", "published", "posted", "filed under")) and len(text) < 80:
         return True
-    return _label(text) and bool(_DATE_LINE.search(text)) and len(text.split()) <= 8   # "Nov 20, 2019 11:28"
+    # bylines and datelines: "Nov 20, 2019 11:28", "Von J. Muster · 05.12.2025, 16:00 Uhr"
+    return (len(text) < 90 and not text.endswith((".", "!", "?", "。")) and len(text.split()) <= 14
+            and bool(_DATE_LINE.search(text)))
 
 
 def _main_text(soup: BeautifulSoup, article_body: str, title: str) -> str:

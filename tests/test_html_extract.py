@@ -221,3 +221,13 @@ def test_benchmark_f1_floor():
     truth, pages, urls = load(corpus)
     f1, precision, recall, _ = score(truth, {k: extract_html(pages[k], urls[k]).body for k in truth})
     assert f1 >= 0.951, (f1, precision, recall)
+
+
+def test_kicker_and_byline_lines_go_tweet_attributions_stay():
+    prose = ("The regional water board said on Monday that reservoir levels had recovered to their long-term "
+             "average after the wettest autumn in two decades.")
+    html = (f"<html><body><article><p>Weather</p><p>Von Judith Muster · 05.12.2025, 16:00 Uhr</p><p>{prose}</p>"
+            f"<blockquote><p>Full again!</p><p>— Water Board (@waterboard) November 18, 2019</p></blockquote>"
+            f"<p>{prose}</p></article></body></html>")
+    assert extract_html(html).body.split("\n\n") == [
+        prose, "Full again!", "— Water Board (@waterboard) November 18, 2019", prose]
