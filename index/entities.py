@@ -193,7 +193,7 @@ def _place_words(gazetteer: CountryGazetteer) -> tuple[frozenset[str], frozenset
         path, node = stack.pop()
         for k, v in node.items():
             if k is None:
-                if any(e.code for e in v):
+                if any(e.code and not e.after_comma for e in v):
                     (single.add(path[0]) if len(path) == 1 else phrases.add(" ".join(path)))
                 continue
             stack.append((path + (k,), v))

@@ -61,6 +61,7 @@ systems data semiconductor motors automotive aerospace defence defense
 NON_PERSON = frozenset("""
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december feb apr jun jul aug sep sept oct nov dec
+tamil tamils taleban taliban islamist islamists mujahideen sikh sikhs hindus serb serbs croat croats eu un
 god allah christ jesus christmas easter ramadan internet web islam muslim muslims christian christians jewish
 jew jews catholic catholics protestant sunni shi'ite shiite kurd kurds kurdish arab arabs arabic european
 europeans african africans asian asians western eastern northern southern communist communists socialist
@@ -72,6 +73,16 @@ i you his her their our my your who what when where why how there here then than
 """.split())
 PARTICLES = frozenset("van von de der den da di du del della dos das do ter ten bin ibn al el le la st st. mac"
                       .split())
+# Titles strong enough to make a single unknown word a person ("Mr Kowalczyk"); role nouns ("investor", "rival")
+# also precede company names, so after them a single word must be a known first or last name.
+STRONG_TITLES = frozenset("""
+mr mrs ms miss mme mlle dr prof professor sir dame lord lady baroness baron president premier chancellor minister
+secretary senator sen rep representative congressman congresswoman governor gov mayor king queen prince princess
+emperor pope cardinal archbishop bishop general gen col colonel lt lieutenant capt captain admiral adm commander
+sergeant sgt judge justice rev reverend father sheikh sheik emir sultan ayatollah imam rabbi mullah ambassador
+envoy spokesman spokeswoman spokesperson coach striker midfielder defender goalkeeper batsman bowler inspector
+detective pm widow widower wife husband son daughter c b lbw
+""".split())
 _AFTER = re.compile(r"\s*(,)?\s*([^\W\d_]+)")
 # After a name in results and scorer lists: "Zitelli 80th", "Eriksson ( Sweden )".
 _ORDINAL_AFTER = re.compile(r"[ \t]*\d+(?:st|nd|rd|th)\b")
@@ -126,9 +137,10 @@ class PeopleFinder:
         for chain in self._chains(tokens, units):
             if len(chain) == 1:
                 low = chain[0][3]
-                if low in NON_PERSON or low in ORG_WORDS or chain[0][2].isupper() or (
-                        low in places and low not in first):
-                    continue   # a single word that cannot be a lone name (coreference still sees it)
+                if not (low in NON_PERSON or low in ORG_WORDS or chain[0][2].isupper() or (
+                        low in places and low not in first)):
+                    cue_of[chain[0][0]] = None    # a possible lone name; its cue is looked up if needed
+                continue
             for seg, cue in self._segments(tokens, chain):
                 if len(seg) >= 2:
                     (fulls if self._is_full_name(tokens, seg, cue) else rejected).append(seg)
@@ -161,7 +173,12 @@ class PeopleFinder:
                 chain = []
                 continue
             if chain:
-                gap = text[chain[-1][5]:u[4]]
+                end = chain[-1][5]
+                if u[4] - end > 14:
+                    yield chain
+                    chain = [u]
+                    continue
+                gap = text[end:u[4]]
                 if gap.isspace() and gap.count("\n") < 2 or (
                         3 < len(gap) < 14 and gap[0] == " " and gap[-1] == " " and _particle_gap(gap)):
                     chain.append(u)
@@ -198,6 +215,11 @@ class PeopleFinder:
     def _trim(self, tokens: Tokens, seg: list[tuple], cue: bool) -> list[tuple]:
         """Drop leading words that start a sentence or are plainly no name ("The", "Japanese", "Tuesday")."""
         first, common = self.first, self.common
+        if len(seg) >= 2:
+            for k in (3, 2):   # "New York Yankees": a place's name opening the run is no part of a person's
+                if len(seg) >= k and " ".join(u[3] for u in seg[:k]) in self.place_phrases:
+                    seg = seg[k:]
+                    break
         while seg:
             low = seg[0][3]
             if low in NON_PERSON or low in PARTICLES:
@@ -213,8 +235,7 @@ class PeopleFinder:
             break
         while seg and seg[-1][3] in NON_PERSON:
             seg = seg[:-1]
-        if len(seg) >= 2 and (" ".join(u[3] for u in seg[:2]) in self.place_phrases
-                              or " ".join(u[3] for u in seg[:3]) in self.place_phrases):
+        if len(seg) >= 2 and " ".join(u[3] for u in seg[-2:]) in self.place_phrases:
             return []
         return seg if len(seg) <= 4 else []
 
@@ -256,6 +277,8 @@ class PeopleFinder:
             return True
         if self._said_after(tokens, seg[-1][5]) or self._said_before(tokens, seg[0][0]):
             return common < len(lows)
+        if self._context_cue(tokens, seg[-1]):
+            return first in self.first or common < len(lows)
         if common or any(len(w) < 3 for w in lows) or self._in_table(tokens, seg):
             return False
         return True
@@ -315,7 +338,7 @@ class PeopleFinder:
             if owners and u[1] and self._is_place(low):
                 owners = None   # "SYDNEY 1996-08-25" in a capitals line is the city
             if owners and low in self.common and not u[1] and tokens.initial(i) and not (
-                    cue_of.get(i) or self._said_after(tokens, e)):
+                    self._cue(tokens, cue_of, i) or self._said_after(tokens, e)):
                 last = None
                 continue     # "Lee" or "Rose" opening a sentence is a name only with a cue
             if owners:
@@ -329,7 +352,7 @@ class PeopleFinder:
             last = None
             if u[1] or i not in cue_of:
                 continue
-            if self._lone_person(tokens, u, cue_of[i]):
+            if self._lone_person(tokens, u, cue_of):
                 p = lone.get(low)
                 if p is None:
                     p = lone[low] = _Found(name=u[2], units=[low], first=s)
@@ -378,7 +401,15 @@ class PeopleFinder:
                         lst.append(p)
         return by_unit
 
-    def _lone_person(self, tokens: Tokens, u: tuple, cue: bool) -> bool:
+    @staticmethod
+    def _cue(tokens: Tokens, cue_of: dict[int, Optional[bool]], i: int) -> bool:
+        """Whether a title precedes single word i (computed on first use)."""
+        cue = cue_of.get(i)
+        if cue is None and i in cue_of:
+            cue = cue_of[i] = tokens.prev_word(i) in TITLES
+        return bool(cue)
+
+    def _lone_person(self, tokens: Tokens, u: tuple, cue_of: dict[int, Optional[bool]]) -> bool:
         """A single name with no full name in the article: a person on a title or a context cue, or a known
         surname that speaks."""
         low = u[3]
@@ -386,8 +417,10 @@ class PeopleFinder:
             return False
         if u[2].isupper():
             return False    # an acronym: "IBM said"
-        if cue:
-            return low not in self.common or low in self.last
+        if self._cue(tokens, cue_of, u[0]):
+            if low in self.last or low in self.first:
+                return True
+            return low not in self.common and tokens.prev_word(u[0]) in STRONG_TITLES
         if self._context_cue(tokens, u):
             return not (low in self.common and low not in self.last)
         said = self._said_after(tokens, u[5]) or self._said_before(tokens, u[0])
