@@ -387,14 +387,16 @@ def detect_language(text: str, hint: str = "") -> str:
         return found.language
     if found.reason in ("empty", "short"):
         return declared if found.reason == "short" else UND
+    hintable = declared in SCRIPT_HINTABLE.get(found.script or "", ())
     if found.reason in ("script", "chinese", "ethiopic", "letters"):
-        if declared in SCRIPT_HINTABLE.get(found.script or "", ()):
-            if found.reason != "chinese" or found.language == "zh" or not declared.startswith("zh"):
-                return declared
+        # Letters are evidence (simplified vs traditional, አ vs ኣ); the script alone is not, nor is it against
+        # Japanese for a text of kanji only.
+        if hintable and (found.reason == "script" or found.language in ("zh", UND) or declared == "ja"):
+            return declared
         return found.language
     if found.reason == "unknown":
-        # The text fits none of the languages we know; a declared language we know would have fitted.
-        return declared if declared not in DETECTABLE else UND
+        # The text fits none of the languages the model knows: a declared one it knows would have fitted.
+        return declared if hintable or declared not in DETECTABLE else UND
     # A model answer: the declared language wins if we cannot detect it (Malay vs Indonesian, Hausa, Bosnian)
     # or if it scored within a hair of the winner (Danish/Norwegian, Croatian/Serbian in Latin).
     if declared not in DETECTABLE:
