@@ -1,0 +1,410 @@
+"""Near-duplicate articles and the stories they form (syndicated copies of one wire story).
+
+Two halves, split so the expensive one runs in the builder's worker processes:
+
+- `signature(body) -> Signature` (pure, picklable, ~0.1 ms for a 130-word article): the body is normalised
+  (NFKC, casefold, punctuation dropped, CJK split into characters), cut into word 5-shingles, and summarised by a
+  128-bin one-permutation MinHash (Li, Owen & Zhang 2012) with rotation densification for empty bins (Shrivastava
+  & Li 2014), each bin keeping the low 16 bits of its minimum (b-bit MinHash, Li & König 2010). Plus a hash of
+  the whole normalised token stream for exact duplicates, and the token and shingle counts.
+- `StoryIndex` (main process): an incremental clusterer. LSH over 32 bands of 2 bins finds candidates; each
+  candidate's *story representative* (its first article) is then checked with the estimated similarity below.
+  The story id of an article is the id of the first article of its story, so it never changes when copies join
+  or leave, and documents already written never need rewriting.
+
+When are two bodies the same story (`Thresholds`, all configurable, saved with the index):
+  estimated containment of the shorter body's shingles in the longer's >= 0.6, AND estimated Jaccard >= 0.25.
+Containment, not Jaccard alone, because the usual syndicated copy is the original with its last paragraphs cut
+and a credit line added: its shingles are nearly all inside the original while the Jaccard falls with the cut.
+The Jaccard floor keeps a short text from joining a long one merely by being contained in it (a brief inside a
+roundup), and sits where the LSH still finds candidates reliably (P(candidate) = 0.87 at J = 0.25, 0.95 at 0.3).
+Bodies shorter than `min_tokens` (30) words only match as exact duplicates: too few shingles to be evidence.
+Only the first `MAX_TOKENS` words are shingled (bounds the cost of very long pieces; copies share their start).
+
+Why representatives and not single-link: A~B and B~C does not make A~C. Joining through any member lets a
+chain of follow-ups drift from one story into the next; comparing with the story's first article bounds every
+member's distance from it. The candidates still come from every member's LSH buckets.
+
+Deleting an article leaves the story ids of the others unchanged; a deleted representative stays as the
+story's anchor (a tombstone) until the last member goes.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import re
+import string
+import struct
+import unicodedata
+import zlib
+from array import array
+from dataclasses import asdict, dataclass
+from itertools import repeat
+from operator import and_, eq
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+from index.analysis import _CJK
+from index.errors import NewsdexError
+
+SHINGLE = 5          # words per shingle
+BINS = 128           # MinHash bins (one-permutation hashing)
+BANDS = 32           # LSH bands of ROWS bins each: band b uses bins b and b + BINS // 2
+ROWS = 2
+MAX_TOKENS = 600     # only the first words are shingled; the exact-duplicate hash covers the whole body
+STORIES_FILE = "stories.bin"
+_NO_TIME = float("nan")
+
+_MAGIC = b"NEWSDEX-STORIES\n"
+_FORMAT = 1
+# Shingles are hashed with Python's tuple-of-int hash: C speed, and (unlike str hashes) not salted per process.
+# It is not promised across Python versions, so the file records a probe value and refuses to load on mismatch.
+_HASH_PROBE = hash((1, 2, 3, 4, 5))
+
+_PUNCT_BYTES = bytes(32 if chr(i) in string.punctuation else i for i in range(256))
+_UNI_PUNCT = re.compile("[\u00a0-\u00bf\u2000-\u206f\u2190-\u2bff\u3000-\u303f\ufe30-\ufe4f\uff01-\uff0f"
+                        "\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+
+
+class StoriesFileError(NewsdexError):
+    """A stories file that cannot be used (corrupt, or written with other parameters)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When two bodies count as one story (see the module docstring)."""
+
+    containment: float = 0.7   # estimated share of the shorter body's shingles found in the longer one
+    jaccard: float = 0.25      # estimated Jaccard floor (about: the shorter has at least a quarter of the longer)
+    window_days: Optional[float] = 3.0   # near (not exact) copies must be dated this close to the story's first
+    min_tokens: int = 30       # shorter bodies only match as exact duplicates
+    min_exact_tokens: int = 8  # shorter still: never matched at all (a one-line body is no evidence)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the clusterer needs of a body: exact hash, sizes, and the MinHash bins (BINS x uint16 as bytes)."""
+
+    exact: int
+    tokens: int
+    shingles: int
+    bins: bytes
+
+
+def tokens(body: str) -> list[bytes]:
+    """The normalised words of a body (UTF-8 bytes): NFKC, casefolded, punctuation dropped, CJK per character."""
+    text = unicodedata.normalize("NFKC", body).casefold()
+    if not text.isascii():
+        text = _UNI_PUNCT.sub(" ", text)
+        if _CJK_CHAR.search(text):
+            return [t.encode() for t in _CJK_TOKEN.findall(text.encode().translate(_PUNCT_BYTES).decode())]
+    return text.encode().translate(_PUNCT_BYTES).split()
+
+
+def signature(body: str) -> Signature:
+    """The signature of an article body (pure; meant to run in the builder's worker processes)."""
+    words = tokens(body)
+    exact = int.from_bytes(hashlib.blake2b(b" ".join(words), digest_size=8).digest(), "little")
+    ids = list(map(zlib.crc32, words[:MAX_TOKENS]))
+    if len(ids) < SHINGLE:
+        ids += [0] * (SHINGLE - len(ids))
+    hashes = sorted(set(map(hash, zip(*(ids[k:] for k in range(SHINGLE))))), reverse=True)
+    # One permutation hashing: the low 7 bits pick the bin, the rest orders; after the descending sort the last
+    # (smallest) hash of each bin wins the dict.
+    first = dict(zip(map(and_, hashes, repeat(BINS - 1)), hashes))
+    return Signature(exact, len(words), len(hashes), _densified(first))
+
+
+def _densified(first: dict[int, int]) -> bytes:
+    """BINS uint16 values; an empty bin borrows the next filled bin to its right (circularly), offset by distance."""
+    if len(first) == BINS:
+        return array("H", [(first[b] >> 7) & 0xFFFF for b in range(BINS)]).tobytes()
+    out = [0] * BINS
+    src = min(first)   # what the bins right of the last filled one wrap round to
+    for b in range(BINS - 1, -1, -1):
+        h = first.get(b)
+        if h is not None:
+            src, out[b] = b, (h >> 7) & 0xFFFF
+        else:
+            out[b] = ((first[src] >> 7) + ((src - b) % BINS) * 0x9E37) & 0xFFFF
+    return array("H", out).tobytes()
+
+
+def similarity(a: Signature, b: Signature) -> tuple[float, float]:
+    """(estimated Jaccard, estimated containment of the smaller shingle set in the larger) of two signatures."""
+    if a.exact == b.exact:
+        return 1.0, 1.0
+    return _estimate(array("H", a.bins), a.shingles, b)
+
+
+def _estimate(va: array, na: int, b: Signature) -> tuple[float, float]:
+    j = sum(map(eq, va, array("H", b.bins))) / BINS
+    small = min(na, b.shingles)
+    inter = j * (na + b.shingles) / (1 + j)
+    return j, min(1.0, inter / small) if small else 0.0
+
+
+def _band_keys(bins: bytes) -> list[int]:
+    v = array("H", bins)
+    half = BINS // 2
+    return [(band << 32) | (v[band] << 16) | v[band + half] for band in range(BANDS)]
+
+
+class StoryIndex:
+    """Incremental story clustering: `assign` an article, get its story id; `remove`, `save`, `load`.
+
+    Entries are kept by ordinal (assignment order). A story lives while it has a live member; its representative
+    (the first article) stays as its anchor even after being removed. Memory: ~0.6 KB per article.
+    """
+
+    def __init__(self, thresholds: Thresholds = Thresholds()):
+        self.thresholds = thresholds
+        self._ids: list[str] = []         # ordinal -> article id
+        self._sigs: list[Signature] = []  # ordinal -> signature
+        self._time = array("d")           # ordinal -> publication time, epoch seconds (NaN: undated)
+        self._rep: list[int] = []         # ordinal -> ordinal of its story's representative
+        self._alive: list[bool] = []
+        self._by_id: dict[str, int] = {}  # live article id -> ordinal
+        self._exact: dict[int, int] = {}  # exact hash -> an ordinal with that body
+        self._buckets: dict[int, object] = {}   # band key -> ordinal, or list of ordinals
+        self._size: dict[int, int] = {}         # live story: representative ordinal -> live members
+        self._story: dict[int, str] = {}        # live story: representative ordinal -> story id
+        self._by_story: dict[str, int] = {}     # live story id -> representative ordinal
+
+    # --- queries ---------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._by_id
+
+    def story_of(self, article_id: str) -> Optional[str]:
+        """The story id of a live article (None if unknown)."""
+        o = self._by_id.get(article_id)
+        return None if o is None else self._story[self._rep[o]]
+
+    def story_sizes(self) -> dict[str, int]:
+        """{story id: number of live articles} for every live story (stories of one included)."""
+        return {self._story[rep]: n for rep, n in self._size.items()}
+
+    def members(self, story_id: str) -> list[str]:
+        """The live article ids of a story in assignment order (a linear scan: for tests and tools)."""
+        rep = self._by_story.get(story_id)
+        if rep is None:
+            return []
+        return [self._ids[o] for o in range(rep, len(self._ids)) if self._rep[o] == rep and self._alive[o]]
+
+    def duplicate_pairs(self) -> list[tuple[str, str]]:
+        """(first article, later member) for every live member whose story's first article is live too."""
+        return [(self._ids[rep], self._ids[o]) for o, rep in enumerate(self._rep)
+                if rep != o and self._alive[o] and self._alive[rep]]
+
+    def stats(self) -> dict[str, int]:
+        """Articles, stories, and duplicates (the articles beyond the first of each story)."""
+        return {"articles": len(self._by_id), "stories": len(self._size),
+                "duplicates": len(self._by_id) - len(self._size)}
+
+    # --- changes ---------------------------------------------------------------------------------------------
+
+    def assign(self, article_id: str, body: str | Signature, published: Optional[datetime] = None) -> str:
+        """Add an article (replacing an earlier version with the same id) and return its story id."""
+        sig = body if isinstance(body, Signature) else signature(body)
+        if article_id in self._by_id:
+            self.remove(article_id)
+        o = len(self._ids)
+        when = published.timestamp() if published is not None else _NO_TIME
+        rep = self.match(sig, when)
+        if rep is None:
+            rep = o
+            story_id, n = article_id, 1
+            while story_id in self._by_story:   # an edited first article that left its old story
+                n += 1
+                story_id = f"{article_id}~{n}"
+            self._story[o] = story_id
+            self._by_story[story_id] = o
+        self._ids.append(article_id)
+        self._sigs.append(sig)
+        self._time.append(when)
+        self._rep.append(rep)
+        self._alive.append(True)
+        self._by_id[article_id] = o
+        self._size[rep] = self._size.get(rep, 0) + 1
+        self._index(o)
+        return self._story[rep]
+
+    def match(self, sig: Signature, when: float = float("nan")) -> Optional[int]:
+        """The representative ordinal of the live story a signature (dated `when`, epoch seconds or NaN) belongs
+        to, or None (a new story)."""
+        t = self.thresholds
+        window = t.window_days * 86400 if t.window_days is not None else None
+        if sig.tokens < t.min_exact_tokens:
+            return None
+        o = self._exact.get(sig.exact)
+        if o is not None and self._usable(o) and (
+                sig.tokens >= t.min_tokens or window is None or not abs(when - self._time[self._rep[o]]) > window):
+            return self._rep[o]   # a short text (a market bulletin) recurs: its exact copies keep to the window
+        if sig.tokens < t.min_tokens:
+            return None
+        reps = set()
+        buckets, rep_of = self._buckets, self._rep
+        for key in _band_keys(sig.bins):
+            hit = buckets.get(key)
+            if hit is None:
+                continue
+            for c in (hit if isinstance(hit, list) else (hit,)):
+                if self._usable(c):
+                    reps.add(rep_of[c])
+        best, best_score = None, None
+        va = array("H", sig.bins)
+        for rep in reps:
+            other = self._sigs[rep]
+            if other.tokens < t.min_tokens or (window is not None and abs(when - self._time[rep]) > window):
+                continue   # (a comparison with NaN is False: undated articles are not held to the window)
+            j, c = _estimate(va, sig.shingles, other)
+            if c >= t.containment and j >= t.jaccard:
+                score = (c, j, -rep)   # the closest story; on a tie the older one
+                if best_score is None or score > best_score:
+                    best, best_score = rep, score
+        return best
+
+    def remove(self, article_id: str) -> Optional[str]:
+        """Remove an article; returns its story id (None if unknown). The others keep their story ids."""
+        o = self._by_id.pop(article_id, None)
+        if o is None:
+            return None
+        self._alive[o] = False
+        rep = self._rep[o]
+        story_id = self._story[rep]
+        self._size[rep] -= 1
+        if not self._size[rep]:
+            del self._size[rep], self._story[rep], self._by_story[story_id]
+        return story_id
+
+    def _usable(self, o: int) -> bool:
+        """A live article, or the anchor (representative) of a live story."""
+        return self._alive[o] or (self._rep[o] == o and o in self._size)
+
+    def _index(self, o: int) -> None:
+        sig = self._sigs[o]
+        if sig.tokens < self.thresholds.min_exact_tokens:
+            return
+        self._exact[sig.exact] = o   # the newest copy: the one a recurring short text is dated against
+        if sig.tokens < self.thresholds.min_tokens:
+            return
+        buckets = self._buckets
+        for key in _band_keys(sig.bins):
+            hit = buckets.get(key)
+            if hit is None:
+                buckets[key] = o
+            elif isinstance(hit, list):
+                hit.append(o)
+            else:
+                buckets[key] = [hit, o]
+
+    # --- persistence -----------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index to `path` atomically (temporary file, fsync, rename), keeping only what is needed."""
+        keep = [o for o in range(len(self._ids)) if self._usable(o)]
+        new = {o: i for i, o in enumerate(keep)}
+        renamed = {new[rep]: sid for rep, sid in self._story.items() if sid != self._ids[rep]}
+        header = json.dumps({"format": _FORMAT, "count": len(keep), "params": _params(),
+                             "thresholds": asdict(self.thresholds), "story_ids": renamed}).encode()
+        ids = "\n".join(self._ids[o] for o in keep).encode("utf-8", "surrogatepass")
+        sigs = [self._sigs[o] for o in keep]
+        parts = [
+            _MAGIC, struct.pack("<I", len(header)), header, struct.pack("<Q", len(ids)), ids,
+            array("I", (new[self._rep[o]] for o in keep)).tobytes(),
+            bytes(self._alive[o] for o in keep),
+            array("Q", (s.exact for s in sigs)).tobytes(),
+            array("I", (s.tokens for s in sigs)).tobytes(),
+            array("I", (s.shingles for s in sigs)).tobytes(),
+            array("d", (self._time[o] for o in keep)).tobytes(),
+            b"".join(s.bins for s in sigs),
+        ]
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                for part in parts:
+                    fh.write(part)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, thresholds: Optional[Thresholds] = None) -> "StoryIndex":
+        """Read a saved index (with its own thresholds unless others are given)."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise StoriesFileError(f"cannot read stories file {path}: {exc.strerror}") from exc
+        collecting = gc.isenabled()
+        gc.disable()   # a million small objects at once: the cyclic collector would rescan them again and again
+        try:
+            return cls._parse(data, path, thresholds)
+        except (ValueError, KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError) as exc:
+            raise StoriesFileError(f"stories file {path} is corrupt ({exc}); rebuild the index") from exc
+        finally:
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _parse(cls, data: bytes, path, thresholds: Optional[Thresholds]) -> "StoryIndex":
+        if not data.startswith(_MAGIC):
+            raise ValueError("not a newsdex stories file")
+        pos = len(_MAGIC)
+        (hlen,) = struct.unpack_from("<I", data, pos)
+        header = json.loads(data[pos + 4:pos + 4 + hlen])
+        pos += 4 + hlen
+        if header.get("format") != _FORMAT or header.get("params") != _params():
+            raise StoriesFileError(f"stories file {path} was written with other parameters "
+                                   f"({header.get('params')}, here {_params()}); rebuild the index")
+        n = header["count"]
+        (ilen,) = struct.unpack_from("<Q", data, pos)
+        pos += 8
+        ids = data[pos:pos + ilen].decode("utf-8", "surrogatepass").split("\n") if n else []
+        pos += ilen
+
+        def take(typecode: str, size: int) -> array:
+            nonlocal pos
+            arr = array(typecode, data[pos:pos + size * n])
+            pos += size * n
+            return arr
+
+        reps = take("I", 4)
+        alive = data[pos:pos + n]
+        pos += n
+        exact, toks, shingles, times = take("Q", 8), take("I", 4), take("I", 4), take("d", 8)
+        if len(ids) != n or len(data) != pos + 2 * BINS * n:
+            raise ValueError("truncated")
+        self = cls(thresholds or Thresholds(**header["thresholds"]))
+        self._ids, self._rep, self._alive, self._time = ids, list(reps), [bool(x) for x in alive], times
+        step = 2 * BINS
+        self._sigs = [Signature(exact[i], toks[i], shingles[i], data[pos + step * i:pos + step * (i + 1)])
+                      for i in range(n)]
+        renamed = {int(k): v for k, v in header.get("story_ids", {}).items()}
+        for o in range(n):
+            rep = self._rep[o]
+            if self._alive[o]:
+                self._by_id[ids[o]] = o
+                self._size[rep] = self._size.get(rep, 0) + 1
+                if rep not in self._story:
+                    self._story[rep] = renamed.get(rep, ids[rep])
+                    self._by_story[self._story[rep]] = rep
+        for o in range(n):
+            self._index(o)
+        return self
+
+
+def _params() -> dict:
+    return {"shingle": SHINGLE, "bins": BINS, "bands": BANDS, "rows": ROWS, "max_tokens": MAX_TOKENS,
+            "hash_probe": _HASH_PROBE}

@@ -1,0 +1,258 @@
+"""Near-duplicate detection and story clustering (index/dedup.py), on hand-written articles."""
+import os
+import pickle
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from index.dedup import (STORIES_FILE, Signature, StoriesFileError, StoryIndex, Thresholds, signature, similarity,
+                         tokens)
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY1 = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+
+HARBOUR = (
+    "Port officials in Valmora said on Monday that the new container terminal would open six weeks late, after "
+    "storms in February flooded the site and damaged two of the four cranes delivered from Rotterdam.\n\n"
+    "The terminal, built by a consortium led by Keller Marine for 410 million euros, was meant to double the "
+    "harbour's capacity to 1.2 million containers a year and relieve queues of ships waiting offshore.\n\n"
+    "Harbour master Ilse Brandvik told reporters that repairs to the cranes had started and that the quay "
+    "itself was undamaged. \"We lost time, not quality,\" she said, adding that insurers would cover most costs.\n\n"
+    "Shipping lines have been told to expect the first scheduled calls in the second half of May. Two of them, "
+    "Nordvik Lines and Cassar Shipping, said they would keep routing cargo through the old docks until then.\n\n"
+    "Local businesses had hoped the terminal would bring around 900 permanent jobs to the region, where "
+    "unemployment has stayed above nine percent for three years.")
+
+# The same event reported independently: same names and numbers, different wording.
+HARBOUR_OTHER = (
+    "Valmora's long-awaited container terminal will not open on time. Storm damage in February has pushed the "
+    "opening back by roughly a month and a half, the port authority announced on Monday.\n\n"
+    "Flood water reached the construction site and two cranes shipped from Rotterdam need repairs, according "
+    "to Ilse Brandvik, who runs the harbour. Insurance should pay for most of the work, she said.\n\n"
+    "Keller Marine heads the group building the 410 million euro project, which aims to lift annual capacity "
+    "to 1.2 million containers. Nordvik Lines and Cassar Shipping will stay at the old docks for now.")
+
+SHORT = "Qtly div 12 cts vs 12 cts prior, pay April 15, record March 31, the Halvorsen Group said."
+
+
+def paragraphs(text):
+    return text.split("\n\n")
+
+
+def syndicated(text):
+    """A syndicated copy: a credit line added, the last paragraph cut, a few words edited."""
+    body = "\n\n".join(paragraphs(text)[:-1])
+    body = body.replace("said on Monday", "announced on Monday").replace("told reporters", "told journalists")
+    return body + "\n\nThis article first appeared in the Coastal Ledger and is republished with permission."
+
+
+# --- signatures ----------------------------------------------------------------------------------------------------
+
+def test_tokens_are_normalised_words():
+    assert tokens("The PORT’s “new” terminal — 1.2 million, Straße!") == [
+        b"the", b"port", b"s", b"new", b"terminal", b"1", b"2", b"million", b"strasse"]
+    assert tokens("港口新码头 opens") == ["港".encode(), "口".encode(), "新".encode(), "码".encode(), "头".encode(),
+                                       b"opens"]
+
+
+def test_signature_ignores_case_spacing_and_punctuation():
+    a = signature(HARBOUR)
+    b = signature(HARBOUR.upper().replace(",", "").replace("\n\n", "\n \n  "))
+    assert a == b
+    assert (a.tokens, a.shingles, len(a.bins)) == (166, 162, 256)
+
+
+def test_signature_is_the_same_in_another_process():
+    """Shingle hashes must not depend on the process (str hashes are salted; ours must not be)."""
+    code = ("import pickle, sys; from index.dedup import signature; "
+            "sys.stdout.buffer.write(pickle.dumps(signature(sys.stdin.read())))")
+    env = dict(os.environ, PYTHONHASHSEED="12345", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], input=HARBOUR.encode(), capture_output=True, env=env,
+                         check=True, cwd=ROOT).stdout
+    assert pickle.loads(out) == signature(HARBOUR)
+
+
+def test_similarity_of_copy_and_of_other_report():
+    j, c = similarity(signature(HARBOUR), signature(syndicated(HARBOUR)))
+    assert c >= 0.8 and j >= 0.6
+    j, c = similarity(signature(HARBOUR), signature(HARBOUR_OTHER))
+    assert c < 0.2
+
+
+# --- clustering ----------------------------------------------------------------------------------------------------
+
+def test_exact_duplicates_share_a_story():
+    ix = StoryIndex()
+    assert ix.assign("a", HARBOUR, DAY1) == "a"
+    assert ix.assign("b", "  " + HARBOUR.replace("\n\n", "\n") + " ", DAY1) == "a"
+    assert ix.story_sizes() == {"a": 2}
+    assert ix.stats() == {"articles": 2, "stories": 1, "duplicates": 1}
+
+
+def test_near_duplicates_share_a_story():
+    ix = StoryIndex()
+    ix.assign("orig", HARBOUR, DAY1)
+    trimmed = "\n\n".join(paragraphs(HARBOUR)[:3])
+    boilerplate = "By staff writers\n\n" + HARBOUR + "\n\n(c) 2026 Coastal Ledger. All rights reserved."
+    edited = HARBOUR.replace("six weeks", "6 weeks").replace("Monday", "Tuesday").replace("around 900", "about 900")
+    for i, body in enumerate([syndicated(HARBOUR), trimmed, boilerplate, edited]):
+        assert ix.assign(f"copy{i}", body, DAY1 + timedelta(hours=i)) == "orig", i
+    assert ix.story_sizes() == {"orig": 5}
+    assert ix.members("orig") == ["orig", "copy0", "copy1", "copy2", "copy3"]
+    assert ix.duplicate_pairs() == [("orig", "copy0"), ("orig", "copy1"), ("orig", "copy2"), ("orig", "copy3")]
+
+
+def test_a_copy_that_arrives_first_is_the_story():
+    ix = StoryIndex()
+    assert ix.assign("copy", syndicated(HARBOUR), DAY1) == "copy"
+    assert ix.assign("orig", HARBOUR, DAY1) == "copy"
+
+
+def test_same_event_written_independently_is_not_merged():
+    ix = StoryIndex()
+    ix.assign("a", HARBOUR, DAY1)
+    assert ix.assign("b", HARBOUR_OTHER, DAY1) == "b"
+    assert ix.story_sizes() == {"a": 1, "b": 1}
+
+
+def test_short_texts_only_match_exactly():
+    ix = StoryIndex()
+    assert ix.assign("s1", SHORT, DAY1) == "s1"
+    assert ix.assign("s2", SHORT.replace("12 cts vs 12", "12 cts vs 11"), DAY1) == "s2"
+    assert ix.assign("s3", SHORT, DAY1) == "s1"
+    assert ix.assign("t1", "Markets closed.", DAY1) == "t1"      # fewer than 8 words: never matched
+    assert ix.assign("t2", "Markets closed.", DAY1) == "t2"
+
+
+def test_time_window():
+    ix = StoryIndex()
+    ix.assign("a", HARBOUR, DAY1)
+    later = DAY1 + timedelta(days=10)
+    assert ix.assign("near", syndicated(HARBOUR), later) == "near"   # a near copy 10 days on: not the story
+    assert ix.assign("exact", HARBOUR, later) == "a"                # a long exact copy: still the story
+    assert ix.assign("short", SHORT, DAY1) == "short"
+    assert ix.assign("short-later", SHORT, later) == "short-later"   # a recurring bulletin, not a copy
+    assert ix.assign("undated", "\n\n".join(paragraphs(HARBOUR)[:4]), None) == "a"   # not held to the window
+    no_window = StoryIndex(Thresholds(window_days=None))
+    no_window.assign("a", HARBOUR, DAY1)
+    assert no_window.assign("near", syndicated(HARBOUR), later) == "a"
+
+
+def test_members_join_the_first_article_not_a_chain():
+    """C is close to B and B to A, but C is far from A: C starts its own story."""
+    p = paragraphs(HARBOUR) + paragraphs(HARBOUR_OTHER)
+    a = "\n\n".join(p[0:4])
+    b = "\n\n".join(p[1:5])
+    c = "\n\n".join(p[2:6])
+    t = Thresholds(containment=0.6, jaccard=0.2)
+    sa, sb, sc = signature(a), signature(b), signature(c)
+
+    def close(x, y):
+        j, cont = similarity(x, y)
+        return cont >= t.containment and j >= t.jaccard
+
+    assert (close(sa, sb), close(sb, sc), close(sa, sc)) == (True, True, False)
+    ix = StoryIndex(t)
+    assert [ix.assign(k, body, DAY1) for k, body in (("A", a), ("B", b), ("C", c))] == ["A", "A", "C"]
+
+
+def test_thresholds_are_configurable():
+    copy = syndicated(HARBOUR)
+    strict = StoryIndex(Thresholds(containment=0.99))
+    strict.assign("a", HARBOUR, DAY1)
+    assert strict.assign("b", copy, DAY1) == "b"
+
+
+# --- removal and persistence ---------------------------------------------------------------------------------------
+
+def test_removal_keeps_story_ids():
+    ix = StoryIndex()
+    ix.assign("orig", HARBOUR, DAY1)
+    ix.assign("copy", syndicated(HARBOUR), DAY1)
+    assert ix.remove("orig") == "orig"
+    assert ix.story_of("copy") == "orig"
+    assert ix.story_sizes() == {"orig": 1}
+    assert ix.assign("copy2", HARBOUR, DAY1) == "orig"   # the removed first article still anchors its story
+    assert ix.remove("missing") is None
+    ix.remove("copy")
+    ix.remove("copy2")
+    assert (ix.story_sizes(), len(ix)) == ({}, 0)
+    assert ix.assign("again", HARBOUR, DAY1) == "again"   # a story with no articles left is gone
+
+
+def test_replacing_an_article_by_id():
+    ix = StoryIndex()
+    ix.assign("orig", HARBOUR, DAY1)
+    ix.assign("copy", syndicated(HARBOUR), DAY1)
+    assert ix.assign("orig", HARBOUR + "\n\nUpdated with the harbour master's comments.", DAY1) == "orig"
+    assert ix.assign("orig", HARBOUR_OTHER, DAY1) == "orig~2"   # rewritten: it leaves; the copy keeps "orig"
+    assert ix.story_sizes() == {"orig": 1, "orig~2": 1}
+    assert ix.story_of("copy") == "orig"
+
+
+def test_save_load_and_join_incrementally(tmp_path):
+    path = tmp_path / STORIES_FILE
+    ix = StoryIndex(Thresholds(containment=0.75))
+    ix.assign("orig", HARBOUR, DAY1)
+    ix.assign("other", HARBOUR_OTHER, DAY1)
+    ix.assign("s1", SHORT, DAY1)
+    ix.assign("gone", syndicated(HARBOUR), DAY1)
+    ix.remove("gone")
+    ix.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == [STORIES_FILE]
+
+    again = StoryIndex.load(path)
+    assert again.thresholds == Thresholds(containment=0.75)
+    assert again.story_sizes() == {"orig": 1, "other": 1, "s1": 1}
+    assert "gone" not in again
+    assert again.assign("copy", syndicated(HARBOUR), DAY1 + timedelta(days=1)) == "orig"
+    late = syndicated(HARBOUR).replace("Coastal Ledger", "Valmora Post")
+    assert again.assign("copy-late", late, DAY1 + timedelta(days=9)) == "copy-late"
+    assert again.assign("s2", SHORT, DAY1) == "s1"
+    again.save(path)
+    third = StoryIndex.load(path, Thresholds())
+    assert third.thresholds == Thresholds()
+    assert third.story_sizes() == {"orig": 2, "other": 1, "s1": 2, "copy-late": 1}
+    assert third.members("orig") == ["orig", "copy"]
+
+
+def test_save_load_keeps_anchor_and_renamed_story(tmp_path):
+    path = tmp_path / STORIES_FILE
+    ix = StoryIndex()
+    ix.assign("orig", HARBOUR, DAY1)
+    ix.assign("copy", syndicated(HARBOUR), DAY1)
+    ix.assign("orig", HARBOUR_OTHER, DAY1)   # "orig" now starts story "orig~2"; its old text anchors "orig"
+    ix.save(path)
+    again = StoryIndex.load(path)
+    assert again.story_sizes() == {"orig": 1, "orig~2": 1}
+    assert again.assign("copy2", HARBOUR, DAY1) == "orig"
+
+
+def test_bad_files_are_refused(tmp_path):
+    with pytest.raises(StoriesFileError, match="cannot read stories file"):
+        StoryIndex.load(tmp_path / "absent.bin")
+    (tmp_path / "junk.bin").write_bytes(b"not a stories file")
+    with pytest.raises(StoriesFileError, match="is corrupt"):
+        StoryIndex.load(tmp_path / "junk.bin")
+    ix = StoryIndex()
+    ix.assign("a", HARBOUR, DAY1)
+    ix.save(tmp_path / "s.bin")
+    data = (tmp_path / "s.bin").read_bytes()
+    (tmp_path / "cut.bin").write_bytes(data[:-10])
+    with pytest.raises(StoriesFileError, match="is corrupt"):
+        StoryIndex.load(tmp_path / "cut.bin")
+    (tmp_path / "other.bin").write_bytes(data.replace(b'"shingle": 5', b'"shingle": 4'))
+    with pytest.raises(StoriesFileError, match="other parameters"):
+        StoryIndex.load(tmp_path / "other.bin")
+
+
+def test_signature_travels_between_processes():
+    sig = signature(HARBOUR)
+    assert isinstance(sig, Signature)
+    assert pickle.loads(pickle.dumps(sig)) == sig
+    ix = StoryIndex()
+    ix.assign("a", sig, DAY1)
+    assert ix.assign("b", signature(syndicated(HARBOUR)), DAY1) == "a"
