@@ -1,40 +1,63 @@
-"""Building an index: units of input stream through worker processes (read, clean, language, entities) into
-one Whoosh writer. `build_index` is the one public entry; it returns an IndexReport.
+"""Building an index: units of input stream through worker processes that read, clean, detect the language, find
+entities AND write their own Whoosh segment; the parent only hands out work, keeps the tally and commits.
+`build_index` is the one public entry; it returns an IndexReport.
 
-A full rebuild writes a new generation and publishes it atomically (index.store); `add`/`delete` change the live
-generation with one Whoosh commit, which is itself atomic (the TOC is written last).
+Why workers write: on 2 cores a single writer in the parent is the bottleneck (Whoosh's analysis, posting and
+segment flush cost more per article than all the enrichment), so each worker keeps a `SegmentWriter` on the target
+generation (as Whoosh's own `MpWriter(multisegment=True)` does) and the parent commits a TOC listing the finished
+segments. A full rebuild writes a new generation and publishes it atomically (index.store); `add` writes new
+segments into the live generation, invisible to readers until the parent's commit writes the TOC (one atomic
+rename), and long adds commit every `commit_every` articles so a kill loses at most the current chunk.
+
+Memory: the input is streamed as small units with at most `INFLIGHT_PER_WORKER` tasks per worker in flight;
+Whoosh's posting pools spill to disk past `limitmb` (per worker). What grows with the archive is per-article
+bookkeeping only (id -> checksum for `add`, the ids seen in this run): ~100-200 bytes per article, no text.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue as queue_mod
 import signal
+import sys
+import threading
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from index import store
 from index.entities import make_extractor
+from index.errors import NewsdexError
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, note_of, read_unit
 from index.schema import CHECKSUM, ID, document_for
 
-WRITER_LIMIT_MB = 256
-UNITS_PER_TASK = 48
+WRITER_LIMIT_MB = 128          # per worker: Whoosh's posting pool spills sorted runs to disk beyond this
+UNITS_PER_TASK = 48            # units (files or records) per task handed to a worker
+INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
+COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
+POLL_SECONDS = 0.5             # how often the parent checks that its workers are alive while it waits
 
 Progress = Callable[[int, int, int], None]   # (bytes done, bytes total or 0, articles done)
+
+# Stage costs are CPU seconds of the thread doing the work: on a shared machine wall time measures the neighbours.
+_clock = time.thread_time
+
+_LANG_WARMUP = "The quick brown fox jumps over the lazy dog near the river bank."
 
 
 @dataclass
 class Outcome:
-    """What a worker made of one unit: articles to write, failures, and notes (read, but with a problem)."""
+    """What a worker made of one task: the articles it wrote (id, path, docnum in its segment), failures, notes."""
 
-    articles: list[Article] = field(default_factory=list)
+    written: list[tuple[str, str, int]] = field(default_factory=list)
+    segment_id: str = ""
     failures: list[Failure] = field(default_factory=list)
     notes: list[Failure] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)   # ids whose checksum matched the index (add only)
@@ -45,66 +68,266 @@ class Outcome:
 # --- enrichment (runs in workers) ----------------------------------------------------------------------------------
 
 _extractor = None
-_known: dict[str, str] = {}
 
 
-def _init_worker(aliases_path: Optional[str], known: dict[str, str], die_with_parent: bool) -> None:
-    """Per-process set-up: the entity extractor's tables, the checksums already indexed, and parent-death signal."""
-    global _extractor, _known
-    if die_with_parent:
-        _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    _extractor = make_extractor(aliases_path)
-    _known = known
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies, so no orphan outlives a killed run."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-        if os.getppid() == 1:
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
-
-
-def enrich(raw: RawArticle, extractor=None) -> Article:
-    """Language and entities for a read article."""
+def enrich(raw: RawArticle, extractor=None, timing: dict | None = None) -> Article:
+    """Language and entities for a read article (`timing`, when given, accumulates seconds per stage)."""
     extractor = extractor or _extractor or make_extractor(None)
+    t0 = _clock()
     language = detect_language(f"{raw.title}\n{raw.body}" if not raw.title_derived else raw.body, hint=raw.language)
+    t1 = _clock()
     people, countries = extractor.extract(raw.body, language=language, title=raw.title)
+    if timing is not None:
+        timing["language"] = timing.get("language", 0.0) + t1 - t0
+        timing["entities"] = timing.get("entities", 0.0) + _clock() - t1
     return Article(id=article_id(raw), path=raw.path, body=raw.body, title=raw.title,
                    title_derived=raw.title_derived, url=raw.url, published=raw.published,
                    date_source=raw.date_source, source=raw.source, via=raw.via, language=language,
                    people=people, countries=countries, keywords=raw.keywords, checksum=raw.checksum)
 
 
-def process_units(units: list[Unit]) -> Outcome:
-    """Read and enrich a batch of units (the worker's task)."""
-    out = Outcome()
-    timing = {"read": 0.0, "enrich": 0.0}
-    for unit in units:
-        out.size += unit.size
-        t0 = time.perf_counter()
-        items = read_unit(unit)
-        t1 = time.perf_counter()
-        timing["read"] += t1 - t0
-        for item in items:
-            if isinstance(item, Failure):
-                out.failures.append(item)
+class _SegmentBuilder:
+    """Reads, enriches and writes articles into one new Whoosh segment of the generation at `gen_dir`."""
+
+    def __init__(self, gen_dir: str, extractor, known: dict, limitmb: int):
+        self.gen_dir, self.extractor, self.known, self.limitmb = gen_dir, extractor, known, limitmb
+        self.writer: SegmentWriter | None = None
+
+    def _writer(self) -> SegmentWriter:
+        if self.writer is None:
+            ix = whoosh_index.open_dir(self.gen_dir, indexname=store.INDEX_NAME)
+            # _lk=False: the parent holds the index's locks; this writer only ever contributes a segment.
+            self.writer = SegmentWriter(ix, _lk=False, limitmb=self.limitmb)
+        return self.writer
+
+    def process(self, units: list[Unit]) -> Outcome:
+        """Read, enrich and write a batch of units (the worker's task)."""
+        out = Outcome()
+        timing = {"read": 0.0, "language": 0.0, "entities": 0.0, "write": 0.0}
+        for unit in units:
+            out.size += unit.size
+            t0 = _clock()
+            items = read_unit(unit)
+            timing["read"] += _clock() - t0
+            for item in items:
+                if isinstance(item, Failure):
+                    out.failures.append(item)
+                    continue
+                note = note_of(item)
+                if note:
+                    out.notes.append(Failure(item.path, note, item.position))
+                uid = article_id(item)
+                if self.known and self.known.get(uid) == _short_checksum(item.checksum):
+                    out.unchanged.append(uid)
+                    continue
+                try:
+                    article = enrich(item, self.extractor, timing)
+                    t0 = _clock()
+                    doc = document_for(article)
+                    writer = self._writer()
+                    docnum = writer.docnum
+                    writer.add_document(**doc)
+                    timing["write"] += _clock() - t0
+                except Exception as exc:  # an enrichment bug costs one article, not the run
+                    out.failures.append(Failure(item.path, f"internal error while indexing: "
+                                                           f"{type(exc).__name__}: {exc}", item.position))
+                    continue
+                out.written.append((uid, item.path if not item.position else f"{item.path}:{item.position}",
+                                    docnum))
+        out.segment_id = self.writer.newsegment.segment_id() if self.writer is not None else ""
+        out.stage_seconds = timing
+        return out
+
+    def finish(self):
+        """Flush and close the segment; returns it (None when nothing was written). A new one starts on demand."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return None
+        if writer.docnum == 0:
+            writer._close_segment()
+            return None
+        segment = writer._finalize_segment()
+        _fsync_files(Path(self.gen_dir), segment)
+        return segment
+
+    def abandon(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer._close_segment()
+
+
+def _short_checksum(checksum: str) -> bytes:
+    """The first 64 bits of a checksum: plenty to notice a change, and half the memory of the hex string."""
+    try:
+        return bytes.fromhex(checksum[:16])
+    except ValueError:
+        return checksum.encode()[:8]
+
+
+def _fsync_files(gen: Path, segment) -> None:
+    """Make a finished segment durable before a TOC refers to it."""
+    prefix = f"{segment.segment_id()}."
+    for name in os.listdir(gen):
+        if name.startswith(prefix):
+            fd = os.open(gen / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# --- worker processes ----------------------------------------------------------------------------------------------
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies, so no orphan outlives a killed run."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:   # the parent died before the request took effect
+        os._exit(1)
+
+
+def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen_dir: str, limitmb: int,
+                 extractor, known) -> None:
+    """A worker's life: tasks in, outcomes out; "flush" returns the finished segment; None ends it."""
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for fd in close_fds:   # the parent's lock: held by the parent alone, so it goes when the parent goes
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    global _extractor
+    _extractor = extractor = extractor or make_extractor(None)
+    builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
+    try:
+        while True:
+            msg = inbox.get()
+            if msg is None:
+                builder.abandon()
+                return
+            kind, payload = msg
+            if kind == "task":
+                outbox.put(("outcome", idx, payload[0], builder.process(payload[1])))
+            elif kind == "flush":
+                t0 = _clock()
+                segment = builder.finish()
+                outbox.put(("segment", idx, segment, _clock() - t0))
+    except BaseException:
+        outbox.put(("error", idx, traceback.format_exc(), 0))
+        raise
+
+
+class _Pool:
+    """`workers` processes, each with its own inbox (so a flush reaches every one of them) and one shared outbox."""
+
+    def __init__(self, workers: int, gen_dir: str, limitmb: int, extractor, known, close_fds: tuple):
+        linux = sys.platform.startswith("linux")
+        # fork shares the extractor's tables, the language profiles and the known checksums copy-on-write.
+        ctx = multiprocessing.get_context("fork" if linux else "spawn")
+        self.outbox = ctx.Queue()
+        self.inboxes = [ctx.Queue() for _ in range(workers)]
+        self.inflight = [0] * workers
+        self.procs = []
+        for idx in range(workers):
+            proc = ctx.Process(target=_worker_main, name=f"newsdex-worker-{idx}", daemon=True,
+                               args=(idx, self.inboxes[idx], self.outbox, os.getpid(), close_fds, gen_dir, limitmb,
+                                     extractor if linux else None, known))
+            proc.start()
+            self.procs.append(proc)
+
+    def has_room(self) -> bool:
+        return min(self.inflight) < INFLIGHT_PER_WORKER
+
+    def submit(self, seq: int, units: list[Unit]) -> None:
+        idx = self.inflight.index(min(self.inflight))
+        self.inflight[idx] += 1
+        self.inboxes[idx].put(("task", (seq, units)))
+
+    def busy(self) -> bool:
+        return any(self.inflight)
+
+    def receive(self):
+        """The next message from a worker; raises if a worker died or failed."""
+        while True:
+            try:
+                msg = self.outbox.get(timeout=POLL_SECONDS)
+            except queue_mod.Empty:
+                for idx, proc in enumerate(self.procs):
+                    if not proc.is_alive():
+                        raise NewsdexError(f"indexing worker {idx} (pid {proc.pid}) died unexpectedly "
+                                           f"(exit code {proc.exitcode}); the index was not changed by this run")
                 continue
-            note = note_of(item)
-            if note:
-                out.notes.append(Failure(item.path, note, item.position))
-            if _known and _known.get(article_id(item)) == item.checksum:
-                out.unchanged.append(article_id(item))
-                continue
-            out.articles.append(enrich(item))
-        timing["enrich"] += time.perf_counter() - t1
-    out.stage_seconds = timing
-    return out
+            if msg[0] == "error":
+                raise NewsdexError(f"indexing worker {msg[1]} failed:\n{msg[2]}")
+            if msg[0] == "outcome":
+                self.inflight[msg[1]] -= 1
+            return msg
+
+    def flush(self) -> tuple[list, float]:
+        """Every worker's finished segment (workers then start new ones on demand), and their CPU seconds."""
+        for inbox in self.inboxes:
+            inbox.put(("flush", None))
+        segments, got, seconds = [], 0, 0.0
+        while got < len(self.procs):
+            msg = self.receive()
+            if msg[0] == "segment":
+                got += 1
+                seconds += msg[3]
+                if msg[2] is not None:
+                    segments.append(msg[2])
+        return segments, seconds
+
+    def close(self, graceful: bool) -> None:
+        if graceful:
+            for inbox in self.inboxes:
+                inbox.put(None)
+            for proc in self.procs:
+                proc.join(timeout=10)
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.kill()
+        for proc in self.procs:
+            proc.join(timeout=5)
+        for q in [self.outbox, *self.inboxes]:
+            q.close()
+            q.cancel_join_thread()
+
+
+class _InProcess:
+    """The same protocol without processes (workers=1): simpler to debug, nothing to start for a small add."""
+
+    def __init__(self, gen_dir: str, limitmb: int, extractor, known):
+        global _extractor
+        _extractor = extractor
+        self.builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
+        self.results: list = []
+
+    def has_room(self) -> bool:
+        return not self.results
+
+    def submit(self, seq: int, units: list[Unit]) -> None:
+        self.results.append(("outcome", 0, seq, self.builder.process(units)))
+
+    def busy(self) -> bool:
+        return bool(self.results)
+
+    def receive(self):
+        return self.results.pop(0)
+
+    def flush(self) -> tuple[list, float]:
+        t0 = _clock()
+        segment = self.builder.finish()
+        return ([segment] if segment is not None else []), _clock() - t0
+
+    def close(self, graceful: bool) -> None:
+        self.builder.abandon()
 
 
 # --- the run -------------------------------------------------------------------------------------------------------
@@ -121,31 +344,6 @@ def _batches(units: Iterable, report: IndexReport) -> Iterator[list[Unit]]:
             batch = []
     if batch:
         yield batch
-
-
-def _outcomes(batches: Iterator[list[Unit]], workers: int, aliases_path, known) -> Iterator[Outcome]:
-    """Outcomes in input order, computed by `workers` processes with a bounded number of tasks in flight."""
-    if workers <= 1:
-        _init_worker(aliases_path, known, die_with_parent=False)
-        try:
-            for batch in batches:
-                yield process_units(batch)
-        finally:
-            globals()["_known"] = {}
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(aliases_path, known, True)) as pool:
-        pending: deque = deque()
-        try:
-            for batch in batches:
-                pending.append(pool.submit(process_units, batch))
-                while len(pending) >= workers * 3:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for fut in pending:
-                fut.cancel()
 
 
 def default_workers() -> int:
@@ -172,97 +370,238 @@ def _total_bytes(paths: Iterable[str]) -> int:
     return total
 
 
-def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
-                workers: int | None = None, aliases_path: str | None = None, progress: Progress | None = None,
-                lock_timeout: float = 0.0, limitmb: int = WRITER_LIMIT_MB) -> IndexReport:
-    """Index the files under `paths` into the index at `root`.
+class _Run:
+    """The parent's side of one run: hands out tasks, tallies outcomes in input order, commits."""
 
-    mode "rebuild": a new generation from scratch, published atomically when complete.
-    mode "add": new articles added and changed ones replaced in the live generation; unchanged ones skipped.
-    """
-    if mode not in ("rebuild", "add"):
-        raise ValueError(f"mode must be 'rebuild' or 'add', not {mode!r}")
-    paths = [os.fspath(p) for p in paths]
-    root = Path(root)
-    report = IndexReport(index_dir=str(root))
-    started = time.perf_counter()
-    workers = default_workers() if workers is None else max(1, workers)
-    with store.writer_lock(root, timeout=lock_timeout):
-        report.recovered = store.prune(root) if mode == "rebuild" else []
-        if mode == "add" and store.current_generation(root) is None:
-            mode = "rebuild"   # nothing to add to: the first add builds the index
-        if mode == "rebuild":
-            gen = store.new_generation(root)
-            ix = whoosh_index.open_dir(str(gen), indexname=store.INDEX_NAME)
-            known: dict[str, str] = {}
-        else:
-            ix = store.open_index(root)
-            known = _known_checksums(ix)
-        writer = ix.writer(limitmb=limitmb)
-        try:
-            _write_all(paths, writer, report, mode, workers, aliases_path, known, progress)
-        except BaseException:
-            writer.cancel()
-            raise
-        t0 = time.perf_counter()
-        writer.commit()
-        report.stage_seconds["commit"] = time.perf_counter() - t0
-        if mode == "rebuild":
-            store.publish(root, gen)
-    report.seconds = time.perf_counter() - started
-    return report
+    def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress):
+        self.root, self.gen, self.mode, self.report, self.known, self.progress = root, gen, mode, report, known, progress
+        self.seen: dict[str, int] = {}          # id -> index into self.paths (first place it was seen)
+        self.paths: list[str] = []
+        self.path_index: dict[str, int] = {}
+        self.deleted: dict[str, list[int]] = {}  # segment id -> docnums to drop (duplicates within the run)
+        self.replaced_ids: list[str] = []        # ids to delete from the segments that were there before
+        self.done_bytes = 0
+        self.total = 0
+        self.since_commit = 0
 
+    def _where(self, path: str) -> int:
+        idx = self.path_index.get(path)
+        if idx is None:
+            idx = self.path_index[path] = len(self.paths)
+            self.paths.append(path)
+        return idx
 
-def _known_checksums(ix) -> dict[str, str]:
-    """{article id: checksum} of everything in the index (for skipping unchanged input in `add`)."""
-    with ix.searcher() as searcher:
-        return {f[ID]: f.get(CHECKSUM, "") for f in searcher.all_stored_fields()}
-
-
-def _write_all(paths, writer, report: IndexReport, mode: str, workers: int, aliases_path, known, progress) -> None:
-    ignored: list[Failure] = []
-    total = _total_bytes(paths) if progress else 0
-    done_bytes = 0
-    seen: dict[str, str] = {}
-    write_seconds = 0.0
-    stages = report.stage_seconds
-    batches = _batches(iter_units(paths, ignored), report)
-    for outcome in _outcomes(batches, workers, aliases_path, known):
+    def tally(self, outcome: Outcome) -> None:
+        report, stages = self.report, self.report.stage_seconds
         for name, secs in outcome.stage_seconds.items():
             stages[name] = stages.get(name, 0.0) + secs
         report.failed.extend(outcome.failures)
         report.notes.extend(outcome.notes)
         report.unchanged += len(outcome.unchanged)
         for uid in outcome.unchanged:
-            seen.setdefault(uid, "(unchanged)")
-        t0 = time.perf_counter()
-        for article in outcome.articles:
-            first = seen.get(article.id)
+            self.seen.setdefault(uid, -1)
+        for uid, where, docnum in outcome.written:
+            first = self.seen.get(uid)
             if first is not None:
-                report.failed.append(Failure(article.path, f"duplicate id {article.id!r} (first seen in {first}); "
-                                                           f"this one was not indexed"))
+                shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
+                report.failed.append(Failure(where, f"duplicate id {uid!r} (first seen in {shown}); "
+                                                    f"this one was not indexed"))
+                self.deleted.setdefault(outcome.segment_id, []).append(docnum)
                 continue
-            seen[article.id] = article.path
-            doc = document_for(article)
-            if mode == "add" and article.id in known:
-                writer.update_document(**doc)
+            self.seen[uid] = self._where(where)
+            if self.mode == "add" and uid in self.known:
+                self.replaced_ids.append(uid)
                 report.replaced += 1
             else:
-                writer.add_document(**doc)
                 report.added += 1
             report.indexed += 1
-        write_seconds += time.perf_counter() - t0
-        done_bytes += outcome.size
-        if progress:
-            progress(done_bytes, total, report.indexed)
-    stages["write"] = write_seconds
+            self.since_commit += 1
+        self.done_bytes += outcome.size
+        if self.progress:
+            self.progress(self.done_bytes, self.total, report.indexed)
+
+    def commit(self, pool) -> None:
+        """Finish the workers' segments and commit them (plus deletions of replaced and duplicate documents)."""
+        segments, flush_secs = pool.flush()
+        stages = self.report.stage_seconds
+        stages["flush"] = stages.get("flush", 0.0) + flush_secs
+        t0 = _clock()
+        for segment in segments:
+            for docnum in self.deleted.pop(segment.segment_id(), ()):
+                segment.delete_document(docnum)
+        ix = whoosh_index.open_dir(str(self.gen), indexname=store.INDEX_NAME)
+        writer = ix.writer()
+        try:
+            for uid in self.replaced_ids:
+                writer.delete_by_term(ID, uid)
+            final = writer._merge_segments(None, False, True)   # Whoosh's usual policy: merge small old segments
+            if writer._added:
+                final.append(writer._finalize_segment())
+            else:
+                writer._close_segment()
+            final.extend(segments)
+            if self.mode == "add":
+                store.fsync_dir(self.gen)
+            writer._commit_toc(final)
+            writer._finish()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        self.replaced_ids.clear()
+        self.since_commit = 0
+        stages["commit"] = stages.get("commit", 0.0) + _clock() - t0
+
+
+def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
+                workers: int | None = None, aliases_path: str | None = None, progress: Progress | None = None,
+                lock_timeout: float = 0.0, limitmb: int = WRITER_LIMIT_MB,
+                commit_every: int = COMMIT_EVERY) -> IndexReport:
+    """Index the files under `paths` into the index at `root`.
+
+    mode "rebuild": a new generation from scratch, published atomically when complete (a kill or Ctrl-C leaves
+    the previous index serving and the half-built one is removed, now or by the next run).
+    mode "add": new articles added, changed ones (same id, other checksum) replaced, unchanged ones skipped
+    without enrichment. Articles that disappeared from a re-added file are NOT deleted (use delete_articles or a
+    rebuild). Commits every `commit_every` written articles, so a kill keeps what was committed.
+    """
+    if mode not in ("rebuild", "add"):
+        raise ValueError(f"mode must be 'rebuild' or 'add', not {mode!r}")
+    paths = [os.fspath(p) for p in paths]
+    root = Path(root)
+    report = IndexReport(index_dir=str(root))
+    started, parent_cpu = time.perf_counter(), _clock()
+    workers = default_workers() if workers is None else max(1, workers)
+    with store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
+        report.recovered = store.recover(root)
+        if mode == "add" and store.current_generation(root) is None:
+            mode = "rebuild"   # nothing to add to: the first add builds the index
+        if mode == "rebuild":
+            gen = store.new_generation(root)
+            known: dict = {}
+        else:
+            gen = store.current_generation(root)
+            known = _known_checksums(store.open_index(root))
+        try:
+            _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
+                 lock_fd)
+            if mode == "rebuild":
+                t0 = _clock()
+                store.publish(root, gen)
+                report.stage_seconds["publish"] = _clock() - t0
+        except BaseException:
+            if mode == "rebuild":
+                store.discard(gen)
+            else:
+                store.remove_orphans(gen)
+            raise
+    report.seconds = time.perf_counter() - started
+    report.stage_seconds["parent"] = _clock() - parent_cpu
+    return report
+
+
+def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
+         lock_fd) -> None:
+    extractor = make_extractor(aliases_path)
+    detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
+    (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
+    run = _Run(root, gen, mode, report, known, progress)
+    run.total = _total_bytes(paths) if progress else 0
+    ignored: list[Failure] = []
+    batches = _batches(iter_units(paths, ignored), report)
+    if workers > 1:
+        pool = _Pool(workers, str(gen), limitmb, extractor, known, (lock_fd,))
+    else:
+        pool = _InProcess(str(gen), limitmb, extractor, known)
+    graceful = False
+    try:
+        seq, next_seq, waiting = 0, 0, {}
+        exhausted = False
+        while True:
+            while not exhausted and pool.has_room():
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                pool.submit(seq, batch)
+                seq += 1
+            if not pool.busy():
+                break
+            msg = pool.receive()
+            waiting[msg[2]] = msg[3]
+            while next_seq in waiting:   # tally in input order: the first of two equal ids wins, as documented
+                run.tally(waiting.pop(next_seq))
+                next_seq += 1
+            if mode == "add" and run.since_commit >= commit_every and not pool.busy():
+                run.commit(pool)
+            elif mode == "add" and run.since_commit >= commit_every:
+                exhausted_before = exhausted
+                exhausted = True   # stop feeding until in-flight work is tallied, then commit and go on
+                while pool.busy():
+                    msg = pool.receive()
+                    waiting[msg[2]] = msg[3]
+                    while next_seq in waiting:
+                        run.tally(waiting.pop(next_seq))
+                        next_seq += 1
+                run.commit(pool)
+                exhausted = exhausted_before
+        run.commit(pool)
+        graceful = True
+    finally:
+        pool.close(graceful)
+    stages = report.stage_seconds
+    for name in ("read", "language", "entities", "write", "flush", "commit"):
+        stages.setdefault(name, 0.0)
     report.ignored.extend(ignored)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop cleanly, keep the last complete index."""
+
+
+def _raise_interrupt(signum, frame):
+    raise _Interrupted(f"stopped by signal {signum}")
+
+
+class _sigterm_as_interrupt:
+    """In the main thread, turn SIGTERM into KeyboardInterrupt for the duration of a run (clean stop)."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+        return False
+
+
+def _known_checksums(ix) -> dict[str, bytes]:
+    """{article id: short checksum} of everything in the index (for skipping unchanged input in `add`).
+
+    Read from the two fields' term lists, not the stored fields, which would load every stored body."""
+    with ix.reader() as reader:
+        live = (lambda docnum: not reader.is_deleted(docnum)) if reader.has_deletions() else (lambda docnum: True)
+        checksum_of_doc = {}
+        for term in reader.lexicon(CHECKSUM):
+            short = _short_checksum(term.decode("utf-8"))
+            for docnum in reader.postings(CHECKSUM, term).all_ids():
+                checksum_of_doc[docnum] = short
+        known = {}
+        for term in reader.lexicon(ID):
+            for docnum in reader.postings(ID, term).all_ids():
+                if live(docnum):
+                    known[term.decode("utf-8")] = checksum_of_doc.get(docnum, b"")
+        return known
 
 
 def delete_articles(root: str | os.PathLike, ids: Iterable[str], lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
     """Delete articles by id from the live index: (deleted ids, ids not found)."""
     deleted, missing = [], []
     with store.writer_lock(root, timeout=lock_timeout):
+        store.recover(root)
         ix = store.open_index(root)
         writer = ix.writer()
         try:

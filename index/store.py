@@ -88,9 +88,16 @@ def new_generation(root: str | os.PathLike) -> Path:
     return gen
 
 
+PUBLISHED = "PUBLISHED"   # marker written into a generation just before it goes live (complete, not half-built)
+
+
 def publish(root: str | os.PathLike, gen: Path) -> None:
     """Make `gen` the live generation with one atomic rename, then remove generations no one should need."""
     root = Path(root)
+    previous = current_generation(root)
+    for done in (previous, gen):   # previous: a generation published before these markers existed
+        if done is not None and not (done / PUBLISHED).exists():
+            (done / PUBLISHED).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n", encoding="utf-8")
     _fsync_tree(gen)
     tmp = root / f"{CURRENT}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -103,13 +110,16 @@ def publish(root: str | os.PathLike, gen: Path) -> None:
 
 
 def prune(root: str | os.PathLike) -> list[str]:
-    """Remove half-built and superseded generations (keeping the newest old ones for open readers)."""
+    """Remove half-built generations and superseded ones beyond the newest KEEP_OLD_GENERATIONS (kept for readers
+    that opened them); returns what was removed. Call it holding the writer lock: an unpublished generation is
+    then certainly a leftover, not one being built."""
     root = Path(root)
     live = current_generation(root)
-    gens = sorted((p for p in root.glob(GEN_PREFIX + "*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    old = [g for g in gens if live is None or g != live]
+    gens = sorted((p for p in root.glob(GEN_PREFIX + "*") if p.is_dir() and p != live), key=lambda p: p.name)
+    superseded = [g for g in gens if (g / PUBLISHED).exists()]
+    half_built = [g for g in gens if not (g / PUBLISHED).exists()]
     removed = []
-    for gen in old[:-KEEP_OLD_GENERATIONS] if KEEP_OLD_GENERATIONS else old:
+    for gen in half_built + (superseded[:-KEEP_OLD_GENERATIONS] if KEEP_OLD_GENERATIONS else superseded):
         shutil.rmtree(gen, ignore_errors=True)
         removed.append(gen.name)
     for tmp in root.glob(f"{CURRENT}.*.tmp"):
@@ -117,8 +127,84 @@ def prune(root: str | os.PathLike) -> list[str]:
     return removed
 
 
+def recover(root: str | os.PathLike) -> list[str]:
+    """Clean up after an interrupted run (call holding the writer lock); one message per thing recovered.
+
+    Leftovers: a half-built generation of a killed rebuild, uncommitted segment files and Whoosh temp files of a
+    killed add in the live generation, a half-written CURRENT. The index itself needs no repair: the live TOC
+    only names complete segments."""
+    root = Path(root)
+    messages = []
+    if not root.is_dir():
+        return messages
+    live = current_generation(root)
+    for gen in sorted(p for p in root.glob(GEN_PREFIX + "*") if p.is_dir() and p != live):
+        if not (gen / PUBLISHED).exists():
+            shutil.rmtree(gen, ignore_errors=True)
+            messages.append(f"removed half-built index {gen.name} left by an interrupted rebuild"
+                            f"{_pid_note(gen.name)}")
+    for tmp in root.glob(f"{CURRENT}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+        messages.append(f"removed half-written {tmp.name}")
+    if live is not None:
+        count = len(remove_orphans(live))
+        if count:
+            messages.append(f"removed {count} uncommitted file(s) of an interrupted add from {live.name}")
+    prune(root)
+    return messages
+
+
+def _pid_note(gen_name: str) -> str:
+    parts = gen_name.split("-")
+    return f" (pid {parts[3]})" if len(parts) > 4 and parts[3].isdigit() else ""
+
+
+def remove_orphans(gen: Path) -> list[str]:
+    """Delete files in a generation that its committed TOC does not use (segments of an interrupted add, Whoosh
+    temp files and half-written TOCs). Only under the writer lock: a running writer's files look the same."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    gen = Path(gen)
+    storage = FileStorage(str(gen))
+    try:
+        toc = TOC.read(storage, INDEX_NAME)
+    except Exception:
+        return []
+    used = {segment.segment_id() for segment in toc.segments}
+    toc_name = f"_{INDEX_NAME}_{toc.generation}.toc"
+    removed = []
+    for name in os.listdir(gen):
+        path = gen / name
+        if name == f"{INDEX_NAME}.tmp" and path.is_dir():
+            leftovers = os.listdir(path)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.extend(leftovers)
+        elif name.startswith(f"_{INDEX_NAME}_") and ".toc" in name and name != toc_name:
+            # a TOC being written when the run died (`_MAIN_7.toc.<time>`), or one Whoosh failed to clean
+            path.unlink(missing_ok=True)
+            removed.append(name)
+        elif name.startswith(f"{INDEX_NAME}_") and "." in name and name.split(".", 1)[0] not in used \
+                and name != f"{INDEX_NAME}_WRITELOCK":
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
+def discard(gen: Path) -> None:
+    """Remove a generation that will never be published (an interrupted or failed rebuild)."""
+    shutil.rmtree(gen, ignore_errors=True)
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync every file in a directory, then the directory (before a commit or publish names them)."""
+    _fsync_tree(Path(path))
+
+
 def _fsync_tree(path: Path) -> None:
     for name in os.listdir(path):
+        if (path / name).is_dir():
+            continue
         fd = os.open(path / name, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -139,11 +225,12 @@ def _fsync_dir(path: Path) -> None:
 def writer_lock(root: str | os.PathLike, timeout: float = 0.0):
     """Hold the index root's writer lock (an flock: the kernel drops it when the holder dies, so it never goes stale).
 
-    Raises IndexBusy naming the holder's pid when another run holds it past `timeout` seconds.
+    Yields the lock's file descriptor (worker processes close their inherited copy, so only this process holds
+    it). Raises IndexBusy naming the holder's pid when another run holds it past `timeout` seconds.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -158,9 +245,10 @@ def writer_lock(root: str | os.PathLike, timeout: float = 0.0):
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        yield fd
+        os.ftruncate(fd, 0)   # a clean exit leaves no pid behind
     finally:
-        os.close(fd)  # closing drops the flock
+        os.close(fd)  # closing drops the flock (and the kernel drops it if this process is killed)
 
 
 def _read_pid(fd: int) -> int | None:

@@ -1,0 +1,213 @@
+"""build_index against real files and a real index on disk: the report, duplicates, workers, the writer lock.
+
+Also the helpers the other indexing tests share (generated article folders, a build in a subprocess, the index's
+(id, checksum) state).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index import store
+from index.builder import build_index, delete_articles
+from index.errors import IndexBusy
+from index.schema import CHECKSUM, ID
+
+REPO = Path(__file__).resolve().parent.parent
+WORDS = ("harbour storm council budget river election trade minister court bridge museum festival vaccine "
+         "railway strike coffee drought orchestra satellite glacier").split()
+
+
+def article_text(n: int, version: int = 0) -> str:
+    """A distinct article in the seed plain-text format (every one holds the word 'newsdex')."""
+    a, b, c = WORDS[n % len(WORDS)], WORDS[(n * 7 + 3) % len(WORDS)], WORDS[(n * 13 + 5) % len(WORDS)]
+    return (f" date 2025-0{n % 9 + 1}-1{n % 9} WIRE - The Harbour Post) The {a} report number {n} (version "
+            f"{version}) says the {b} and the {c} matter to newsdex readers in Kiel.\n\n"
+            f"Officials discussed the {a} and the {b} for a long time on day {n}.\n\n{a} {b}")
+
+
+def make_folder(folder: Path, count: int, start: int = 0, jsonl: int = 0) -> Path:
+    """`count` text articles (a{n}.txt) and, optionally, a JSON Lines file of `jsonl` records."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(start, start + count):
+        (folder / f"a{n:05d}.txt").write_text(article_text(n), encoding="utf-8")
+    if jsonl:
+        with open(folder / "wire.jsonl", "w", encoding="utf-8") as fh:
+            for n in range(jsonl):
+                fh.write(json.dumps({"id": f"wire-{n}", "headline": f"Wire story {n}",
+                                     "text": article_text(10_000 + n)}) + "\n")
+    return folder
+
+
+def state(root: Path) -> dict[str, str]:
+    """{id: checksum} of the live index (every document, deleted ones excluded)."""
+    ix = store.open_index(root)
+    with ix.searcher() as searcher:
+        return {f[ID]: f[CHECKSUM] for f in searcher.all_stored_fields()}
+
+
+# The script a subprocess runs: build_index with small tasks (so progress comes often), printing each progress
+# call and the report; PAUSE_AT names a function to stop in (for killing at a precise point).
+RUN_SCRIPT = r"""
+import json, os, sys, time
+from index import builder, store
+builder.UNITS_PER_TASK = 5
+pause_at = os.environ.get("PAUSE_AT", "")
+def pause(name, original):
+    def wrapper(*args, **kwargs):
+        if name == "after-commit":
+            result = original(*args, **kwargs)
+            print("PAUSED", flush=True); time.sleep(60)
+            return result
+        print("PAUSED", flush=True); time.sleep(60)
+        return original(*args, **kwargs)
+    return wrapper
+if pause_at == "before-publish":
+    store.publish = pause(pause_at, store.publish)
+elif pause_at == "after-commit":
+    builder._Run.commit = pause(pause_at, builder._Run.commit)
+elif pause_at == "mid-run":   # a worker stops in its second task: the run is half done, segments half written
+    original_process, calls = builder._SegmentBuilder.process, [0]
+    def process(self, units):
+        calls[0] += 1
+        if calls[0] == 2:
+            print("PAUSED", os.getpid(), flush=True); time.sleep(60)
+        return original_process(self, units)
+    builder._SegmentBuilder.process = process
+def progress(done, total, articles):
+    print("PROGRESS", done, total, articles, flush=True)
+args = json.loads(sys.argv[1])
+report = builder.build_index(args["paths"], args["root"], mode=args["mode"], workers=args["workers"],
+                             progress=progress, commit_every=args.get("commit_every", builder.COMMIT_EVERY))
+print("REPORT", json.dumps({"indexed": report.indexed, "added": report.added, "replaced": report.replaced,
+                            "unchanged": report.unchanged, "recovered": report.recovered}), flush=True)
+"""
+
+
+def start_build(paths, root: Path, mode: str = "rebuild", workers: int = 2, pause_at: str = "", **extra):
+    """build_index in a subprocess (stdout is line-buffered text)."""
+    args = json.dumps({"paths": [str(p) for p in paths], "root": str(root), "mode": mode, "workers": workers,
+                       **extra})
+    env = dict(os.environ, PAUSE_AT=pause_at, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(proc, prefix: str, timeout: float = 30.0) -> str:
+    """The first stdout line starting with `prefix` (fails if the process ends first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"process ended before {prefix!r}: {proc.wait()} {proc.stderr.read()}")
+        if line.startswith(prefix):
+            return line
+    raise AssertionError(f"no {prefix!r} within {timeout} s")
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of a process (Linux)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def is_running(pid: int) -> bool:
+    """True while a process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+# --- tests ---------------------------------------------------------------------------------------------------------
+
+def test_rebuild_reports_every_article_and_publishes_one_generation(tmp_path):
+    folder = make_folder(tmp_path / "in", 30, jsonl=12)
+    (folder / "notes.csv").write_text("not an article", encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    report = build_index([folder], tmp_path / "ix", workers=2)
+    assert (report.indexed, report.added, report.replaced, report.unchanged) == (42, 42, 0, 0)
+    assert [(Path(f.path).name, f.reason) for f in report.failed] == [("empty.txt", "empty file")]
+    assert [Path(f.path).name for f in report.ignored] == ["notes.csv"]
+    assert report.recovered == []
+    assert set(report.stage_seconds) >= {"read", "language", "entities", "write", "flush", "commit"}
+    assert len(state(tmp_path / "ix")) == 42
+    gens = sorted(p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-"))
+    assert gens == [store.current_generation(tmp_path / "ix").name]
+
+
+def test_one_worker_and_two_workers_build_the_same_index(tmp_path):
+    folder = make_folder(tmp_path / "in", 25, jsonl=10)
+    build_index([folder], tmp_path / "one", workers=1)
+    build_index([folder], tmp_path / "two", workers=2)
+    assert state(tmp_path / "one") == state(tmp_path / "two")
+    assert len(state(tmp_path / "one")) == 35
+
+
+def test_a_duplicate_id_keeps_the_first_article_and_reports_the_second(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [json.dumps({"id": "same", "text": article_text(n)}) for n in (1, 2)]
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = build_index([folder], tmp_path / "ix", workers=2)
+    assert report.indexed == 1
+    assert [f.reason for f in report.failed] == [
+        f"duplicate id 'same' (first seen in {folder / 'a.jsonl'}:line 1); this one was not indexed"]
+    ix = store.open_index(tmp_path / "ix")
+    with ix.searcher() as searcher:
+        assert [re.search(r"report number (\d+)", f["body"]).group(1) for f in searcher.all_stored_fields()] == ["1"]
+
+
+def test_a_rebuild_replaces_the_whole_index(tmp_path):
+    build_index([make_folder(tmp_path / "old", 10)], tmp_path / "ix", workers=2)
+    build_index([make_folder(tmp_path / "new", 4, start=100)], tmp_path / "ix", workers=2)
+    assert sorted(state(tmp_path / "ix")) == sorted(
+        state_of_fresh_build(tmp_path / "new", tmp_path / "check"))
+
+
+def state_of_fresh_build(folder: Path, root: Path) -> dict[str, str]:
+    build_index([folder], root, workers=1)
+    return state(root)
+
+
+def test_second_writer_gets_index_busy_naming_the_running_build(tmp_path):
+    build_index([make_folder(tmp_path / "base", 5)], tmp_path / "ix", workers=1)
+    proc = start_build([make_folder(tmp_path / "in", 40)], tmp_path / "ix", pause_at="before-publish")
+    try:
+        wait_for(proc, "PAUSED")
+        with pytest.raises(IndexBusy) as err:
+            build_index([tmp_path / "base"], tmp_path / "ix", mode="add", workers=1)
+        assert err.value.pid == proc.pid
+        assert str(err.value).startswith(f"another indexing run is in progress (pid {proc.pid}) on ")
+        with pytest.raises(IndexBusy):
+            delete_articles(tmp_path / "ix", ["x"])
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_delete_removes_by_id_and_reports_the_missing(tmp_path):
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 6)], root, workers=1)
+    some = sorted(state(root))[:2]
+    assert delete_articles(root, [*some, "no-such-id"]) == (some, ["no-such-id"])
+    left = state(root)
+    assert len(left) == 4 and not set(some) & set(left)
+
+
+def test_lock_is_free_after_a_failed_run(tmp_path):
+    with pytest.raises(ValueError):
+        build_index([tmp_path], tmp_path / "ix", mode="bogus")
+    report = build_index([make_folder(tmp_path / "in", 3)], tmp_path / "ix", workers=2)
+    assert report.indexed == 3
+    assert (tmp_path / "ix" / store.LOCK).read_text() == ""

@@ -1,0 +1,104 @@
+"""Kill tests: a rebuild or an add killed (SIGKILL, SIGINT) at several points leaves the last complete index
+serving, leaves no worker behind, and the next run succeeds and says what it recovered."""
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from index import store
+from index.builder import build_index
+from tests.test_builder import children_of, is_running, make_folder, start_build, state, wait_for
+
+
+@pytest.fixture
+def base(tmp_path):
+    """A published index of 6 articles, and a folder of 24 more to rebuild or add with."""
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "base", 6)], root, workers=1)
+    more = make_folder(tmp_path / "more", 24, start=100)
+    return root, state(root), more
+
+
+def assert_gone(pids, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while any(is_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in pids if is_running(pid)] == []
+
+
+def kill_at(paths, root, point, mode="rebuild", sig=signal.SIGKILL, **extra):
+    """Start a build, wait until it reaches `point`, send `sig`; returns the workers it had."""
+    proc = start_build(paths, root, mode=mode, pause_at=point, **extra)
+    try:
+        wait_for(proc, "PAUSED")
+        workers = children_of(proc.pid)
+        # mid-run the two workers are alive; after their segments are committed they have exited
+        assert len(workers) == (0 if point == "before-publish" else 2)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_gone(workers)
+    return proc
+
+
+@pytest.mark.parametrize("point", ["mid-run", "before-publish"])
+def test_killed_rebuild_keeps_the_old_index_and_the_next_run_recovers(base, point):
+    root, before, more = base
+    live = store.current_generation(root)
+    proc = kill_at([more], root, point)
+    assert proc.returncode == -signal.SIGKILL
+    assert store.current_generation(root) == live
+    assert state(root) == before
+    half_built = [p.name for p in root.glob("gen-*") if p != live]
+    assert len(half_built) == 1 and f"-{proc.pid}-" in half_built[0]
+
+    report = build_index([more], root, workers=2)
+    assert report.recovered == [f"removed half-built index {half_built[0]} left by an interrupted rebuild "
+                                f"(pid {proc.pid})"]
+    assert report.indexed == 24 and len(state(root)) == 24
+    assert sorted(p.name for p in root.glob("gen-*")) == sorted([live.name, store.current_generation(root).name])
+
+
+def test_ctrl_c_stops_a_rebuild_cleanly(base):
+    root, before, more = base
+    live = store.current_generation(root)
+    proc = kill_at([more], root, "mid-run", sig=signal.SIGINT)
+    assert proc.returncode != 0
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    assert state(root) == before
+    assert [p.name for p in root.glob("gen-*")] == [live.name]   # the new generation was discarded
+    assert build_index([more], root, mode="add", workers=1).recovered == []
+
+
+def test_killed_add_keeps_the_last_commit_and_the_next_add_recovers(base):
+    root, before, more = base
+    proc = kill_at([more], root, "mid-run", mode="add")
+    assert state(root) == before
+    report = build_index([more], root, mode="add", workers=2)
+    assert len(report.recovered) == 1
+    assert report.recovered[0].startswith("removed ") and report.recovered[0].endswith(
+        f" uncommitted file(s) of an interrupted add from {store.current_generation(root).name}")
+    assert (report.added, report.replaced, report.unchanged) == (24, 0, 0)
+    assert len(state(root)) == 30
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_long_add_keeps_its_committed_chunks(base):
+    root, before, more = base
+    kill_at([more], root, "after-commit", mode="add", commit_every=10)
+    after = state(root)
+    assert set(before) < set(after) <= set(before) | set(state_of(more, root.parent / "check"))
+    assert {k: after[k] for k in before} == before
+    report = build_index([more], root, mode="add", workers=2)
+    assert report.added + report.unchanged == 24 and report.unchanged == len(after) - len(before)
+    assert len(state(root)) == 30
+
+
+def state_of(folder, root):
+    build_index([folder], root, workers=1)
+    return state(root)
