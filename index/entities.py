@@ -141,7 +141,7 @@ class Extractor:
         which countries the article is about."""
         language = language or "en"
         tokens = Tokens(body)
-        people = self._people(tokens)
+        people = self._people(tokens, language)
         excluded = [m for p in people for m in p.mentions]
         matches = self.gazetteer.find(tokens, language)
         title_codes = self._title_codes(title, language, people) if title else set()
@@ -150,8 +150,8 @@ class Extractor:
             countries = tuple(c for c in countries if c.code not in self.aliases.country_blocks)
         return people, countries
 
-    def _people(self, tokens: Tokens) -> tuple[Person, ...]:
-        found = self.people.find(tokens)
+    def _people(self, tokens: Tokens, language: str = "en") -> tuple[Person, ...]:
+        found = self.people.find(tokens, language)
         merged: dict[str, tuple[str, list]] = {}
         for f in found:
             key = person_key(f.name)

@@ -34,6 +34,11 @@ left-back right-back centre-back center-back full-back wing flanker fly-half scr
 playmaker sweeper widow widower wife husband son daughter mother-in-law uncle aunt cousin nephew niece
 grandson granddaughter friend colleague partner compatriot countryman countrywoman opponent rival seed winner
 runner-up holder c b lbw
+m mme mlle monsieur madame président présidente ministre premier-ministre député sénateur maire général juge
+señor señora sr sra presidente ministro ministra primer diputado senador alcalde general juez
+herr frau präsident präsidentin kanzler kanzlerin bundeskanzler bundeskanzlerin minister ministerin
+signor signora sindaco giudice senhor senhora prefeito
+господин госпожа президент премьер-министр министр глава
 """.split())
 # Titles that only count written with a capital (as a role word, "president" alone does not introduce a name).
 REPORTING = frozenset("""said says told added explained noted warned stated asked argued insisted denied admitted
@@ -55,7 +60,7 @@ organization office assembly parliament congress senate government administratio
 authority service communications pharmaceuticals pharmaceutical foods food brands resources properties realty
 investments investment management markets market stores corp. inc. co. ltd. reuters index exchange
 bourse agency report review gazette herald telegraph tribune daily weekly magazine channel cable railway
-railways rail shipping lines port newsroom desk power light telephone telecom harbour harbor institute laboratories labs software computer computers
+railways rail shipping lines port newsroom desk power light telephone telecom air harbour harbor institute laboratories labs software computer computers
 systems data semiconductor motors automotive aerospace defence defense
 """.split())
 NON_PERSON = frozenset("""
@@ -69,7 +74,7 @@ socialists democrat democrats democratic republican republicans conservative con
 liberal liberals tory tories nazi nazis marxist english hindu buddhist europe asia africa america oceania
 antarctica arctic atlantic pacific mediterranean caribbean baltic balkans middle east west north south
 the a an of and or in on at to for by with from but if as so not no this that these those it its he she they we
-i you his her their our my your who what when where why how there here then than
+i you his her their our my your who what when where why how there here then than les des los las die gli
 """.split())
 PARTICLES = frozenset("van von de der den da di du del della dos das do ter ten bin ibn al el le la st st. mac"
                       .split())
@@ -82,6 +87,9 @@ emperor pope cardinal archbishop bishop general gen col colonel lt lieutenant ca
 sergeant sgt judge justice rev reverend father sheikh sheik emir sultan ayatollah imam rabbi mullah ambassador
 envoy spokesman spokeswoman spokesperson coach striker midfielder defender goalkeeper batsman bowler inspector
 detective pm widow widower wife husband son daughter c b lbw
+m mme monsieur madame président présidente ministre premier-ministre señor señora sr sra presidente ministro ministra
+herr frau präsident präsidentin kanzler kanzlerin bundeskanzler bundeskanzlerin ministerin signor signora senhor
+senhora господин госпожа президент премьер-министр министр
 """.split())
 _AFTER = re.compile(r"\s*(,)?\s*([^\W\d_]+)")
 # After a name in results and scorer lists: "Zitelli 80th", "Eriksson ( Sweden )".
@@ -127,8 +135,12 @@ class PeopleFinder:
         self.last = last_names if last_names is not None else _load_names(DATA / "last_names.txt")
 
     # ---- one article -----------------------------------------------------------------------------------------
-    def find(self, tokens: Tokens) -> list[_Found]:
-        """People in the text: full names first, then single names joined to them or kept on a cue."""
+    def find(self, tokens: Tokens, language: str = "en") -> list[_Found]:
+        """People in the text: full names first, then single names joined to them or kept on a cue.
+
+        The word lists are English: in other languages a run of unknown capitalised words needs a first name or a
+        cue to be a person ("Assemblée Nationale" is not one), and "M." is Monsieur, not an initial."""
+        english = language[:2] in ("en", "")
         units = self._units(tokens)
         fulls: list[list[tuple]] = []
         rejected: list[list[tuple]] = []
@@ -141,9 +153,9 @@ class PeopleFinder:
                         low in places and low not in first)):
                     cue_of[chain[0][0]] = None    # a possible lone name; its cue is looked up if needed
                 continue
-            for seg, cue in self._segments(tokens, chain):
+            for seg, cue in self._segments(tokens, chain, english):
                 if len(seg) >= 2:
-                    (fulls if self._is_full_name(tokens, seg, cue) else rejected).append(seg)
+                    (fulls if self._is_full_name(tokens, seg, cue, english) else rejected).append(seg)
                 else:
                     cue_of[seg[0][0]] = cue
         return self._resolve(tokens, units, fulls, rejected, cue_of)
@@ -188,7 +200,7 @@ class PeopleFinder:
         if chain:
             yield chain
 
-    def _segments(self, tokens: Tokens, chain: list[tuple]):
+    def _segments(self, tokens: Tokens, chain: list[tuple], english: bool = True):
         """Split a run at titles (what follows has a cue), at organisation words and acronyms (what precedes is
         the organisation's name), then trim words that are no name."""
         cue = tokens.prev_word(chain[0][0]) in TITLES
@@ -196,7 +208,7 @@ class PeopleFinder:
         current: list[tuple] = []
         for u in chain:
             low = u[3].rstrip(".")
-            if low in TITLES and len(low) > 1:
+            if low in TITLES and len(low) > 1 or (not english and u[3] == "m."):
                 if current:
                     segs.append((current, cue))
                 current, cue = [], True
@@ -257,7 +269,7 @@ class PeopleFinder:
             return any(p in self.places for p in low.split("-"))
         return False
 
-    def _is_full_name(self, tokens: Tokens, seg: list[tuple], cue: bool) -> bool:
+    def _is_full_name(self, tokens: Tokens, seg: list[tuple], cue: bool, english: bool = True) -> bool:
         """Two to four units: a person when a cue, a first name or the name lists say so."""
         if cue:
             return True
@@ -279,7 +291,7 @@ class PeopleFinder:
             return common < len(lows)
         if self._context_cue(tokens, seg[-1]):
             return first in self.first or common < len(lows)
-        if common or any(len(w) < 3 for w in lows) or self._in_table(tokens, seg):
+        if not english or common or any(len(w) < 3 for w in lows) or self._in_table(tokens, seg):
             return False
         return True
 

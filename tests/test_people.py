@@ -91,3 +91,12 @@ def test_results_lists():
 def test_arabic_article_stays_in_the_name():
     assert people("Prime Minister Abdul-Karim al-Kabariti met envoys.") == {
         "Abdul-Karim al-Kabariti": ["Abdul-Karim al-Kabariti"]}
+
+
+def test_other_languages_titles_and_monsieur():
+    found, _ = make_extractor().extract(
+        "Le Premier ministre Antonis Karalis a parlé. M. Karalis a ajouté que l'Assemblée Nationale voterait. "
+        "Les Talibans ont attaqué.", "fr")
+    assert [(p.name, len(p.mentions)) for p in found] == [("Antonis Karalis", 2)]
+    found, _ = make_extractor().extract("Bundeskanzler Olaf Brenner sagte, die Deutsche Bank sei einig.", "de")
+    assert [p.name for p in found] == ["Olaf Brenner"]
