@@ -97,8 +97,8 @@ def _year_index(days: np.ndarray) -> np.ndarray:
 def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], date_to: Optional[date]
                    ) -> tuple[str, tuple[FacetBucket, ...]]:
     """(interval, buckets) of matching dated articles, every bucket between the first and last shown."""
-    sel = mask & snap.dated
-    days = snap.day[sel]
+    days = snap.day[np.flatnonzero(mask)]
+    days = days[days != S.NO_DAY]
     if not len(days) and not (date_from and date_to):
         return "month", ()
     lo = S.day_number(date_from) if date_from else int(days.min())

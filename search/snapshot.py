@@ -90,20 +90,39 @@ def _read_ids_list(m, base: int) -> list[int]:
 
 
 class FacetField:
-    """doc->value pairs of one facet field over all documents, and its value vocabulary."""
+    """The values of one facet field per document (CSR: offsets into a doc-sorted value array) and the vocabulary.
+
+    Counting gathers only the matching documents' values, so a selective query costs little however large the
+    index; a single-valued facet (language, source) is one gather and one bincount."""
 
     def __init__(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
         self.values = values
         self.ords = {v: i for i, v in enumerate(values)}
         keep = live[pair_doc]
-        self.pair_doc = pair_doc[keep]
-        self.pair_ord = pair_ord[keep]
-        self.totals = np.bincount(self.pair_ord, minlength=len(values))
+        pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
+        order = np.argsort(pair_doc, kind="stable")
+        self.doc_values = pair_ord[order]
+        per_doc = np.bincount(pair_doc, minlength=len(live))
+        self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=self.offsets[1:])
+        self.single = bool(len(per_doc) and per_doc.max() <= 1 and per_doc.min() == 1)
+        self.totals = np.bincount(pair_ord, minlength=len(values))
         self._words = None
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Documents per value among the documents in `mask`."""
-        return np.bincount(self.pair_ord[mask[self.pair_doc]], minlength=len(self.values))
+        docs = np.flatnonzero(mask)
+        k = len(self.values)
+        if self.single:   # exactly one value per document: offsets[d] is its index
+            return np.bincount(self.doc_values[docs], minlength=k)
+        starts = self.offsets[docs]
+        lens = self.offsets[docs + 1] - starts
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(k, dtype=np.int64)
+        # indices of every matching document's values: each run starts at its doc's offset
+        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        return np.bincount(self.doc_values[shift + np.arange(total)], minlength=k)
 
     def words(self) -> tuple[list[str], list[int]]:
         """(sorted words of every value, value ord of each) for prefix search on any word of a value."""

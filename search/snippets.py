@@ -16,7 +16,7 @@ from search.evaluate import stem_tokens
 
 SNIPPET_CHARS = 240          # target length of a snippet (two passages at most)
 LEAD_CHARS = 220
-SCAN_CHARS = 4_000           # passages are looked for here first, then (if none) in the rest of the body
+SCAN_STEPS = (1_500, 8_000, None)   # passages are looked for in the first 1,500 characters, then further
 _WS = re.compile(r"\s+")
 
 
@@ -44,12 +44,13 @@ class Highlight:
 
     def candidates(self, lang: str):
         """A regex finding whole tokens that may need a mark: starting with a query word, or with the first
-        letters of a stem (accents allowed), so only those few tokens are looked at, not every word."""
+        letters of a stem (accents allowed), so only those few tokens are looked at, not every word.
+        (It starts with \\b, which skips the inside of words fast.)"""
         if lang not in self._heads:
             alts = {re.escape(w) for w in self.words if not _CJK_RUN.search(w)}
             alts |= {_loose(st[:3]) for st in self.stems.get(lang) or () if not _CJK_RUN.search(st)}
             self._heads[lang] = re.compile(
-                rf"(?<![^\W_])(?<![^\W_]['’.])(?:{'|'.join(sorted(alts, key=len, reverse=True))})"
+                rf"\b(?<![^\W_]['’.])(?:{'|'.join(sorted(alts, key=len, reverse=True))})"
                 rf"[^\W_]*(?:['’.][^\W_]+)*", re.I) if alts else None
         return self._heads[lang]
 
@@ -158,11 +159,12 @@ def _covered(marks, lows, window) -> set:
 
 def snippet(text: str, lang: str, hl: Highlight, limit: int = SNIPPET_CHARS) -> tuple[str, bool]:
     """(snippet HTML, whether it holds a mark): the best one or two passages, or the lead."""
-    scan = text[:SCAN_CHARS]
-    marks = find_marks(scan, lang, hl)
-    if not marks and len(text) > SCAN_CHARS:
-        scan = text
+    marks: list = []
+    for size in SCAN_STEPS:   # news puts the matching words early: look at the start first
+        scan = text[:size] if size else text
         marks = find_marks(scan, lang, hl)
+        if marks or len(scan) == len(text):
+            break
     if not marks:
         return lead(text), False
     lows = [scan[s:e].lower() for s, e in marks]
