@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 RECENCY_HALF_LIFE_DAYS = 30   # recency=True: an article this much older than the newest counts 1.5x, not 2x
 FACET_VALUE_FACETS = ("people", "countries", "language", "source")
+RARE_DOCS = 3        # did-you-mean looks at words held by at most this many articles (more in big indexes)
+SUGGEST_RATIO = 20   # ... and suggests a word held by at least 20 times as many
 
 
 class _Masks:
@@ -334,9 +336,12 @@ class Searcher:
     # -- did you mean --------------------------------------------------------------------------------------
 
     def _did_you_mean(self, snap: Snapshot, q: str, tree, total: int) -> Optional[str]:
-        """The query with each word the index has never seen (in title or body) replaced by the closest
-        frequent word of the body, or None."""
+        """The query with each rare word replaced by a close word of the body that is far more frequent, or None.
+
+        A word is rare when at most max(RARE_DOCS, articles / 20,000) articles hold it; a word no article holds
+        but whose stem some do (a plural, a verb form) is a real word and left alone."""
         fixes = []
+        rare = max(RARE_DOCS, snap.n_docs // 20000)
         for leaf, negated in leaves(tree):
             if not isinstance(leaf, Word) or leaf.kind != "word" or leaf.field not in (None, "title", "body"):
                 continue
@@ -344,12 +349,13 @@ class Searcher:
             if len(toks) != 1 or not toks[0].isalpha() or len(toks[0]) < 3:
                 continue
             word = toks[0]
-            if snap.doc_frequency(S.BODY, word) or snap.doc_frequency(S.TITLE, word):
+            df = max(snap.doc_frequency(S.BODY, word), snap.doc_frequency(S.TITLE, word))
+            if df > rare:
                 continue
-            if any(snap.doc_frequency(f, t) for lang, f in snap.stem_fields.items()
-                   for t in stem_tokens(lang, word)):
-                continue   # a form of a real word (found through its stem): nothing to correct
-            best = self._suggest(snap, word)
+            if not df and any(snap.doc_frequency(f, t) for lang, f in snap.stem_fields.items()
+                              for t in stem_tokens(lang, word)):
+                continue
+            best = self._suggest(snap, word, max(df, 1) * SUGGEST_RATIO if df else 1)
             if best:
                 start = q.find(leaf.text, leaf.pos)
                 if start >= 0:
@@ -365,14 +371,19 @@ class Searcher:
         return "".join(out)
 
     @staticmethod
-    def _suggest(snap: Snapshot, word: str) -> Optional[str]:
+    def _suggest(snap: Snapshot, word: str, min_df: int) -> Optional[str]:
+        """The closest body word (1 edit, else 2 for longer words) held by at least min_df articles."""
         for dist in (1, 2):
             if dist == 2 and len(word) < 5:
                 break
-            cands = [c for c in snap.expand(S.BODY, word, "fuzzy", dist) if c != word and c.isalpha()]
-            if cands:
-                ranked = sorted(cands, key=lambda c: (_edit_distance(word, c), -snap.doc_frequency(S.BODY, c), c))
-                return ranked[0]
+            try:
+                cands = [c for c in snap.expand(S.BODY, word, "fuzzy", dist) if c != word and c.isalpha()]
+            except QueryError:   # too many neighbours: a short, ambiguous word; no suggestion
+                return None
+            scored = [(_edit_distance(word, c), -snap.doc_frequency(S.BODY, c), c) for c in cands]
+            scored = [x for x in scored if -x[1] >= min_df]
+            if scored:
+                return min(scored)[2]
         return None
 
     # -- articles --------------------------------------------------------------------------------------------
