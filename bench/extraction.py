@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from index.html_extract import _NOT_TEXT, decode_html, extract_html  # noqa: E402
+from index.html_extract import _parseable, decode_html, extract_html  # noqa: E402
 
 TOKEN_RE = re.compile(r"\w+")
 
@@ -85,14 +85,14 @@ def ours(data: bytes, url: str) -> str:
 def soup_only(data: bytes, url: str) -> str:
     """The parse alone (decode, cut scripts, build the BeautifulSoup tree): the floor under our time."""
     from bs4 import BeautifulSoup
-    BeautifulSoup(_NOT_TEXT.sub(" ", decode_html(data)), "lxml", multi_valued_attributes=None)
+    BeautifulSoup(_parseable(decode_html(data)), "lxml", multi_valued_attributes=None)
     return ""
 
 
 def lxml_only(data: bytes, url: str) -> str:
     """The same text parsed by lxml.html directly, for comparison (what a non-BeautifulSoup tree would cost)."""
     import lxml.html
-    lxml.html.document_fromstring(_NOT_TEXT.sub(" ", decode_html(data)) or "<html></html>")
+    lxml.html.document_fromstring(_parseable(decode_html(data)) or "<html></html>")
     return ""
 
 

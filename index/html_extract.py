@@ -115,6 +115,11 @@ _SKIPPED = "svg|nav|footer|aside|figure|select|picture|video|audio|object|button
 _NOT_TEXT = re.compile(r"<!--(?:.*?-->|.*\Z)|<(" + _RAW + r")(?=[\s>/])(?:.*?</\1\s*>|.*\Z)"
                        r"|<(" + _SKIPPED + r")(?=[\s>/])[^<]*(?:<(?!/?\2[\s>/])[^<]*)*</\2\s*>",
                        re.S | re.I)
+# Whitespace between a tag and a following block-level tag is never text (the block breaks the line anyway), but
+# each run would be one more BeautifulSoup string object.
+_BLOCK_GAP = re.compile(r"(?<=>)\s+(?=</?(?:div|p|li|ul|ol|dl|dt|dd|section|article|header|main|h[1-6]|table"
+                        r"|tbody|thead|tfoot|tr|td|th|blockquote|form|html|head|body|meta|link|title|br|hr)[\s/>])",
+                        re.I)
 _JSONLD = re.compile(r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
                      re.S | re.I)
 
@@ -151,6 +156,11 @@ _MIN_GOOD = 60        # chars of unlinked text that make a block a paragraph
 _MIN_GOOD_CJK = 25    # Chinese and Japanese say as much in far fewer characters
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")   # kana and han: no spaces between words
 _MAX_LINK = 0.35      # link share above which a block is navigation
+
+
+def _parseable(raw: str) -> str:
+    """The page with what is never text cut out, ready for the parser."""
+    return _BLOCK_GAP.sub("", _NOT_TEXT.sub(" ", raw))
 
 
 def _names(tag: Tag) -> str:
@@ -696,7 +706,7 @@ def extract_html(data: bytes | str, url: str = "") -> HtmlExtract:
         return HtmlExtract(body="", url=url, url_source="argument" if url else "none")
     objects = _jsonld(raw)
     ld = _ld_article(objects)
-    soup = BeautifulSoup(_NOT_TEXT.sub(" ", raw), "lxml", multi_valued_attributes=None)
+    soup = BeautifulSoup(_parseable(raw), "lxml", multi_valued_attributes=None)
     found = _Found(soup)
     canonical, url_source = _canonical(found, url)
     source = _source(found.metas, ld, objects)
