@@ -149,7 +149,7 @@ class Snapshot:
         self.live = np.ones(self.n_all, dtype=bool)
         for sub, base in self.leaves:
             if sub.has_deletions():
-                dead = np.fromiter(sub.deleted_docs(), dtype=np.int64)
+                dead = np.fromiter(sub.segment().deleted_docs(), dtype=np.int64)
                 self.live[dead + base] = False
         self.day = self._numeric_column(S.DAY, "u4", 1 << 31, S.NO_DAY)
         self.ts = self._numeric_column(S.TS, "u8", 1 << 63, -(2 ** 62))

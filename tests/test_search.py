@@ -436,3 +436,30 @@ def test_fuzzy_expansion_is_bounded(sample_searcher, monkeypatch):
         sample_searcher.search(SearchRequest(q="tha~2"))
     assert str(err.value) == ("the fuzzy word tha~2 matches more than 1 different words: make it longer or allow "
                               "fewer typos (~1)")
+
+
+def test_incremental_updates_multiple_segments_and_deletions(tmp_path):
+    from whoosh import index as whoosh_index
+    from index import store
+    from index.schema import ID, document_for
+    root = write_index(tmp_path / "ix", SAMPLES)
+    searcher = Searcher(root)
+    assert searcher.search(SearchRequest(q="budget")).total == 3
+    ix = whoosh_index.open_dir(str(store.current_generation(root)), indexname=store.INDEX_NAME)
+    writer = ix.writer()
+    writer.delete_by_term(ID, "hostile")                                      # deleted, not yet merged away
+    writer.update_document(**document_for(replace(BY_ID["fr-budget"], title="Le budget adopté",
+                                                  people=(person("Ana Late"),))))   # replaced by id
+    writer.add_document(**document_for(article(id="new-budget", title="New budget", published="2025-06-10",
+                                               source="Gulf Times", people=(person("Mara Quill"),))))
+    writer.commit(merge=False)
+    result = searcher.search(SearchRequest(q="budget"))
+    assert sorted(h.id for h in result.hits) == ["budget-2024", "fr-budget", "new-budget"]
+    assert searcher.stats()["segments"] == 2 and searcher.stats()["articles"] == 11
+    assert {b.value: b.count for b in result.facets["people"]} == {"Mara Quill": 2, "Ana Late": 1}
+    assert {b.value: b.count for b in result.facets["source"]} == {"Harbour Post": 1, "Le Quotidien": 1,
+                                                                   "Gulf Times": 1}
+    assert [h.id for h in searcher.search(SearchRequest(per_page=2)).hits] == ["new-budget", "kr-election"]
+    assert searcher.article("hostile") is None
+    assert searcher.article("fr-budget").article.title == "Le budget adopté"
+    searcher.close()
