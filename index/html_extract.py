@@ -84,24 +84,30 @@ def _declared_charset(data: bytes) -> Optional[str]:
     return _CHARSET_ALIASES.get(name, _CHARSET_ALIASES.get(label, name))
 
 
+# NUL and lone surrogates (the parser refuses them) and other control characters (never text)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def decode_html(data: bytes | str) -> str:
     """Text of an HTML page: BOM, then declared charset, then UTF-8, then cp1252; never raises."""
-    if isinstance(data, str):
-        return data.replace("\x00", "")
+    return _CONTROL.sub("", data if isinstance(data, str) else _decode(data))
+
+
+def _decode(data: bytes) -> str:
     if data[:2] == b"\x1f\x8b":
         data = _inflate(data)
     for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
                        (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, "replace").replace("\x00", "")
+            return data[len(bom):].decode(codec, "replace")
     declared = _declared_charset(data)
     for codec in (declared, "utf-8"):
         if codec:
             try:
-                return data.decode(codec).replace("\x00", "")
+                return data.decode(codec)
             except (UnicodeDecodeError, LookupError):
                 pass
-    return data.decode(declared or "cp1252", "replace").replace("\x00", "")
+    return data.decode(declared or "cp1252", "replace")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -415,9 +421,9 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
 
     walk(root, root)
     flush(root)
-    while out and _label(out[-1]) and len(out[-1]) < 30:   # trailing labels of widgets that were left out
+    while len(out) > 1 and _label(out[-1]) and len(out[-1]) < 30:   # trailing labels of widgets that were left out
         out.pop()
-    while out and _label(out[0]) and len(out[0]) < 30:     # leading kickers ("World", "Interview")
+    while len(out) > 1 and _label(out[0]) and len(out[0]) < 30:     # leading kickers ("World", "Interview")
         out.pop(0)
     return out
 

@@ -231,3 +231,12 @@ def test_kicker_and_byline_lines_go_tweet_attributions_stay():
             f"<p>{prose}</p></article></body></html>")
     assert extract_html(html).body.split("\n\n") == [
         prose, "Full again!", "— Water Board (@waterboard) November 18, 2019", prose]
+
+
+def test_control_characters_and_lone_surrogates_are_dropped_not_fatal():
+    assert extract_html("<p>caf\ud800e \x00open\x07 now</p>").body == "cafe open now"
+    assert extract_html(b"<p>tab\there\x0bthere\x1b</p>").body == "tab here there"
+
+
+def test_a_page_of_one_short_line_keeps_it():
+    assert extract_html("<html><body><p>Closed today</p></body></html>").body == "Closed today"
