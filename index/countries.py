@@ -322,7 +322,7 @@ class CountryGazetteer:
         for i, w in enumerate(words):
             if starts[i] < covered:
                 continue
-            if "-" in w or "‐" in w or "'" in w or "’" in w:
+            if not w.isalpha() and ("-" in w or "‐" in w or "'" in w or "’" in w):
                 pieces = self._pieces(w, starts[i])
             else:
                 pieces = ((lower[i], starts[i], tokens.ends[i]),)

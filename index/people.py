@@ -429,10 +429,12 @@ class PeopleFinder:
             return False
         if u[2].isupper():
             return False    # an acronym: "IBM said"
+        known = low in self.last or low in self.first
+        common = low in self.common
+        if common and not known:
+            return False    # "Shares", "Analysts": no cue makes a dictionary word a person
         if self._cue(tokens, cue_of, u[0]):
-            if low in self.last or low in self.first:
-                return True
-            return low not in self.common and tokens.prev_word(u[0]) in STRONG_TITLES
+            return known or tokens.prev_word(u[0]) in STRONG_TITLES
         if self._context_cue(tokens, u):
             return not (low in self.common and low not in self.last)
         said = self._said_after(tokens, u[5]) or self._said_before(tokens, u[0])
