@@ -84,13 +84,16 @@ def _declared_charset(data: bytes) -> Optional[str]:
     return _CHARSET_ALIASES.get(name, _CHARSET_ALIASES.get(label, name))
 
 
-# NUL and lone surrogates (the parser refuses them) and other control characters (never text)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
+# NUL and lone surrogates (the parser refuses them) and other control characters (never text); the separator
+# controls that Python counts as whitespace become spaces, so that words stay apart
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f\ud800-\udfff]")
+_CONTROL_SPACE = re.compile(r"[\x0b\x1c-\x1f]")
 
 
 def decode_html(data: bytes | str) -> str:
     """Text of an HTML page: BOM, then declared charset, then UTF-8, then cp1252; never raises."""
-    return _CONTROL.sub("", data if isinstance(data, str) else _decode(data))
+    text = _CONTROL.sub("", data if isinstance(data, str) else _decode(data))
+    return _CONTROL_SPACE.sub(" ", text)
 
 
 def _decode(data: bytes) -> str:
