@@ -164,6 +164,9 @@ def test_pagination_with_totals(client):
     assert len(hit_ids(page3)) == 1 and not set(hit_ids(page3)) & set(hit_ids(soup))
     _, beyond = get(client, "/?q=harbour&per_page=3&page=9")
     assert "There is no page 9: this search has 3 pages." in beyond.select_one(".empty").get_text(" ", strip=True)
+    assert [a.get_text() for a in beyond.select(".page-numbers a")] == ["1", "3"]
+    _, nothing = get(client, "/?q=zzyzx&page=4")
+    assert nothing.select_one("nav.pagination") is None
 
 
 def test_did_you_mean_links_to_the_corrected_query(client):

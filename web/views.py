@@ -137,7 +137,7 @@ def _histogram(state: SearchState, result) -> dict | None:
 def _pagination(state: SearchState, result) -> dict | None:
     """Previous/next and a window of page numbers (None when everything fits on one page)."""
     pages, page = result.pages, result.page
-    if pages <= 1 and page <= 1:
+    if pages == 0 or (pages == 1 and page == 1):
         return None
     numbers: list[int | None] = []
     for number in sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}):
