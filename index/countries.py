@@ -35,12 +35,14 @@ _UPPER = "".join(chr(c) for c in range(0x41, 0x2000) if chr(c).isupper() and chr
 _UPPER_CLASS = "[" + re.escape(_UPPER) + "]"
 # Capitalised words: dotted abbreviations (U.S., N.Y.) first; apostrophes and hyphens stay inside a word
 # (O'Neill, Jae-myung) but a possessive 's is left out (Japan's -> Japan).
-_CAP = re.compile(_UPPER_CLASS + r"(?:\.(?:" + _UPPER_CLASS + r"\.)+|[^\W\d_]*(?:['’](?![sS]\b)[^\W\d_]+|[-‐][^\W\d_]+)*)")
+_CAP = re.compile(_UPPER_CLASS + r"(?:\.(?:" + _UPPER_CLASS + r"\.)+|"
+                  r"[^\W\d_]*(?:['’](?![sS]\b)[^\W\d_]+|[-‐][^\W\d_]+)*)")
 # Arabic names written with a lower-case article: al-Kabariti, el-Sisi (checked only when "l-" occurs).
 _ARTICLE = re.compile(r"(?<![^\W\d_])[ae]l-(?=" + _UPPER_CLASS + ")")
 _ELISION = re.compile(r"(?:[LlDd]|[Dd]ell|[Nn]ell|[Aa]ll|[Ss]ull|[Dd]all|[Qq]u)['’]")
 # Any next word after a position (for multi-word names with lower-case words: "Republic of the Congo").
-_NEXT_WORD = re.compile(r"[ \t]*\n?[ \t]*[-‐]?((?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*)")
+_NEXT_WORD = re.compile(r"[ \t]*\n?[ \t]*[-‐]?"
+                        r"((?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*)")
 _ALIAS_WORD = re.compile(r"(?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’][^\W\d_]+)*|&")
 _LOWER = re.compile(r"[a-z]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -396,25 +398,21 @@ class CountryGazetteer:
         return out
 
 
-# Everyday names pycountry spells formally (Russian Federation, Korea, Republic of): a few per language.
+# Everyday names pycountry spells formally (Russian Federation; Korea, Republic of): a few per language.
+_LOCAL = {
+    "fr": "Russie=RU; Corée du Sud=KR; Corée du Nord=KP; Iran=IR; Syrie=SY; Vietnam=VN; Taïwan=TW; Bolivie=BO; "
+          "Venezuela=VE; Tanzanie=TZ; Moldavie=MD",
+    "es": "Rusia=RU; Corea del Sur=KR; Corea del Norte=KP; Irán=IR; Siria=SY; Vietnam=VN; EEUU=US",
+    "de": "Russland=RU; Südkorea=KR; Nordkorea=KP; Iran=IR; Syrien=SY; USA=US",
+    "it": "Russia=RU; Corea del Sud=KR; Corea del Nord=KP; Iran=IR; Siria=SY",
+    "pt": "Rússia=RU; Coreia do Sul=KR; Coreia do Norte=KP; Irã=IR; Irão=IR; Síria=SY; EUA=US",
+    "ru": "Россия=RU; Южная Корея=KR; Северная Корея=KP; США=US; Иран=IR; Сирия=SY; Великобритания=GB; "
+          "Британия=GB",
+    "nl": "Rusland=RU; Zuid-Korea=KR; Noord-Korea=KP",
+}
 _LOCAL_NAMES: dict[str, list[tuple[str, str, bool, bool, str]]] = {
-    "fr": [(a, c, False, False, "name") for a, c in (("Russie", "RU"), ("Corée du Sud", "KR"), ("Corée du Nord", "KP"),
-                                                     ("Iran", "IR"), ("Syrie", "SY"), ("Vietnam", "VN"),
-                                                     ("Taïwan", "TW"), ("Bolivie", "BO"), ("Venezuela", "VE"),
-                                                     ("Tanzanie", "TZ"), ("Moldavie", "MD"))],
-    "es": [(a, c, False, False, "name") for a, c in (("Rusia", "RU"), ("Corea del Sur", "KR"), ("Corea del Norte", "KP"),
-                                                     ("Irán", "IR"), ("Siria", "SY"), ("Vietnam", "VN"),
-                                                     ("EE.UU.", "US"), ("EEUU", "US"))],
-    "de": [(a, c, False, False, "name") for a, c in (("Russland", "RU"), ("Südkorea", "KR"), ("Nordkorea", "KP"),
-                                                     ("Iran", "IR"), ("Syrien", "SY"), ("USA", "US"))],
-    "it": [(a, c, False, False, "name") for a, c in (("Russia", "RU"), ("Corea del Sud", "KR"), ("Corea del Nord", "KP"),
-                                                     ("Iran", "IR"), ("Siria", "SY"))],
-    "pt": [(a, c, False, False, "name") for a, c in (("Rússia", "RU"), ("Coreia do Sul", "KR"), ("Coreia do Norte", "KP"),
-                                                     ("Irã", "IR"), ("Irão", "IR"), ("Síria", "SY"), ("EUA", "US"))],
-    "ru": [(a, c, False, False, "name") for a, c in (("Россия", "RU"), ("Южная Корея", "KR"), ("Северная Корея", "KP"),
-                                                     ("США", "US"), ("Иран", "IR"), ("Сирия", "SY"),
-                                                     ("Великобритания", "GB"), ("Британия", "GB"))],
-    "nl": [(a, c, False, False, "name") for a, c in (("Rusland", "RU"), ("Zuid-Korea", "KR"), ("Noord-Korea", "KP"))],
+    lang: [(name, code, False, False, "name") for name, code in (pair.split("=") for pair in names.split("; "))]
+    for lang, names in _LOCAL.items()
 }
 
 

@@ -60,7 +60,8 @@ organization office assembly parliament congress senate government administratio
 authority service communications pharmaceuticals pharmaceutical foods food brands resources properties realty
 investments investment management markets market stores corp. inc. co. ltd. reuters index exchange
 bourse agency report review gazette herald telegraph tribune daily weekly magazine channel cable railway
-railways rail shipping lines port newsroom desk power light telephone telecom air harbour harbor institute laboratories labs software computer computers
+railways rail shipping lines port newsroom desk power light telephone telecom air harbour harbor institute
+laboratories labs software computer computers
 systems data semiconductor motors automotive aerospace defence defense
 """.split())
 NON_PERSON = frozenset("""
@@ -87,7 +88,8 @@ emperor pope cardinal archbishop bishop general gen col colonel lt lieutenant ca
 sergeant sgt judge justice rev reverend father sheikh sheik emir sultan ayatollah imam rabbi mullah ambassador
 envoy spokesman spokeswoman spokesperson coach striker midfielder defender goalkeeper batsman bowler inspector
 detective pm widow widower wife husband son daughter c b lbw
-m mme monsieur madame président présidente ministre premier-ministre señor señora sr sra presidente ministro ministra
+m mme monsieur madame président présidente ministre premier-ministre señor señora sr sra presidente ministro
+ministra
 herr frau präsident präsidentin kanzler kanzlerin bundeskanzler bundeskanzlerin ministerin signor signora senhor
 senhora господин госпожа президент премьер-министр министр
 """.split())
