@@ -282,8 +282,11 @@ class CountryGazetteer:
             lang = "en"
         trie = self._tries.get(lang)
         if trie is None:
-            trie = self._tries[lang] = self._build(self._base + self._translations(lang) + _LOCAL_NAMES.get(lang, [])
-                                                   + self._extra)
+            rows = self._base + self._translations(lang) + _LOCAL_NAMES.get(lang, [])
+            if self._extra:   # a user's alias replaces what the built-in tables say about the same words
+                mine = {tuple(alias_words(a)) for a, *_ in self._extra}
+                rows = [r for r in rows if tuple(alias_words(r[0].lstrip(","))) not in mine]
+            trie = self._tries[lang] = self._build(rows + self._extra)
         return trie
 
     def _build(self, rows: Iterable[tuple[str, str, bool, bool, str]]) -> dict:

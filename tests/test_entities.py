@@ -65,6 +65,14 @@ def test_alias_file_adds_merges_and_blocks(tmp_path):
     assert [(c.code, [body[s:e] for s, e in c.mentions]) for c in countries] == [("KP", ["Hermit Kingdom"])]
 
 
+def test_user_alias_overrides_the_built_in_reading(tmp_path):
+    ex = make_extractor(write_aliases(tmp_path, "alias: Georgia => GE\nalias: U.S. Treasury => US\n"))
+    body = "Georgia signed a deal with the U.S. Treasury."
+    _, countries = ex.extract(body)
+    assert [(c.code, [body[s:e] for s, e in c.mentions]) for c in countries] == [
+        ("GE", ["Georgia"]), ("US", ["U.S. Treasury"])]
+
+
 def test_alias_file_leaves_the_default_extractor_alone(tmp_path):
     make_extractor(write_aliases(tmp_path, ALIASES))
     _, countries = make_extractor().extract("Chile and Montevideo objected.")
