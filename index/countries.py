@@ -29,8 +29,9 @@ import pycountry
 from index.model import Country
 
 DATA = Path(__file__).parent / "data"
-TRANSLATED_LANGUAGES = ("fr", "de", "es", "it", "pt", "ru", "nl", "pl", "sv", "da", "nb", "fi", "cs", "ro", "hu",
+TRANSLATED_LANGUAGES = ("fr", "de", "es", "it", "pt", "ru", "nl", "pl", "sv", "da", "no", "fi", "cs", "ro", "hu",
                         "tr", "id", "uk", "bg", "hr", "sk", "sl", "ca")
+_LOCALE = {"no": "nb_NO"}     # langdetect's code -> pycountry's catalogue
 _UPPER = "".join(chr(c) for c in range(0x41, 0x2000) if chr(c).isupper() and chr(c).isalpha())
 _UPPER_CLASS = "[" + re.escape(_UPPER) + "]"
 # Capitalised words: dotted abbreviations (U.S., N.Y.) first; apostrophes and hyphens stay inside a word
@@ -262,7 +263,7 @@ class CountryGazetteer:
         if lang not in TRANSLATED_LANGUAGES:
             return []
         try:
-            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[_LOCALE.get(lang, lang)])
         except OSError:
             return []
         out = []
