@@ -61,7 +61,7 @@ authority service communications pharmaceuticals pharmaceutical foods food brand
 investments investment management markets market stores corp. inc. co. ltd. reuters index exchange
 bourse agency report review gazette herald telegraph tribune daily weekly magazine channel cable railway
 railways rail shipping lines port newsroom desk power light telephone telecom air harbour harbor institute
-laboratories labs software computer computers
+laboratories labs software computer computers bros loch
 systems data semiconductor motors automotive aerospace defence defense
 """.split())
 NON_PERSON = frozenset("""
