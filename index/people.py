@@ -247,8 +247,9 @@ class PeopleFinder:
                 seg = seg[1:]
                 continue
             break
-        while seg and seg[-1][3] in NON_PERSON:
-            seg = seg[:-1]
+        while seg and (seg[-1][3] in NON_PERSON or len(seg) > 1 and seg[-1][3] not in self.last
+                       and self._is_place(seg[-1][3])):
+            seg = seg[:-1]     # "Tobias Engström Sweden" (a keyword line), but "Michael Jordan" stays
         if len(seg) >= 2 and " ".join(u[3] for u in seg[-2:]) in self.place_phrases:
             return []
         return seg if len(seg) <= 4 else []
@@ -290,7 +291,7 @@ class PeopleFinder:
         if first in self.first and (first not in self.common or common < len(lows)):
             return True
         if self._said_after(tokens, seg[-1][5]) or self._said_before(tokens, seg[0][0]):
-            return common < len(lows)
+            return common == 0 or lows[-1] in self.last and common < len(lows)
         if self._context_cue(tokens, seg[-1]):
             return first in self.first or common < len(lows)
         if not english or common or any(len(w) < 3 for w in lows) or self._in_table(tokens, seg):
