@@ -400,7 +400,7 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
             if out and _label(out[-1]):
                 out.pop()
             return
-        if len(text) < 90 and block.name not in _HEADINGS and _boilerplate_line(text):
+        if len(text) < 160 and _boilerplate_line(text):
             return
         out.append(text)
 
@@ -431,11 +431,18 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
     return out
 
 
-_BOILERPLATE_LINE = re.compile(r"""^(?:advertisement|advert|ad|sponsored|share|share this|tweet|email|print
-    |read more|continue reading|see also|related|related articles|more from|click here|subscribe|sign up
-    |follow us|comments?|loading|photo|image|source|credit|getty images|ap photo|text size
-    |anzeige|werbung|publicidad|publicité|pubblicità|publicidade|реклама|iklan|広告|광고)\b""",
-                               re.I | re.X)
+# Labels and furniture that start a short line.
+_LABELS = ("advertisement", "advert", "ad", "sponsored", "share", "share this", "tweet", "email", "print",
+           "read more", "continue reading", "see also", "related", "related articles", "more from",
+           "subscribe", "follow us", "comment", "comments", "loading", "photo", "image", "source",
+           "credit", "getty images", "ap photo", "text size", "you may also like", "you might also like",
+           "recommended", "more stories", "most read", "most popular", "trending", "don't miss", "highlights",
+           "anzeige", "werbung", "publicidad", "publicité", "pubblicità", "publicidade", "реклама", "iklan", "広告",
+           "광고")
+_BOILERPLATE_LINE = re.compile(r"^(?:" + "|".join(map(re.escape, _LABELS)) + r")\b", re.I)
+# calls to action and legal lines: never article text, whatever their length
+_CTA_LINE = re.compile(r"^copyright\b|©|\ball rights reserved\b|^(?:sign up|subscribe)\b.*\bnewsletter\b"
+                       r"|^subscribe to\b|^get \w+(?: \w+){0,4} delivered", re.I)
 # a clock time or an all-numeric date: "18:30", "05h30", "11/19/2019", "05.12.2025", "2019-11-18"
 _DATE_LINE = re.compile(r"\b\d{1,2}[:h]\d\d\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)?\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 
@@ -443,6 +450,8 @@ _DATE_LINE = re.compile(r"\b\d{1,2}[:h]\d\d\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)?
 def _boilerplate_line(text: str) -> bool:
     """Short lines that are page furniture, not prose: labels, bylines, dates, credits."""
     if len(text) < 60 and _BOILERPLATE_LINE.match(text):
+        return True
+    if len(text) < 160 and _CTA_LINE.search(text):
         return True
     if text.lower().startswith(("by ", "updated", "published", "posted", "filed under")) and len(text) < 80:
         return True

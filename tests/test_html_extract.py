@@ -240,3 +240,13 @@ def test_control_characters_and_lone_surrogates_are_dropped_not_fatal():
 
 def test_a_page_of_one_short_line_keeps_it():
     assert extract_html("<html><body><p>Closed today</p></body></html>").body == "Closed today"
+
+
+def test_calls_to_action_labels_and_copyright_lines_go():
+    prose = ("The regional water board said on Monday that reservoir levels had recovered to their long-term "
+             "average after the wettest autumn in two decades.")
+    html = (f"<html><body><div><p>{prose}</p><p>{prose}</p>"
+            "<p>Sign up to our newsletter for exclusive updates and the best of our journalism every morning</p>"
+            "<h3>You may also like</h3><p>Copyright © 2024 Valley Courier Ltd. All rights reserved.</p>"
+            "</div></body></html>")
+    assert extract_html(html).body == f"{prose}\n\n{prose}"
