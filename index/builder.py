@@ -56,7 +56,7 @@ _LANG_WARMUP = "The quick brown fox jumps over the lazy dog near the river bank.
 class Outcome:
     """What a worker made of one task: the articles it wrote (id, path, docnum in its segment), failures, notes."""
 
-    written: list[tuple[str, str, int]] = field(default_factory=list)
+    written: list[tuple[str, str, str, int]] = field(default_factory=list)
     segment_id: str = ""
     failures: list[Failure] = field(default_factory=list)
     notes: list[Failure] = field(default_factory=list)
@@ -103,12 +103,13 @@ class _SegmentBuilder:
     def process(self, units: list[Unit]) -> Outcome:
         """Read, enrich and write a batch of units (the worker's task)."""
         out = Outcome()
-        timing = {"read": 0.0, "language": 0.0, "entities": 0.0, "write": 0.0}
+        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "write": 0.0}
         for unit in units:
             out.size += unit.size
             t0 = _clock()
             items = read_unit(unit)
-            timing["read"] += _clock() - t0
+            # HTML pages cost their extraction ("clean"); the other formats are parsed in a few regexes ("read")
+            timing["clean" if unit.kind == "html" else "read"] += _clock() - t0
             for item in items:
                 if isinstance(item, Failure):
                     out.failures.append(item)
@@ -132,8 +133,7 @@ class _SegmentBuilder:
                     out.failures.append(Failure(item.path, f"internal error while indexing: "
                                                            f"{type(exc).__name__}: {exc}", item.position))
                     continue
-                out.written.append((uid, item.path if not item.position else f"{item.path}:{item.position}",
-                                    docnum))
+                out.written.append((uid, item.path, item.position, docnum))
         out.segment_id = self.writer.newsegment.segment_id() if self.writer is not None else ""
         out.stage_seconds = timing
         return out
@@ -375,9 +375,11 @@ class _Run:
 
     def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress):
         self.root, self.gen, self.mode, self.report, self.known, self.progress = root, gen, mode, report, known, progress
-        self.seen: dict[str, int] = {}          # id -> index into self.paths (first place it was seen)
+        self.seen: dict[str, int] = {}          # id -> index into self.paths (the file it was first seen in)
         self.paths: list[str] = []
         self.path_index: dict[str, int] = {}
+        self.waiting: dict[int, Outcome] = {}   # outcomes that arrived before an earlier task's
+        self.next_seq = 0
         self.deleted: dict[str, list[int]] = {}  # segment id -> docnums to drop (duplicates within the run)
         self.replaced_ids: list[str] = []        # ids to delete from the segments that were there before
         self.done_bytes = 0
@@ -391,6 +393,19 @@ class _Run:
             self.paths.append(path)
         return idx
 
+    def receive(self, pool) -> None:
+        """Wait for one outcome; tally every outcome that is next in input order (so the first of two articles
+        with one id wins, whichever worker finished first)."""
+        msg = pool.receive()
+        self.waiting[msg[2]] = msg[3]
+        while self.next_seq in self.waiting:
+            self.tally(self.waiting.pop(self.next_seq))
+            self.next_seq += 1
+
+    def drain(self, pool) -> None:
+        while pool.busy():
+            self.receive(pool)
+
     def tally(self, outcome: Outcome) -> None:
         report, stages = self.report, self.report.stage_seconds
         for name, secs in outcome.stage_seconds.items():
@@ -400,15 +415,15 @@ class _Run:
         report.unchanged += len(outcome.unchanged)
         for uid in outcome.unchanged:
             self.seen.setdefault(uid, -1)
-        for uid, where, docnum in outcome.written:
+        for uid, path, position, docnum in outcome.written:
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
-                report.failed.append(Failure(where, f"duplicate id {uid!r} (first seen in {shown}); "
-                                                    f"this one was not indexed"))
+                report.failed.append(Failure(path, f"duplicate id {uid!r} (first seen in {shown}); "
+                                                   f"this one was not indexed", position))
                 self.deleted.setdefault(outcome.segment_id, []).append(docnum)
                 continue
-            self.seen[uid] = self._where(where)
+            self.seen[uid] = self._where(path)
             if self.mode == "add" and uid in self.known:
                 self.replaced_ids.append(uid)
                 report.replaced += 1
@@ -490,7 +505,7 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
                 store.publish(root, gen)
                 report.stage_seconds["publish"] = _clock() - t0
         except BaseException:
-            if mode == "rebuild":
+            if mode == "rebuild" and store.current_generation(root) != gen:   # interrupted after publishing: keep it
                 store.discard(gen)
             else:
                 store.remove_orphans(gen)
@@ -515,42 +530,22 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
         pool = _InProcess(str(gen), limitmb, extractor, known)
     graceful = False
     try:
-        seq, next_seq, waiting = 0, 0, {}
-        exhausted = False
-        while True:
-            while not exhausted and pool.has_room():
-                batch = next(batches, None)
-                if batch is None:
-                    exhausted = True
-                    break
-                pool.submit(seq, batch)
-                seq += 1
-            if not pool.busy():
-                break
-            msg = pool.receive()
-            waiting[msg[2]] = msg[3]
-            while next_seq in waiting:   # tally in input order: the first of two equal ids wins, as documented
-                run.tally(waiting.pop(next_seq))
-                next_seq += 1
-            if mode == "add" and run.since_commit >= commit_every and not pool.busy():
+        seq = 0
+        for batch in batches:
+            while not pool.has_room():
+                run.receive(pool)
+            pool.submit(seq, batch)
+            seq += 1
+            if mode == "add" and run.since_commit >= commit_every:
+                run.drain(pool)   # a checkpoint: everything handed out so far is tallied, then committed
                 run.commit(pool)
-            elif mode == "add" and run.since_commit >= commit_every:
-                exhausted_before = exhausted
-                exhausted = True   # stop feeding until in-flight work is tallied, then commit and go on
-                while pool.busy():
-                    msg = pool.receive()
-                    waiting[msg[2]] = msg[3]
-                    while next_seq in waiting:
-                        run.tally(waiting.pop(next_seq))
-                        next_seq += 1
-                run.commit(pool)
-                exhausted = exhausted_before
+        run.drain(pool)
         run.commit(pool)
         graceful = True
     finally:
         pool.close(graceful)
     stages = report.stage_seconds
-    for name in ("read", "language", "entities", "write", "flush", "commit"):
+    for name in ("read", "clean", "language", "entities", "write", "flush", "commit"):
         stages.setdefault(name, 0.0)
     report.ignored.extend(ignored)
 

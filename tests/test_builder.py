@@ -132,26 +132,26 @@ def is_running(pid: int) -> bool:
 # --- tests ---------------------------------------------------------------------------------------------------------
 
 def test_rebuild_reports_every_article_and_publishes_one_generation(tmp_path):
-    folder = make_folder(tmp_path / "in", 30, jsonl=12)
+    folder = make_folder(tmp_path / "in", 10, jsonl=4)
     (folder / "notes.csv").write_text("not an article", encoding="utf-8")
     (folder / "empty.txt").write_text("", encoding="utf-8")
     report = build_index([folder], tmp_path / "ix", workers=2)
-    assert (report.indexed, report.added, report.replaced, report.unchanged) == (42, 42, 0, 0)
+    assert (report.indexed, report.added, report.replaced, report.unchanged) == (14, 14, 0, 0)
     assert [(Path(f.path).name, f.reason) for f in report.failed] == [("empty.txt", "empty file")]
     assert [Path(f.path).name for f in report.ignored] == ["notes.csv"]
     assert report.recovered == []
     assert set(report.stage_seconds) >= {"read", "language", "entities", "write", "flush", "commit"}
-    assert len(state(tmp_path / "ix")) == 42
+    assert len(state(tmp_path / "ix")) == 14
     gens = sorted(p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-"))
     assert gens == [store.current_generation(tmp_path / "ix").name]
 
 
 def test_one_worker_and_two_workers_build_the_same_index(tmp_path):
-    folder = make_folder(tmp_path / "in", 25, jsonl=10)
+    folder = make_folder(tmp_path / "in", 8, jsonl=5)
     build_index([folder], tmp_path / "one", workers=1)
     build_index([folder], tmp_path / "two", workers=2)
     assert state(tmp_path / "one") == state(tmp_path / "two")
-    assert len(state(tmp_path / "one")) == 35
+    assert len(state(tmp_path / "one")) == 13
 
 
 def test_a_duplicate_id_keeps_the_first_article_and_reports_the_second(tmp_path):
@@ -161,15 +161,15 @@ def test_a_duplicate_id_keeps_the_first_article_and_reports_the_second(tmp_path)
     (folder / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = build_index([folder], tmp_path / "ix", workers=2)
     assert report.indexed == 1
-    assert [f.reason for f in report.failed] == [
-        f"duplicate id 'same' (first seen in {folder / 'a.jsonl'}:line 1); this one was not indexed"]
+    assert [(f.reason, f.position) for f in report.failed] == [
+        (f"duplicate id 'same' (first seen in {folder / 'a.jsonl'}); this one was not indexed", "line 2")]
     ix = store.open_index(tmp_path / "ix")
     with ix.searcher() as searcher:
         assert [re.search(r"report number (\d+)", f["body"]).group(1) for f in searcher.all_stored_fields()] == ["1"]
 
 
 def test_a_rebuild_replaces_the_whole_index(tmp_path):
-    build_index([make_folder(tmp_path / "old", 10)], tmp_path / "ix", workers=2)
+    build_index([make_folder(tmp_path / "old", 5)], tmp_path / "ix", workers=2)
     build_index([make_folder(tmp_path / "new", 4, start=100)], tmp_path / "ix", workers=2)
     assert sorted(state(tmp_path / "ix")) == sorted(
         state_of_fresh_build(tmp_path / "new", tmp_path / "check"))
@@ -181,8 +181,8 @@ def state_of_fresh_build(folder: Path, root: Path) -> dict[str, str]:
 
 
 def test_second_writer_gets_index_busy_naming_the_running_build(tmp_path):
-    build_index([make_folder(tmp_path / "base", 5)], tmp_path / "ix", workers=1)
-    proc = start_build([make_folder(tmp_path / "in", 40)], tmp_path / "ix", pause_at="before-publish")
+    build_index([make_folder(tmp_path / "base", 3)], tmp_path / "ix", workers=1)
+    proc = start_build([make_folder(tmp_path / "in", 20)], tmp_path / "ix", pause_at="mid-run")
     try:
         wait_for(proc, "PAUSED")
         with pytest.raises(IndexBusy) as err:

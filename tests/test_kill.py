@@ -14,10 +14,10 @@ from tests.test_builder import children_of, is_running, make_folder, start_build
 
 @pytest.fixture
 def base(tmp_path):
-    """A published index of 6 articles, and a folder of 24 more to rebuild or add with."""
+    """A published index of 6 articles, and a folder of 20 more to rebuild or add with."""
     root = tmp_path / "ix"
     build_index([make_folder(tmp_path / "base", 6)], root, workers=1)
-    more = make_folder(tmp_path / "more", 24, start=100)
+    more = make_folder(tmp_path / "more", 20, start=100)
     return root, state(root), more
 
 
@@ -60,7 +60,7 @@ def test_killed_rebuild_keeps_the_old_index_and_the_next_run_recovers(base, poin
     report = build_index([more], root, workers=2)
     assert report.recovered == [f"removed half-built index {half_built[0]} left by an interrupted rebuild "
                                 f"(pid {proc.pid})"]
-    assert report.indexed == 24 and len(state(root)) == 24
+    assert report.indexed == 20 and len(state(root)) == 20
     assert sorted(p.name for p in root.glob("gen-*")) == sorted([live.name, store.current_generation(root).name])
 
 
@@ -83,8 +83,8 @@ def test_killed_add_keeps_the_last_commit_and_the_next_add_recovers(base):
     assert len(report.recovered) == 1
     assert report.recovered[0].startswith("removed ") and report.recovered[0].endswith(
         f" uncommitted file(s) of an interrupted add from {store.current_generation(root).name}")
-    assert (report.added, report.replaced, report.unchanged) == (24, 0, 0)
-    assert len(state(root)) == 30
+    assert (report.added, report.replaced, report.unchanged) == (20, 0, 0)
+    assert len(state(root)) == 26
     assert proc.returncode == -signal.SIGKILL
 
 
@@ -95,8 +95,8 @@ def test_killed_long_add_keeps_its_committed_chunks(base):
     assert set(before) < set(after) <= set(before) | set(state_of(more, root.parent / "check"))
     assert {k: after[k] for k in before} == before
     report = build_index([more], root, mode="add", workers=2)
-    assert report.added + report.unchanged == 24 and report.unchanged == len(after) - len(before)
-    assert len(state(root)) == 30
+    assert report.added + report.unchanged == 20 and report.unchanged == len(after) - len(before)
+    assert len(state(root)) == 26
 
 
 def state_of(folder, root):
