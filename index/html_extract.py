@@ -218,8 +218,8 @@ def _junk(tag: Tag) -> int:
         return 0
     if not _JUNK.search(names):
         return 0
-    if _STRONG.search(names):
-        return _STRONG_CLASS
+    if _STRONG.search(names):     # "entry-content share-enabled" may be the article: judge it as a layout word
+        return _WEAK_CLASS if _BODY.search(names) else _STRONG_CLASS
     return 0 if _KEEP.search(names) else _WEAK_CLASS
 
 

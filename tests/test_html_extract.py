@@ -250,3 +250,14 @@ def test_calls_to_action_labels_and_copyright_lines_go():
             "<h3>You may also like</h3><p>Copyright © 2024 Valley Courier Ltd. All rights reserved.</p>"
             "</div></body></html>")
     assert extract_html(html).body == f"{prose}\n\n{prose}"
+
+
+def test_article_container_with_a_share_word_in_its_class_is_kept():
+    prose = [f"Paragraph {i} of the story: the regional water board said reservoir levels had recovered to their "
+             f"long-term average after the wettest autumn in two decades." for i in range(6)]
+    other = ("An unrelated note in the page's margin, long enough to count as prose, about the town's summer "
+             "festival, its parade and the fireworks over the river.")
+    html = ("<html><body><div class='entry-content social-share-enabled'>"
+            + "".join(f"<p>{p}</p>" for p in prose)
+            + f"</div><div class='extra'><p>{other}</p><p>{other}</p></div></body></html>")
+    assert extract_html(html).body == "\n\n".join(prose)
