@@ -268,6 +268,22 @@ class PortuguesePluralFilter(Filter):
             yield t
 
 
+class FrenchPluralFilter(Filter):
+    """Plural -s after u, o, r, t and -eaux -> -eau before stemming. Snowball French keeps those (prévus, euros,
+    passagers, conflits, bateaux stem apart from prévu, euro, passager, conflit, bateau). Not after i or a:
+    chinois and français would lose their s but not chinoise and française."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = t.text
+            if len(text) > 4:
+                if text[-1] == "s" and text[-2] in "uort":
+                    t.text = text[:-1]
+                elif text.endswith("eaux"):
+                    t.text = text[:-1]
+            yield t
+
+
 def universal_analyzer():
     """Unstemmed, normalised words and CJK/Thai bigrams: exact matching, phrases, spelling and highlighting."""
     return WordAndBigramTokenizer()
@@ -306,6 +322,8 @@ def stem_analyzer(lang: str):
         return chain | StemFilter(stemfn=arabic_stem, cachesize=50000) | FoldFilter(lang)
     if lang == "pt":
         chain = chain | PortuguesePluralFilter()
+    if lang == "fr":
+        chain = chain | FrenchPluralFilter()
     return chain | StemFilter(lang=lang, cachesize=50000) | FoldFilter(lang)
 
 

@@ -255,7 +255,10 @@ def _ngrams(text: str, model: _Model) -> tuple[list, list]:
     grams = [c for c in s if c != " "]
     grams += [s[i:i + 2] for i in range(n - 1)]
     grams += trigrams
-    return grams, trigrams
+    # The fit is judged on the words that are not names (capitalised words are in every language's news).
+    common = " " + " ".join(w for w in words if not w[:1].isupper()) + " "
+    common_trigrams = [common[i:i + 3] for i in range(len(common) - 2) if common[i + 1] != " "]
+    return grams, common_trigrams if len(common_trigrams) >= 30 else trigrams
 
 
 class Detection(NamedTuple):

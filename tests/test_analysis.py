@@ -117,7 +117,9 @@ def test_stem_languages_are_the_ones_whoosh_can_stem():
 
 
 @pytest.mark.parametrize("lang, singular, plural", [
-    ("fr", "élection", "élections"), ("fr", "cheval", "chevaux"), ("es", "canción", "canciones"),
+    ("fr", "élection", "élections"), ("fr", "cheval", "chevaux"), ("fr", "prévu", "prévus"), ("fr", "euro", "euros"),
+    ("fr", "passager", "passagers"), ("fr", "bateau", "bateaux"), ("fr", "chinois", "chinoise"),
+    ("es", "canción", "canciones"),
     ("de", "Wahl", "Wahlen"), ("it", "elezione", "elezioni"), ("pt", "eleição", "eleições"),
     ("en", "election", "elections"), ("ru", "выбор", "выборы"), ("nl", "verkiezing", "verkiezingen"),
 ])
