@@ -1,6 +1,6 @@
 """Near-duplicate detection (index/dedup.py): precision on real pairs, recall on synthetic copies, and cost.
 
-    python bench/dedup.py [CORPORA] [--pairs-out FILE] [--seed N] [--runs N]
+    python bench/dedup.py [CORPORA] [--pairs-out FILE] [--seed N] [--runs N] [--containment X] [--jaccard X]
 
 CORPORA defaults to ../shared/corpora from the repository root; it needs reuters21578/reuters21578-dev.jsonl.gz
 and bbc-news-2225/bbc.jsonl.gz (read only; nothing from them is written into the repository).
@@ -310,6 +310,9 @@ def main(argv=None) -> int:
     ap.add_argument("--originals", type=int, default=120, help="real articles to copy (5 copies each)")
     ap.add_argument("--runs", type=int, default=3, help="runs of the cost measurement (median)")
     ap.add_argument("--seed", type=int, default=8)
+    default = Thresholds()
+    ap.add_argument("--containment", type=float, default=default.containment)
+    ap.add_argument("--jaccard", type=float, default=default.jaccard)
     args = ap.parse_args(argv)
     corpora = Path(args.corpora)
     reuters = corpora / "reuters21578" / "reuters21578-dev.jsonl.gz"
@@ -318,19 +321,20 @@ def main(argv=None) -> int:
         print(f"corpora not found under {corpora}", file=sys.stderr)
         return 2
     docs = reuters_docs(reuters) + bbc_docs(bbc)
-    print(f"{len(docs)} articles; thresholds {Thresholds()}")
+    thresholds = Thresholds(containment=args.containment, jaccard=args.jaccard)
+    print(f"{len(docs)} articles; {thresholds}")
     sigs = {d.id: signature(d.body) for d in docs}
-    ix = build(docs, sigs)
+    ix = build(docs, sigs, thresholds)
     print("stories:", ix.stats())
     p = precision(docs, ix, sigs, Path(args.pairs_out), args.sample, random.Random(args.seed))
     print(f"precision: {p['precision_sample']:.3f} on a random sample of {p['sampled']} pairs, "
           f"{p['precision_all']:.3f} on all {p['pairs']} pairs {p['by_corpus']} (listed in {args.pairs_out})")
-    r = recall(docs, sigs, args.originals, random.Random(args.seed))
+    r = recall(docs, sigs, args.originals, random.Random(args.seed), thresholds)
     print(f"recall: {r['recall']:.3f} over {r['variants']} copies; per kind {r['per_kind']}")
     if r["misses"]:
         print("  missed (id, minhash jaccard, containment):", r["misses"])
-    c = cost(reuters_docs(reuters), args.runs)
-    print(f"cost (CPU, median of {args.runs}): {c}")
+    for name, corpus in (("reuters", reuters_docs(reuters)), ("bbc", bbc_docs(bbc))):
+        print(f"cost on {name} (CPU, median of {args.runs}): {cost(corpus, args.runs)}")
     return 0
 
 
