@@ -206,13 +206,15 @@ def _junk(tag: Tag) -> int:
         return _WEAK_CLASS
     if not attrs:
         return 0
+    # hidden or ARIA-marked furniture: as sure as a class word (a page that hides its whole article until a
+    # script runs still yields it: the guard keeps an element that holds nearly all the prose)
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
-        return _HARD
+        return _STRONG_CLASS
     style = attrs.get("style")
     if style and _HIDDEN_STYLE.search(style):
-        return _HARD
+        return _STRONG_CLASS
     if attrs.get("role") in ("navigation", "complementary", "contentinfo", "dialog", "alert"):
-        return _HARD
+        return _STRONG_CLASS
     names = _names(tag)
     if not names or name in ("html", "body", "main"):
         return 0

@@ -261,3 +261,12 @@ def test_article_container_with_a_share_word_in_its_class_is_kept():
             + "".join(f"<p>{p}</p>" for p in prose)
             + f"</div><div class='extra'><p>{other}</p><p>{other}</p></div></body></html>")
     assert extract_html(html).body == "\n\n".join(prose)
+
+
+def test_an_article_hidden_until_a_script_runs_is_still_found():
+    prose = [f"Paragraph {i}: the regional water board said reservoir levels had recovered to their long-term "
+             f"average after the wettest autumn in two decades." for i in range(4)]
+    html = ("<html><body><div style='display: none' class='js-reveal'>" + "".join(f"<p>{p}</p>" for p in prose)
+            + "</div><div hidden><p>A hidden promotion about a summer festival, its parade and the fireworks.</p>"
+            "</div></body></html>")
+    assert extract_html(html).body == "\n\n".join(prose)
