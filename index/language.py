@@ -278,10 +278,12 @@ def analyse(text: str) -> Detection:
         return Detection(UND, "empty", None, {})
     letters = counts[script]
     if script in _CJK_SCRIPTS:
-        if counts["Hani"] + counts["Kana"] + counts["Hang"] < MIN_CJK:
+        if sum(counts[s] for s in _CJK_SCRIPTS) < MIN_CJK:
             return Detection(UND, "short", script, {})
         if script == "Hani":
             return Detection(_chinese_variant(sample), "chinese", script, {})
+        if script == "Bopo":
+            return Detection("zh-tw", "script", script, {})  # Zhuyin is taught and printed in Taiwan
         return Detection("ja" if script == "Kana" else "ko", "script", script, {})
     if letters < MIN_LETTERS:
         return Detection(UND, "short", script, {})
@@ -413,6 +415,7 @@ def detect_language(text: str, hint: str = "") -> str:
 # --- readable names ------------------------------------------------------------------------------------------
 
 _NAMES = {UND: "Undetermined", "zh-cn": "Chinese (Simplified)", "zh-tw": "Chinese (Traditional)", "zh": "Chinese",
+          "bn": "Bengali", "ps": "Pashto",
           "no": "Norwegian", "el": "Greek", "ne": "Nepali", "sw": "Swahili", "ms": "Malay", "fa": "Persian",
           "ky": "Kyrgyz", "dv": "Dhivehi", "or": "Odia", "pa": "Punjabi", "km": "Khmer", "lo": "Lao",
           "bo": "Tibetan", "mn": "Mongolian"}
