@@ -41,7 +41,7 @@ WORDS = ["bank", "rates", "oil", "prices", "government", "election", "trade", "m
 # --- corpora -------------------------------------------------------------------------------------------------------
 
 def big_corpus(corpora: Path, out: Path, minimum: int) -> tuple[list[Path], int]:
-    """Reuters + BBC JSON Lines from `corpora`, repeated with new ids (and dates shifted a year per copy) until
+    """Reuters + BBC JSON Lines records with text from `corpora`, repeated with new ids (and dates shifted a year per copy) until
     there are at least `minimum` records; written under `out` (outside the repo). Returns (files, records)."""
     sources = [corpora / "reuters21578" / "reuters21578-dev.jsonl.gz", corpora / "bbc-news-2225" / "bbc.jsonl.gz"]
     for src in sources:
@@ -52,6 +52,8 @@ def big_corpus(corpora: Path, out: Path, minimum: int) -> tuple[list[Path], int]
         with gzip.open(src, "rt", encoding="utf-8") as fh:
             for n, line in enumerate(fh):
                 rec = json.loads(line)
+                if not (rec.get("body") or rec.get("text") or "").strip():
+                    continue   # Reuters has records with a title only: the indexer rejects them
                 rec["id"] = f"{src.name.split('.')[0]}:{rec.get('id') or rec.get('newid') or n}"
                 rec.setdefault("source", "Reuters" if "reuters" in src.name else "BBC News")
                 records.append(rec)
@@ -233,7 +235,8 @@ def main(argv=None) -> int:
     from index.store import current_generation
     if current_generation(index_root) is None:
         t0 = time.perf_counter()
-        subprocess.run(reindex_cmd(paths, index_root, args.workers), cwd=ROOT, check=False)
+        subprocess.run(reindex_cmd(paths, index_root, args.workers), cwd=ROOT, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"built the index of {label} in {time.perf_counter() - t0:.0f} s", flush=True)
 
     port = free_port()
