@@ -231,7 +231,7 @@ class _Page:
     A first walk skips only hard boilerplate and measures the prose (good text) under every element; the second
     also skips class-matched elements unless they hold most of the page's prose (then they are wrappers)."""
 
-    def __init__(self, root: Tag, min_good: int = _MIN_GOOD):
+    def __init__(self, root: Tag, min_good: int = _MIN_GOOD, classes: bool = True):
         self.min_good = min_good
         self.level: dict[int, int] = {}      # id(element) -> _junk() result, computed once
         self.good: dict[int, float] = {}
@@ -242,6 +242,8 @@ class _Page:
         total = self.good.get(id(root), 0.0) or sum(v for k, v in self.good.items())
         self.total = max(total, 1.0)
         self.wrappers: set[int] = set()      # the first walk's best element and its ancestors
+        if not classes:                      # lenient: only tags mark boilerplate
+            return
         best = max(self.elements, key=lambda e: self.score[id(e)], default=None)
         while isinstance(best, Tag):
             self.wrappers.add(id(best))
@@ -466,16 +468,19 @@ def _main_text(soup: BeautifulSoup, article_body: str, title: str) -> str:
     """The article body as paragraphs separated by blank lines."""
     root = soup.body or soup
     sample = title or article_body[:200]
-    cjk = len(_CJK.findall(sample)) * 3 > len(sample) > 0
-    page = _Page(root, _MIN_GOOD_CJK if cjk else _MIN_GOOD)
+    min_good = _MIN_GOOD_CJK if len(_CJK.findall(sample)) * 3 > len(sample) > 0 else _MIN_GOOD
+    blocks = _article_blocks(_Page(root, min_good), root, article_body)
+    if not blocks:    # everything looked like boilerplate (a hidden or oddly named article): judge by tags only
+        blocks = _article_blocks(_Page(root, min_good, classes=False), root, article_body)
+    return "\n\n".join(blocks)
+
+
+def _article_blocks(page: _Page, root: Tag, article_body: str) -> list[str]:
+    """The paragraphs of the element chosen as the article (of the whole page when none stands out)."""
     best = _choose(page, article_body)
     if best is not None:
         best = _narrow(page, best)
-    if best is None:
-        blocks = _blocks(root, page)
-    else:
-        blocks = _blocks(best, page)
-    return "\n\n".join(blocks)
+    return _blocks(root if best is None else best, page)
 
 
 # ---------------------------------------------------------------------------------------------------------------
