@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
+from index.errors import IndexMissing   # a plain exception class (no Whoosh)
 from search import FACET_NAMES, QUERY_FIELDS, QueryError, SearchRequest
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
@@ -39,6 +40,8 @@ def search():
         result = searcher.search(search_request)
     except QueryError as exc:
         error = exc
+    except IndexMissing:
+        raise
     except Exception:
         if _article_count(searcher) == 0:   # an index with no articles may not be searchable at all
             raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True) from None
@@ -55,7 +58,7 @@ def search():
 
 
 def _article_count(searcher) -> int:
-    """Articles in the index, per the search layer's stats (0 when it cannot tell)."""
+    """Articles in the index, per the search layer's stats (-1 when it cannot tell)."""
     try:
         stats = searcher.stats()
     except Exception:   # noqa: BLE001 - the count only decides which message to show
