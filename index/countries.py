@@ -59,55 +59,61 @@ class Tokens:
 
     Only capitalised words are tokenised: names start with one, and that keeps the cost per article small."""
 
-    __slots__ = ("text", "words", "starts", "ends", "lower", "_caps", "_caps_ranges")
+    __slots__ = ("text", "words", "starts", "ends", "lower", "caps", "units")
 
     def __init__(self, text: str):
         self.text = text
-        # findall + str.find is three times faster than finditer; find cannot land early because every
-        # capitalised word after the previous match is itself a match.
         words = _CAP.findall(text)
-        starts, ends = [], []
-        pos, find = 0, text.find
-        for w in words:
-            pos = find(w, pos)
-            starts.append(pos)
-            pos += len(w)
-            ends.append(pos)
         if "l-" in text:
-            self._articles(words, starts)
-        self.words, self.starts, self.ends = words, starts, ends
-        self.lower = [w.lower() for w in words]
-        self._caps = None
-
-    def _articles(self, words: list[str], starts: list[int]) -> None:
-        """Extend "Kabariti" to "al-Kabariti" in place."""
-        at = {m.end(): m.start() for m in _ARTICLE.finditer(self.text)}
-        for k, s in enumerate(starts):
-            if s in at:
-                words[k] = self.text[at[s]:s] + words[k]
-                starts[k] = at[s]
-
-    @property
-    def caps(self) -> list[bool]:
-        """True for words on a line written in capitals (headlines, datelines), where case says nothing."""
-        if self._caps is None:
-            self._caps = self._caps_flags()
-        return self._caps
-
-    def _caps_flags(self) -> list[bool]:
-        # Only an all-capitals word can be on a capitals line; its line is checked once for a lower-case letter.
-        text, flags, lines = self.text, [], {}
-        for w, s in zip(self.words, self.starts):
-            if not w.isupper():
-                flags.append(False)
-                continue
+            words, starts = self._articles(words)
+        else:
+            starts = None
+        # Offsets (findall + str.find is three times faster than finditer, and find cannot land early because
+        # every capitalised word after the previous match is itself a match), lower case, whether the word is on
+        # a line in capitals (headlines, datelines: case says nothing there), and the name units people.py reads:
+        # (index, caps, text, lower, start, end), an initial keeping its full stop ("J.").
+        if starts is None:
+            starts = []
+            append, pos, find = starts.append, 0, text.find
+            for w in words:
+                pos = find(w, pos)
+                append(pos)
+                pos += len(w)
+        ends = [s + len(w) for s, w in zip(starts, words)]
+        lower = [w.lower() for w in words]
+        caps = [False] * len(words)
+        units = list(zip(range(len(words)), caps, words, lower, starts, ends))
+        lines: dict[int, bool] = {}
+        for i in [i for i, w in enumerate(words) if w.isupper()]:
+            s, w = starts[i], words[i]
             ls = text.rfind("\n", 0, s) + 1
             flag = lines.get(ls)
             if flag is None:
                 le = text.find("\n", s)
                 flag = lines[ls] = _LOWER.search(text, ls, le if le >= 0 else len(text)) is None
-            flags.append(flag)
-        return flags
+            caps[i] = flag
+            e = ends[i]
+            if len(w) == 1 and text[e:e + 1] == ".":
+                units[i] = (i, flag, w + ".", lower[i] + ".", s, e + 1)
+            elif flag:
+                units[i] = (i, flag, w, lower[i], s, e)
+        self.words, self.starts, self.ends, self.lower, self.caps, self.units = words, starts, ends, lower, caps, units
+
+    def _articles(self, words: list[str]) -> tuple[list[str], list[int]]:
+        """Offsets, with "Kabariti" extended to "al-Kabariti"."""
+        text = self.text
+        at = {m.end(): m.start() for m in _ARTICLE.finditer(text)}
+        out, starts, pos = [], [], 0
+        for w in words:
+            pos = text.find(w, pos)
+            if pos in at:
+                out.append(text[at[pos]:pos] + w)
+                starts.append(at[pos])
+            else:
+                out.append(w)
+                starts.append(pos)
+            pos += len(w)
+        return out, starts
 
     def initial(self, i: int) -> bool:
         """True if word i starts a sentence or paragraph (where a capital says little)."""

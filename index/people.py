@@ -143,7 +143,7 @@ class PeopleFinder:
         The word lists are English: in other languages a run of unknown capitalised words needs a first name or a
         cue to be a person ("Assemblée Nationale" is not one), and "M." is Monsieur, not an initial."""
         english = language[:2] in ("en", "")
-        units = self._units(tokens)
+        units = tokens.units
         fulls: list[list[tuple]] = []
         rejected: list[list[tuple]] = []
         cue_of: dict[int, bool] = {}
@@ -161,19 +161,6 @@ class PeopleFinder:
                 else:
                     cue_of[seg[0][0]] = cue
         return self._resolve(tokens, units, fulls, rejected, cue_of)
-
-    def _units(self, tokens: Tokens) -> list[tuple]:
-        """Name-like units: (word index, caps line?, text, lower, start offset, end offset).
-
-        A unit is a capitalised word (hyphens and apostrophes inside: Jae-myung, O'Neill) or an initial "J."."""
-        text, caps = tokens.text, tokens.caps
-        out = []
-        for i, (w, s, e) in enumerate(zip(tokens.words, tokens.starts, tokens.ends)):
-            if len(w) == 1 and text[e:e + 1] == ".":
-                out.append((i, caps[i], w + ".", w.lower() + ".", s, e + 1))
-            else:
-                out.append((i, caps[i], w, tokens.lower[i], s, e))
-        return out
 
     def _chains(self, tokens: Tokens, units: list[tuple]):
         """Runs of adjacent capitalised units (lower-case particles allowed between), within a paragraph and never
