@@ -23,7 +23,6 @@ import gzip
 import json
 import re
 import zlib
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -321,37 +320,53 @@ class _Page:
 _WORD = re.compile(r"\w+")
 
 
-def _choose(page: _Page, article_body: str) -> Optional[Tag]:
+def _bigrams(text: str) -> list[str]:
+    words = _WORD.findall(text.lower())
+    return [a + " " + b for a, b in zip(words, words[1:])]
+
+
+def _choose(page: _Page, article_body: str, root: Tag) -> Optional[Tag]:
     """The element that holds the article: the best-scoring subtree, or the one closest to JSON-LD articleBody.
 
     articleBody is often a truncated teaser (the first 500 characters), so only an element that contains nearly
-    all of it may be chosen, and one much weaker than the best only when articleBody is long enough to be whole."""
+    all of it may be chosen, and one much weaker than the best only when articleBody is long enough to be whole.
+    Closeness is measured on word pairs, block by block, in one pass over the page."""
     if not page.elements:
         return None
     ranked = sorted(page.elements, key=lambda e: page.score[id(e)], reverse=True)
     best = ranked[0]
     if page.score[id(best)] <= 0:
         return None
-    if len(article_body) < 200:
+    target = set(_bigrams(article_body))
+    if len(article_body) < 200 or not target:
         return best
-    target = Counter(w.lower() for w in _WORD.findall(article_body))
-    size = sum(target.values())
+    size = len(_bigrams(article_body))
     floor = 0.0 if len(article_body) >= 1000 else 0.5 * page.score[id(best)]
     candidates = ranked[:10] + [e for e in page.elements if id(e) in page.body]
     parent = best.parent
     while isinstance(parent, Tag) and parent.name not in ("html", "[document]"):
         candidates.append(parent)
         parent = parent.parent
+    blocks = []                              # (matched pairs, all pairs, ids of the block and its ancestors)
+    for text, block in _block_pairs(root, page):
+        pairs = _bigrams(text)
+        chain, el = set(), block
+        while isinstance(el, Tag):
+            chain.add(id(el))
+            el = el.parent
+        blocks.append((sum(1 for p in pairs if p in target), len(pairs), chain))
     choice, choice_f1, seen = best, -1.0, set()
     for c in candidates:
-        if id(c) in seen or page.score.get(id(c), 0.0) < floor:
+        key = id(c)
+        if key in seen or page.score.get(key, 0.0) < floor:
             continue
-        seen.add(id(c))
-        words = Counter(w.lower() for w in _WORD.findall(" ".join(_blocks(c, page))))
-        common = sum((target & words).values())
-        if not common or common < 0.9 * size:
+        seen.add(key)
+        matched = sum(m for m, _, chain in blocks if key in chain)
+        total = sum(n for _, n, chain in blocks if key in chain)
+        if not matched or matched < 0.9 * size:
             continue
-        f1 = 2 * common / (size + sum(words.values()))
+        precision, recall = matched / total, min(1.0, matched / size)
+        f1 = 2 * precision * recall / (precision + recall)
         if f1 > choice_f1:
             choice, choice_f1 = c, f1
     return choice
@@ -390,7 +405,12 @@ def _label(text: str) -> bool:
 def _blocks(root: Tag, page: _Page) -> list[str]:
     """Paragraph texts under `root` in document order; link lists, the labels that head them, furniture lines
     and the headline left out."""
-    out: list[str] = []
+    return [text for text, _ in _block_pairs(root, page)]
+
+
+def _block_pairs(root: Tag, page: _Page) -> list[tuple[str, Tag]]:
+    """(text, block element) of each paragraph under `root`, as _blocks keeps them."""
+    out: list[tuple[str, Tag]] = []
     parts: list[str] = []
     stats = page.direct
 
@@ -401,12 +421,12 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
             return
         n, link = stats.get(id(block), (0, 0))
         if n and link > 0.5 * n:                     # a link list, and the label just above it
-            if out and _label(out[-1]):
+            if out and _label(out[-1][0]):
                 out.pop()
             return
         if len(text) < 160 and _boilerplate_line(text):
             return
-        out.append(text)
+        out.append((text, block))
 
     def walk(el: Tag, block: Tag):
         for child in el.contents:
@@ -428,9 +448,9 @@ def _blocks(root: Tag, page: _Page) -> list[str]:
 
     walk(root, root)
     flush(root)
-    while len(out) > 1 and _label(out[-1]) and len(out[-1]) < 30:   # trailing labels of widgets that were left out
+    while len(out) > 1 and _label(out[-1][0]) and len(out[-1][0]) < 30:   # trailing labels of left-out widgets
         out.pop()
-    while len(out) > 1 and _label(out[0]) and len(out[0]) < 30:     # leading kickers ("World", "Interview")
+    while len(out) > 1 and _label(out[0][0]) and len(out[0][0]) < 30:     # leading kickers ("World", "Interview")
         out.pop(0)
     return out
 
@@ -477,7 +497,7 @@ def _main_text(soup: BeautifulSoup, article_body: str, title: str) -> str:
 
 def _article_blocks(page: _Page, root: Tag, article_body: str) -> list[str]:
     """The paragraphs of the element chosen as the article (of the whole page when none stands out)."""
-    best = _choose(page, article_body)
+    best = _choose(page, article_body, root)
     if best is not None:
         best = _narrow(page, best)
     return _blocks(root if best is None else best, page)
