@@ -331,7 +331,12 @@ class CountryGazetteer:
         cyrillic = language.startswith(("ru", "uk", "bg"))
         out = []
         covered = -1
-        for i, w in enumerate(words):
+        if cyrillic:
+            candidates = range(len(words))
+        else:   # most capitalised words start no name: pick the others out at C speed
+            candidates = [i for i, (w, low) in enumerate(zip(words, lower)) if low in trie or not w.isalpha()]
+        for i in candidates:
+            w = words[i]
             if starts[i] < covered:
                 continue
             if not w.isalpha() and ("-" in w or "‐" in w or "'" in w or "’" in w):

@@ -330,9 +330,11 @@ class PeopleFinder:
         taken = {m for p in order for m in p.mentions}
         lone: dict[str, _Found] = {}
         last: Optional[tuple[_Found, int]] = None     # the mention just added, to join "WASIM AKRAM"
-        for u in units:
+        # only units that may be a mention; a unit left out between two kept ones breaks their joining (its text
+        # is in the gap), so nothing is lost by skipping it
+        for u in [u for u in units if u[3] in by_unit or u[0] in cue_of]:
             i, low = u[0], u[3]
-            if i in covered or (low not in by_unit and i not in cue_of):
+            if i in covered:
                 last = None
                 continue
             s, e = u[4], u[5]
