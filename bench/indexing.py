@@ -6,7 +6,7 @@ CORPORA defaults to ../shared/corpora (relative to the repo root). The input is 
 Reuters-21578 SGML files (extracted from the .tar.xz into a temp dir), BBC News as 2,225 text files (extracted),
 the JSON Lines sets (MasakhaNEWS dev, Japanese Wikinews, the open news sample) and the Zyte HTML pages (~27,000
 articles). Each run is a fresh `build_index(mode="rebuild")` in a child process; this process samples the memory
-of the child and its workers every 0.1 s (sum of RSS, and sum of PSS which counts pages the forked workers share
+of the child and its workers every 0.25 s (sum of RSS, and sum of PSS which counts pages the forked workers share
 with the parent once). After the build the child builds an SQLite FTS5 table of the same text (title + body read
 back from the new index) and times that too, for the ratio.
 
@@ -149,7 +149,7 @@ def one_run(paths: list[str], root: Path, workers: int) -> dict:
     while proc.poll() is None:
         rss, pss = _memory(_tree(proc.pid))
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(0.1)
+        time.sleep(0.25)
     out = proc.stdout.read()
     if proc.returncode != 0:
         raise SystemExit(f"build failed ({proc.returncode})\n{out}")

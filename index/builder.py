@@ -35,7 +35,7 @@ from index.entities import make_extractor
 from index.errors import NewsdexError
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
-from index.readers import Unit, iter_units, note_of, read_unit
+from index.readers import Unit, iter_units, note_of, read_unit, walk
 from index.schema import CHECKSUM, ID, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: Whoosh's posting pool spills sorted runs to disk beyond this
@@ -352,21 +352,23 @@ def default_workers() -> int:
 
 
 def _total_bytes(paths: Iterable[str]) -> int:
+    """The bytes the units of `paths` will account for (progress): file sizes, and for gzipped multi-record files
+    the uncompressed size (their records count uncompressed bytes)."""
     total = 0
-    for path in paths:
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            for dirpath, _, files in os.walk(path):
-                for name in files:
-                    try:
-                        total += os.stat(os.path.join(dirpath, name)).st_size
-                    except OSError:
-                        pass
-        else:
-            try:
-                total += os.stat(path).st_size
-            except OSError:
-                pass
+    for path, kind in walk(paths):
+        if kind is None:
+            continue
+        try:
+            size = os.stat(path).st_size
+            if kind in ("jsonl", "sgml") and size >= 18:
+                with open(path, "rb") as fh:
+                    if fh.read(2) == b"\x1f\x8b":
+                        fh.seek(-4, os.SEEK_END)   # gzip's ISIZE: the uncompressed size modulo 2**32
+                        isize = int.from_bytes(fh.read(4), "little")
+                        size = isize if isize >= size else size * 4
+            total += size
+        except OSError:
+            pass
     return total
 
 
