@@ -203,6 +203,8 @@ def _junk(tag: Tag) -> int:
     attrs = tag.attrs
     if name in ("form", "header"):      # ASP.NET pages wrap everything in a form; some articles in a header
         return _WEAK_CLASS
+    if name == "article" and tag.find_parent("article") is not None:
+        return _STRONG_CLASS            # an article inside an article: a comment or a teaser card
     if not attrs:
         return 0
     # hidden or ARIA-marked furniture: as sure as a class word (a page that hides its whole article until a

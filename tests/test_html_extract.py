@@ -270,3 +270,12 @@ def test_an_article_hidden_until_a_script_runs_is_still_found():
             + "</div><div hidden><p>A hidden promotion about a summer festival, its parade and the fireworks.</p>"
             "</div></body></html>")
     assert extract_html(html).body == "\n\n".join(prose)
+
+
+def test_an_article_nested_in_the_article_is_a_comment_or_teaser():
+    prose = [f"Paragraph {i}: the regional water board said reservoir levels had recovered to their long-term "
+             f"average after the wettest autumn in two decades." for i in range(3)]
+    nested = ("<article><p>A reader's comment that runs on at length about the water board, the weather and the "
+              "price of water in the town over the last few years.</p></article>")
+    html = "<html><body><article>" + "".join(f"<p>{p}</p>" for p in prose) + nested * 3 + "</article></body></html>"
+    assert extract_html(html).body == "\n\n".join(prose)
