@@ -200,10 +200,28 @@ def _place_words(gazetteer: CountryGazetteer) -> tuple[frozenset[str], frozenset
     return frozenset(single), frozenset(phrases)
 
 
-@lru_cache(maxsize=8)
+_EXTRACTORS: dict[tuple, Extractor] = {}
+
+
 def make_extractor(aliases_path: Optional[str] = None) -> Extractor:
-    """An Extractor, optionally with a user's alias file (AliasError names a bad line)."""
-    return Extractor(str(aliases_path) if aliases_path else None)
+    """An Extractor, optionally with a user's alias file (AliasError names a bad line).
+
+    Built once per process and alias file version: an edited alias file (new size or mtime) gives a new one."""
+    path = str(aliases_path) if aliases_path else None
+    key: tuple = (None,)
+    if path:
+        try:
+            st = Path(path).stat()
+            key = (path, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = (path,)     # Extractor raises the AliasError
+    ex = _EXTRACTORS.get(key)
+    if ex is None:
+        ex = Extractor(path)
+        if len(_EXTRACTORS) > 16:
+            _EXTRACTORS.clear()
+        _EXTRACTORS[key] = ex
+    return ex
 
 
 def extract_entities(body: str, language: str = "en", title: str = "") -> tuple[tuple[Person, ...], tuple[Country, ...]]:

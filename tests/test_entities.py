@@ -73,6 +73,14 @@ def test_user_alias_overrides_the_built_in_reading(tmp_path):
         ("GE", ["Georgia"]), ("US", ["U.S. Treasury"])]
 
 
+def test_an_edited_alias_file_is_read_again(tmp_path):
+    path = write_aliases(tmp_path, "alias: Hermit Kingdom => KP\n")
+    assert make_extractor(path) is make_extractor(path)
+    assert [c.code for c in make_extractor(path).extract("The Hermit Kingdom and Land of Smiles.")[1]] == ["KP"]
+    Path(path).write_text("alias: Hermit Kingdom => KP\nalias: Land of Smiles => TH\n", encoding="utf-8")
+    assert [c.code for c in make_extractor(path).extract("The Hermit Kingdom and Land of Smiles.")[1]] == ["KP", "TH"]
+
+
 def test_alias_file_leaves_the_default_extractor_alone(tmp_path):
     make_extractor(write_aliases(tmp_path, ALIASES))
     _, countries = make_extractor().extract("Chile and Montevideo objected.")
