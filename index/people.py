@@ -118,10 +118,11 @@ def load_common_words(path: Path = DATA / "common_words.txt") -> frozenset[str]:
 
 @dataclass
 class _Found:
+    """A person while an article is read: display name, lower-case name parts, mention spans."""
+
     name: str
     units: list[str]
     mentions: list[tuple[int, int]] = field(default_factory=list)
-    first: int = 0
 
 
 class PeopleFinder:
@@ -229,9 +230,9 @@ class PeopleFinder:
             if self._is_place(low) and not (low in first and len(seg) > 1 and not self._is_place(seg[1][3])):
                 seg = seg[1:]
                 continue
-            if not cue and len(seg) > 1 and self._common(low) and (low not in first or (tokens.initial(seg[0][0]) and (
-                    len(seg) == 1 or seg[1][3] in common))):
-                seg = seg[1:]
+            if not cue and len(seg) > 1 and self._common(low) and (
+                    low not in first or tokens.initial(seg[0][0]) and seg[1][3] in common):
+                seg = seg[1:]     # "Shares", or "Will" opening a sentence before another dictionary word
                 continue
             break
         while seg and (seg[-1][3] in NON_PERSON or len(seg) > 1 and seg[-1][3] not in self.last
@@ -359,7 +360,7 @@ class PeopleFinder:
             if self._lone_person(tokens, u, cue_of):
                 p = lone.get(low)
                 if p is None:
-                    p = lone[low] = _Found(name=u[2], units=[low], first=s)
+                    p = lone[low] = _Found(name=u[2], units=[low])
                     order.append(p)
                 p.mentions.append((s, e))
         if lone:
@@ -382,7 +383,7 @@ class PeopleFinder:
             # "Jae Myung" inside "Lee Jae Myung": a full name within a longer one is the same person
             found = next((p for p in order if _contains(p.units, names) or _contains(names, p.units)), None)
             if found is None:
-                found = _Found(name=" ".join(u[2] for u in seg), units=names, first=seg[0][4])
+                found = _Found(name=" ".join(u[2] for u in seg), units=names)
                 order.append(found)
             elif len(names) > len(found.units):
                 found.units, found.name = names, " ".join(u[2] for u in seg)
