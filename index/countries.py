@@ -17,9 +17,9 @@ Policies (documented in index/data/ALIASES.md):
 from __future__ import annotations
 
 import gettext
-from bisect import bisect_right
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
