@@ -166,9 +166,12 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")   # kana and han
 _MAX_LINK = 0.35      # link share above which a block is navigation
 
 
+_MAX_CHARS = 5_000_000   # of markup parsed, after scripts and styles are cut: a bigger page is not an article
+
+
 def _parseable(raw: str) -> str:
     """The page with what is never text cut out, ready for the parser."""
-    return _BLOCK_GAP.sub("", _NOT_TEXT.sub(" ", raw))
+    return _BLOCK_GAP.sub("", _NOT_TEXT.sub(" ", raw)[:_MAX_CHARS])
 
 
 def _names(tag: Tag) -> str:
