@@ -691,7 +691,9 @@ def _published(found: _Found, ld: dict, url: str) -> tuple[Optional[datetime], s
     dt = _parse_date(_ld_text(ld.get("datePublished")) or _ld_text(ld.get("dateCreated")))
     if dt:
         return dt, "json-ld"
-    for t in found.times:
+    # a <time> marked as the publication time first ("updated" times often come first on the page)
+    marked = [t for t in found.times if t.get("itemprop") == "datePublished" or "pubdate" in t.attrs]
+    for t in marked + found.times:
         dt = _parse_date(t.get("datetime") if isinstance(t.get("datetime"), str) else "")
         if dt:
             return dt, "time"

@@ -161,6 +161,8 @@ def test_title_falls_back_to_h1_then_title_tag():
     ('<script type="application/ld+json">{"@graph": [{"@type": "WebSite"}, {"@type": "NewsArticle", '
      '"datePublished": "2021-06-01T12:00:00-04:00"}]}</script>', "", "", datetime(2021, 6, 1, 16, 0), "json-ld"),
     ("", '<time datetime="2020-02-29T23:30:00+02:00">yesterday</time>', "", datetime(2020, 2, 29, 21, 30), "time"),
+    ("", '<time datetime="2021-03-02T10:00:00Z">updated</time><time itemprop="datePublished" '
+         'datetime="2021-03-01T09:00:00Z">published</time>', "", datetime(2021, 3, 1, 9, 0), "time"),
     ('<meta name="pubdate" content="Tue, 10 Nov 2020 08:00:00 GMT">', "", "", datetime(2020, 11, 10, 8, 0), "meta"),
     ('<meta property="article:published_time" content="2019-07-04">', "", "", datetime(2019, 7, 4), "meta"),
     ("", "", "https://example.org/news/2018/12/24/storm", datetime(2018, 12, 24), "url"),
