@@ -46,6 +46,7 @@ _NEXT_WORD = re.compile(r"[ \t]*\n?[ \t]*[-‐]?"
                         r"((?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*)")
 _ALIAS_WORD = re.compile(r"(?:[^\W\d_]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’][^\W\d_]+)*|&")
 _LOWER = re.compile(r"[a-z]")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
@@ -500,5 +501,5 @@ def _case_ok(tokens: Tokens, i: int, start: int, end: int, common_words: frozens
 
 def _lead_end(text: str) -> int:
     """Offset where the lead ends: the first sentence end after 200 characters, or 400 at most."""
-    m = re.compile(r"[.!?](?=\s)").search(text, 200)
+    m = _SENTENCE_END.search(text, 200)
     return min(m.end() if m else len(text), 400) if len(text) > 200 else len(text)
