@@ -567,7 +567,7 @@ class _Found:
         self.metas: dict[str, str] = {}   # first content of each <meta> by lower-cased property/name/itemprop
         self.links: list[Tag] = []
         self.times: list[Tag] = []
-        self.h1: Optional[Tag] = None
+        self.h1s: list[Tag] = []
         self.title: Optional[Tag] = None
         self.html: Optional[Tag] = None
         for el in soup.descendants:
@@ -582,7 +582,8 @@ class _Found:
                 if len(self.times) < 20:
                     self.times.append(el)
             elif name == "h1":
-                self.h1 = self.h1 or el
+                if len(self.h1s) < 5:
+                    self.h1s.append(el)
             elif name == "title":
                 self.title = self.title or el
             elif name == "html":
@@ -633,8 +634,9 @@ def _strip_site(title: str, site: str, host: str, h1: str = "") -> str:
 
 def _title(found: _Found, ld: dict, site: str, host: str) -> tuple[str, str]:
     """(title, where it came from): og:title, then <h1>, then JSON-LD headline, then <title>; site suffix removed."""
-    metas, h1, title_tag = found.metas, found.h1, found.title
-    h1_text = _SPACES.sub(" ", h1.get_text(" ")).strip() if h1 else ""
+    metas, title_tag = found.metas, found.title
+    # the longest of the first few <h1>: a site that puts its logo in an <h1> has a short one first
+    h1_text = max((_SPACES.sub(" ", h.get_text(" ")).strip() for h in found.h1s), key=len, default="")
     for source, value in (("og:title", metas.get("og:title") or metas.get("twitter:title")),
                           ("h1", h1_text),
                           ("json-ld", _ld_text(ld.get("headline"))),

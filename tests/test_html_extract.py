@@ -152,6 +152,11 @@ def test_title_is_cut_to_the_h1_it_continues():
     assert (result.title, result.title_source) == ("Reservoirs refill", "og:title")
 
 
+def test_title_skips_a_logo_h1():
+    result = extract_html(page("", "<h1><a href='/'>Gazette</a></h1><h1>Reservoirs refill after a wet autumn</h1>"))
+    assert (result.title, result.title_source) == ("Reservoirs refill after a wet autumn", "h1")
+
+
 def test_title_falls_back_to_h1_then_title_tag():
     assert (extract_html(page("<title>Wet autumn</title>", "<h1>Reservoirs refill</h1>")).title_source) == "h1"
     assert (extract_html(page()).title, extract_html(page()).title_source) == ("", "none")
