@@ -190,34 +190,39 @@ class _Table:
         self.mask = size - 1
         self.count = 0
 
-    def add(self, key: int, o: int) -> None:
-        if 2 * (self.count + 1) > len(self.slots):
-            self._grow()
-        slots, mask = self.slots, self.mask
-        i = key & mask
-        while slots[i]:
-            i = (i + 1) & mask
-        slots[i] = key << 32 | (o + 1)
-        self.count += 1
+    def add(self, keys: list[int], o: int) -> None:
+        """File ordinal `o` under each of `keys`."""
+        if 2 * (self.count + len(keys)) > len(self.slots):
+            self._grow(self.count + len(keys))
+        slots, mask, entry = self.slots, self.mask, o + 1
+        for key in keys:
+            i = key & mask
+            while slots[i]:
+                i = (i + 1) & mask
+            slots[i] = key << 32 | entry
+        self.count += len(keys)
 
-    def get(self, key: int) -> list[int]:
+    def get(self, keys: list[int]) -> set[int]:
+        """The ordinals filed under any of `keys`."""
         slots, mask = self.slots, self.mask
-        i = key & mask
-        out = []
-        while True:
-            x = slots[i]
-            if not x:
-                return out
-            if x >> 32 == key:
-                out.append((x & 0xFFFFFFFF) - 1)
-            i = (i + 1) & mask
+        out = set()
+        for key in keys:
+            i = key & mask
+            while True:
+                x = slots[i]
+                if not x:
+                    break
+                if x >> 32 == key:
+                    out.add((x & 0xFFFFFFFF) - 1)
+                i = (i + 1) & mask
+        return out
 
-    def _grow(self) -> None:
+    def _grow(self, need: int) -> None:
         old = self.slots
-        self.__init__(len(old))
+        self.__init__(2 * need)   # to a quarter full: each rehash is a Python loop over every entry
         for x in old:
             if x:
-                self.add(x >> 32, (x & 0xFFFFFFFF) - 1)
+                self.add([x >> 32], (x & 0xFFFFFFFF) - 1)
 
 
 class StoryIndex:
@@ -327,18 +332,14 @@ class StoryIndex:
         window = t.window_days * 86400 if t.window_days is not None else None
         if sig.tokens < t.min_exact_tokens:
             return None
-        same = [c for c in self._table.get(_exact_key(sig.exact)) if self._exact[c] == sig.exact and self._usable(c)]
+        same = [c for c in self._table.get([_exact_key(sig.exact)]) if self._exact[c] == sig.exact and self._usable(c)]
         if same:
             rep = self._rep[max(same)]   # the newest copy
             if sig.tokens >= t.min_tokens or window is None or not abs(when - self._time[rep]) > window:
                 return rep   # a short text (a market bulletin) recurs: its exact copies keep to the window
         if sig.tokens < t.min_tokens:
             return None
-        found = set()
-        table = self._table
-        for key in _keys(sig.bins):
-            found.update(table.get(key))
-        found = [c for c in found if self._usable(c)]
+        found = [c for c in self._table.get(_keys(sig.bins)) if self._usable(c)]
         reps = {self._rep[c] for c in found}
         va = array("H", sig.bins)
         best = self._closest(va, sig.shingles, when, reps, t.containment, t.jaccard, window)
@@ -396,12 +397,10 @@ class StoryIndex:
         n = self._tokens[o]
         if n < self.thresholds.min_exact_tokens:
             return
-        self._table.add(_exact_key(self._exact[o]), o)
-        if n < self.thresholds.min_tokens:
-            return
-        step = 2 * BINS
-        for key in _keys(self._bins[step * o:step * (o + 1)]):
-            self._table.add(key, o)
+        keys = [_exact_key(self._exact[o])]
+        if n >= self.thresholds.min_tokens:
+            keys += _keys(self._bins[2 * BINS * o:2 * BINS * (o + 1)])
+        self._table.add(keys, o)
 
     # --- persistence -----------------------------------------------------------------------------------------
 

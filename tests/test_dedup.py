@@ -55,7 +55,7 @@ def test_tokens_are_normalised_words():
     assert tokens("The PORT’s “new” terminal — 1.2 million, Straße!") == [
         b"the", b"port", b"s", b"new", b"terminal", b"1", b"2", b"million", b"strasse"]
     assert tokens("港口新码头 opens") == [c.encode() for c in "港口新码头"] + [b"opens"]
-    assert tokens("ราคา ขึ้น") == [c.encode() for c in "ราคาขึ้น"]   # Thai: no spaces between words either
+    assert tokens("ราคา ขึ้น") == [c.encode() for c in "ราคาขึ้น"]   # Thai: no spaces between words
 
 
 def test_signature_ignores_case_spacing_and_punctuation():
