@@ -9,12 +9,15 @@ How the body is found (general heuristics, no per-site rules):
    is prose (+chars); link-heavy or short blocks cost a little. Each element scores the sum over its subtree;
    prose inside containers that publishing systems name as the article text (article-body, entry-content,
    itemprop=articleBody...) counts double.
-3. Boilerplate is skipped by tag, hidden state, ARIA role, and class/id words (share, related, comments, cookie,
-   newsletter, ads; sidebar, header, menu...). A first walk measures the prose under every element, so that a
-   class match on a wrapper that holds most of the page's prose ("has-sidebar") does not throw the article away.
+3. Boilerplate is skipped by tag, hidden state, ARIA role, an <article> nested in an article (comments, teaser
+   cards), and class/id words (share, related, comments, cookie, newsletter, ads; sidebar, header, menu...). A
+   first walk measures the prose under every element, so that a class match on a wrapper that holds most of the
+   page's prose ("has-sidebar") does not throw the article away; if everything still looks like boilerplate, the
+   page is judged by tags alone.
 4. The best-scoring element is the article; a JSON-LD articleBody that it (or a close candidate) contains
    refines the choice; inside it, article-text containers that hold most of the prose narrow it further. Its
-   blocks are emitted as paragraphs; link lists, the labels heading them and furniture lines are dropped.
+   blocks are emitted as paragraphs; the headline (it is the title), link lists and the labels heading them,
+   kickers, bylines, datelines, calls to action and copyright lines are dropped.
 """
 from __future__ import annotations
 
