@@ -143,7 +143,7 @@ class PeopleFinder:
 
         The word lists are English: in other languages a run of unknown capitalised words needs a first name or a
         cue to be a person ("Assemblée Nationale" is not one), and "M." is Monsieur, not an initial."""
-        english = language[:2] in ("en", "")
+        english = language[:2] in ("en", "", "un")   # "und": undetermined, read as English
         units = tokens.units
         fulls: list[list[tuple]] = []
         rejected: list[list[tuple]] = []
