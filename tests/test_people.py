@@ -100,3 +100,11 @@ def test_other_languages_titles_and_monsieur():
     assert [(p.name, len(p.mentions)) for p in found] == [("Antonis Karalis", 2)]
     found, _ = make_extractor().extract("Bundeskanzler Olaf Brenner sagte, die Deutsche Bank sei einig.", "de")
     assert [p.name for p in found] == ["Olaf Brenner"]
+
+
+def test_lee_said_and_mr_lee_count_for_lee_jae_myung():
+    text = ("South Korean President Lee Jae-myung arrived in Tokyo. Lee said the visit mattered.\n\n"
+            "Mr Lee later met students, and aides to Mr. Lee said he was pleased.")
+    found, _ = make_extractor().extract(text)
+    assert [(p.name, p.key, [text[s:e] for s, e in p.mentions]) for p in found] == [
+        ("Lee Jae-myung", "lee jae myung", ["Lee Jae-myung", "Lee", "Lee", "Lee"])]
