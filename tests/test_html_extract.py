@@ -220,14 +220,15 @@ def test_json_ld_article_body_picks_the_article_over_longer_teasers():
 
 
 def test_benchmark_f1_floor():
-    """The Zyte article-extraction benchmark (dev half): our shingle F1 must stay at or above trafilatura's 0.951."""
+    """The Zyte article-extraction benchmark (dev half): trafilatura scores 0.951 there, we 0.98 (Nov 2026); the
+    floor catches a regression long before we fall to trafilatura's level."""
     corpus = CORPORA / "zyte-extraction"
     if not (corpus / "ground-truth.json.gz").exists():
         pytest.skip(f"benchmark corpus absent at {corpus}")
     from bench.extraction import load, score
     truth, pages, urls = load(corpus)
     f1, precision, recall, _ = score(truth, {k: extract_html(pages[k], urls[k]).body for k in truth})
-    assert f1 >= 0.951, (f1, precision, recall)
+    assert f1 >= 0.97, (f1, precision, recall)
 
 
 def test_kicker_and_byline_lines_go_tweet_attributions_stay():
