@@ -145,7 +145,7 @@ _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # element holds most of the page's prose; the strong ones need nearly all of it.
 _STRONG_JUNK = r"""comment\w*|disqus|replies|respond|cookie\w*|consent|gdpr|newsletter\w*|share\w*|sharing|social\w*
     |sociable|addthis|related\w*|recommend\w*|outbrain|taboola|sponsor\w*|promo\w*|ad|ads|adv|advert\w*|dfp|gpt
-    |paywall|subscri\w*|signup|breadcrumbs?|popup|modal|byline\w*|author\w*|caption\w*|footer\w*"""
+    |subscri\w*|signup|breadcrumbs?|popup|modal|byline\w*|author\w*|caption\w*|footer\w*"""
 _WEAK_JUNK = r"""banner|trending|popular|most|sidebar\w*|rail|widget\w*|nav|navbar|navigation|menu\w*
     |masthead|header|pagination|pager|toolbar|tools|tags?|tagged|topics|bio|credits?|print|overlay|hidden
     |visually|sr|screen|skip|jump|read|more|next|prev|previous|follow|login|signin|register|meta|timestamp

@@ -287,3 +287,13 @@ def test_an_article_nested_in_the_article_is_a_comment_or_teaser():
               "price of water in the town over the last few years.</p></article>")
     html = "<html><body><article>" + "".join(f"<p>{p}</p>" for p in prose) + nested * 3 + "</article></body></html>"
     assert extract_html(html).body == "\n\n".join(prose)
+
+
+def test_text_behind_a_paywall_class_is_still_the_article():
+    prose = [f"Paragraph {i}: the regional water board said reservoir levels had recovered to their long-term "
+             f"average after the wettest autumn in two decades." for i in range(4)]
+    html = ("<html><body><div class='article-body'>" + "".join(f"<p>{p}</p>" for p in prose[:2])
+            + "<div class='paywall'>" + "".join(f"<p>{p}</p>" for p in prose[2:]) + "</div></div>"
+            + "<div class='side'><p>A note about the town's summer festival, its parade and the fireworks over the "
+            "river, long enough to count as prose on its own.</p></div></body></html>")
+    assert extract_html(html).body == "\n\n".join(prose)
