@@ -428,7 +428,9 @@ def _block_pairs(root: Tag, page: _Page) -> list[tuple[str, Tag]]:
         if not text or block.name == "h1":           # the headline is the title, not body
             return
         n, link = stats.get(id(block), (0, 0))
-        if n and link > 0.5 * n:                     # a link list, and the label just above it
+        # a link list, and the label just above it (a sentence in a <p> may link most of its words)
+        prose = block.name == "p" and text.endswith((".", "!", "?", '"', "”", "»", "。"))
+        if n and link > (0.8 if prose else 0.5) * n:
             if out and _label(out[-1][0]):
                 out.pop()
             return

@@ -297,3 +297,15 @@ def test_text_behind_a_paywall_class_is_still_the_article():
             + "<div class='side'><p>A note about the town's summer festival, its parade and the fireworks over the "
             "river, long enough to count as prose on its own.</p></div></body></html>")
     assert extract_html(html).body == "\n\n".join(prose)
+
+
+def test_a_linked_sentence_stays_a_list_of_links_goes():
+    prose = ("The regional water board said on Monday that reservoir levels had recovered to their long-term "
+             "average after the wettest autumn in two decades.")
+    linked = ('<p><a href="/a">Mira Okonjo</a> has been named head of the <a href="/b">regional water '
+              'board</a>.</p>')
+    html = (f"<html><body><div><p>{prose}</p>{linked}<p>{prose}</p>"
+            '<p><a href="/c">Photo archive of the water board</a> · <a href="/d">@waterboard</a></p>'
+            "</div></body></html>")
+    assert extract_html(html).body.split("\n\n") == [
+        prose, "Mira Okonjo has been named head of the regional water board.", prose]
