@@ -14,7 +14,7 @@ import click
 
 from index import store
 from index.builder import build_index, default_workers, delete_articles, enrich
-from index.entities import make_extractor
+from index.entities import AliasError, load_aliases, make_extractor
 from index.errors import IndexBusy, IndexMissing, NewsdexError
 from index.model import Failure, IndexReport
 from index.readers import read_path
@@ -51,12 +51,19 @@ def main() -> None:
 # --- indexing --------------------------------------------------------------------------------------------------
 
 def _aliases_for(index_root: Path, aliases_path: Path | None) -> str | None:
+    """The alias file to use, checked here so a bad line is reported before any work starts."""
     if aliases_path is not None:
         if not aliases_path.is_file():
             raise click.BadParameter(f"no alias file at {aliases_path}", param_hint="--aliases")
-        return str(aliases_path)
-    default = index_root / ALIASES_FILENAME
-    return str(default) if default.is_file() else None
+    else:
+        aliases_path = index_root / ALIASES_FILENAME
+        if not aliases_path.is_file():
+            return None
+    try:
+        load_aliases(aliases_path)
+    except AliasError as exc:
+        raise click.ClickException(f"{exc} (fix the alias file, then run this again)") from None
+    return str(aliases_path)
 
 
 class _Progress:
