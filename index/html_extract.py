@@ -86,16 +86,19 @@ def _declared_charset(data: bytes) -> Optional[str]:
     return _CHARSET_ALIASES.get(name, _CHARSET_ALIASES.get(label, name))
 
 
-# NUL and lone surrogates (the parser refuses them) and other control characters (never text); the separator
-# controls that Python counts as whitespace become spaces, so that words stay apart
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f\ud800-\udfff]")
-_CONTROL_SPACE = re.compile(r"[\x0b\x1c-\x1f]")
+# NUL and lone surrogates (the parser refuses them) and other control characters (never text) go; the separator
+# controls that Python counts as whitespace become spaces, so that words stay apart. One scan: they are rare.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
+_SEPARATORS = frozenset("\x0b\x1c\x1d\x1e\x1f")
+
+
+def _control(match: re.Match) -> str:
+    return " " if match.group() in _SEPARATORS else ""
 
 
 def decode_html(data: bytes | str) -> str:
     """Text of an HTML page: BOM, then declared charset, then UTF-8, then cp1252; never raises."""
-    text = _CONTROL.sub("", data if isinstance(data, str) else _decode(data))
-    return _CONTROL_SPACE.sub(" ", text)
+    return _CONTROL.sub(_control, data if isinstance(data, str) else _decode(data))
 
 
 def _decode(data: bytes) -> str:
