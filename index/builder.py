@@ -25,7 +25,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
@@ -193,7 +193,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen_dir: str, limitmb: int,
-                 extractor, known) -> None:
+                 extractor, aliases_path, known) -> None:
     """A worker's life: tasks in, outcomes out; "flush" returns the finished segment; None ends it."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
@@ -204,7 +204,7 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
         except OSError:
             pass
     global _extractor
-    _extractor = extractor = extractor or make_extractor(None)
+    _extractor = extractor = extractor or make_extractor(aliases_path)
     builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
     try:
         while True:
@@ -227,7 +227,7 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
 class _Pool:
     """`workers` processes, each with its own inbox (so a flush reaches every one of them) and one shared outbox."""
 
-    def __init__(self, workers: int, gen_dir: str, limitmb: int, extractor, known, close_fds: tuple):
+    def __init__(self, workers: int, gen_dir: str, limitmb: int, extractor, aliases_path, known, close_fds: tuple):
         linux = sys.platform.startswith("linux")
         # fork shares the extractor's tables, the language profiles and the known checksums copy-on-write.
         ctx = multiprocessing.get_context("fork" if linux else "spawn")
@@ -238,7 +238,7 @@ class _Pool:
         for idx in range(workers):
             proc = ctx.Process(target=_worker_main, name=f"newsdex-worker-{idx}", daemon=True,
                                args=(idx, self.inboxes[idx], self.outbox, os.getpid(), close_fds, gen_dir, limitmb,
-                                     extractor if linux else None, known))
+                                     extractor if linux else None, aliases_path, known))
             proc.start()
             self.procs.append(proc)
 
@@ -262,7 +262,7 @@ class _Pool:
                 for idx, proc in enumerate(self.procs):
                     if not proc.is_alive():
                         raise NewsdexError(f"indexing worker {idx} (pid {proc.pid}) died unexpectedly "
-                                           f"(exit code {proc.exitcode}); the index was not changed by this run")
+                                           f"(exit code {proc.exitcode}); what it had not committed is discarded")
                 continue
             if msg[0] == "error":
                 raise NewsdexError(f"indexing worker {msg[1]} failed:\n{msg[2]}")
@@ -376,7 +376,8 @@ class _Run:
     """The parent's side of one run: hands out tasks, tallies outcomes in input order, commits."""
 
     def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress):
-        self.root, self.gen, self.mode, self.report, self.known, self.progress = root, gen, mode, report, known, progress
+        self.root, self.gen, self.mode, self.report = root, gen, mode, report
+        self.known, self.progress = known, progress
         self.seen: dict[str, int] = {}          # id -> index into self.paths (the file it was first seen in)
         self.paths: list[str] = []
         self.path_index: dict[str, int] = {}
@@ -527,7 +528,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
     ignored: list[Failure] = []
     batches = _batches(iter_units(paths, ignored), report)
     if workers > 1:
-        pool = _Pool(workers, str(gen), limitmb, extractor, known, (lock_fd,))
+        pool = _Pool(workers, str(gen), limitmb, extractor, aliases_path, known, (lock_fd,))
     else:
         pool = _InProcess(str(gen), limitmb, extractor, known)
     graceful = False
@@ -594,7 +595,8 @@ def _known_checksums(ix) -> dict[str, bytes]:
         return known
 
 
-def delete_articles(root: str | os.PathLike, ids: Iterable[str], lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
+def delete_articles(root: str | os.PathLike, ids: Iterable[str],
+                    lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
     """Delete articles by id from the live index: (deleted ids, ids not found)."""
     deleted, missing = [], []
     with store.writer_lock(root, timeout=lock_timeout):
