@@ -19,12 +19,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import sqlite3
-import statistics
 import sys
-import tarfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
