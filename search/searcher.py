@@ -338,10 +338,12 @@ class Searcher:
     def _did_you_mean(self, snap: Snapshot, q: str, tree, total: int) -> Optional[str]:
         """The query with each rare word replaced by a close word of the body that is far more frequent, or None.
 
-        A word is rare when at most max(RARE_DOCS, articles / 20,000) articles hold it; a word no article holds
-        but whose stem some do (a plural, a verb form) is a real word and left alone."""
+        A word is rare when at most max(RARE_DOCS, articles / 20,000) articles hold it (any word, when the query
+        found nothing); a word no article holds but whose stem some do (a plural, a verb form) is a real word and
+        left alone."""
         fixes = []
-        rare = max(RARE_DOCS, snap.n_docs // 20000)
+        # no result at all: any word may be the misspelled one (as long as a far more frequent neighbour exists)
+        rare = max(RARE_DOCS, snap.n_docs // 20000) if total else snap.n_docs
         for leaf, negated in leaves(tree):
             if not isinstance(leaf, Word) or leaf.kind != "word" or leaf.field not in (None, "title", "body"):
                 continue
@@ -420,9 +422,17 @@ class Searcher:
             if art.story_id:
                 score[snap.postings(S.STORY, art.story_id).ids] = 0
             cand = np.flatnonzero(score > 0)
-            top = cand[np.lexsort((cand, -score[cand]))][:n]
             hl = Highlight(set(terms))
-            return [self._hit(snap, int(o), float(score[o]), hl, True, i) for i, o in enumerate(top, 1)]
+            hits, seen = [], {(art.title, art.body[:300])}
+            for o in cand[np.lexsort((cand, -score[cand]))][:n * 5 + 20]:
+                other = snap.stored_article(int(o))
+                if (other.title, other.body[:300]) in seen:   # an unmarked copy of the same text
+                    continue
+                seen.add((other.title, other.body[:300]))
+                hits.append(self._hit(snap, int(o), float(score[o]), hl, True, len(hits) + 1))
+                if len(hits) == n:
+                    break
+            return hits
         return self._run(run)
 
     # -- stats and explain -----------------------------------------------------------------------------------
