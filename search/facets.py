@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from index import schema as S
+from index.language import language_name
 from search.model import FacetBucket
 from search.snapshot import Snapshot
 
@@ -62,18 +63,8 @@ def country_label(code: str) -> str:
 
 @lru_cache(maxsize=1024)
 def language_label(code: str) -> str:
-    if code == "und":
-        return "Undetermined"
-    base, _, region = code.partition("-")
-    try:
-        import pycountry
-        lang = pycountry.languages.get(alpha_2=base) or pycountry.languages.get(alpha_3=base)
-        if lang is not None:
-            name = lang.name
-            return f"{name} ({region.upper()})" if region else name
-    except ImportError:
-        pass
-    return code
+    """The language's readable name, as the indexer names it ("zh-tw" -> "Chinese (Traditional)")."""
+    return language_name(code)
 
 
 def choose_interval(lo: int, hi: int) -> str:

@@ -11,22 +11,13 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from index.analysis import _CJK_RUN   # the universal analyzer's own word pattern: same words as indexed
+from index.analysis import iter_terms   # the index's own tokens: the same words as indexed
 from search.evaluate import stem_tokens
 
 SNIPPET_CHARS = 240          # target length of a snippet (two passages at most)
 LEAD_CHARS = 220
 SCAN_STEPS = (1_500, 8_000, None)   # passages are looked for in the first 1,500 characters, then further
 _WS = re.compile(r"\s+")
-
-
-_ACCENTED = {"a": "aàáâãäåā", "c": "cçćč", "e": "eéèêëēę", "i": "iìíîïī", "n": "nñń", "o": "oòóôõöøō",
-             "u": "uùúûüū", "y": "yýÿ", "s": "sśš", "z": "zźżž", "l": "lł", "d": "dđ"}
-
-
-def _loose(head: str) -> str:
-    """A regex for the start of a word whose folded form starts with `head` (é for e, and so on)."""
-    return "".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in head)
 
 
 @dataclass
@@ -36,57 +27,30 @@ class Highlight:
     words: set = field(default_factory=set)
     stems: dict = field(default_factory=dict)
     memo: dict = field(default_factory=dict)       # lang -> {word: marked?}, shared by a result page's hits
-    _heads: dict = field(default_factory=dict)
-
-    @property
-    def cjk(self) -> bool:
-        return any(_CJK_RUN.search(w) for w in self.words)
-
-    def candidates(self, lang: str):
-        """A regex finding whole tokens that may need a mark: starting with a query word, or with the first
-        letters of a stem (accents allowed), so only those few tokens are looked at, not every word.
-        (It starts with \\b, which skips the inside of words fast.)"""
-        if lang not in self._heads:
-            alts = {re.escape(w) for w in self.words if not _CJK_RUN.search(w)}
-            alts |= {_loose(st[:3]) for st in self.stems.get(lang) or () if not _CJK_RUN.search(st)}
-            self._heads[lang] = re.compile(
-                rf"\b(?<![^\W_]['’.])(?:{'|'.join(sorted(alts, key=len, reverse=True))})"
-                rf"[^\W_]*(?:['’.][^\W_]+)*", re.I) if alts else None
-        return self._heads[lang]
 
     def __bool__(self) -> bool:
         return bool(self.words or any(self.stems.values()))
 
 
 def find_marks(text: str, lang: str, hl: Highlight) -> list[tuple[int, int]]:
-    """Character spans of the words to mark, merged where they touch or overlap."""
+    """Character spans of the words to mark, merged where they touch or overlap.
+
+    The text is tokenised by the index's own analyzer (`iter_terms`), so a word is marked exactly when the
+    term the index holds for it matched: "l'Intérieur", Thai, Arabic with vowel marks and CJK bigrams included.
+    """
     if not hl:
         return []
     words = hl.words
     stems = hl.stems.get(lang) or ()
     memo = hl.memo.setdefault(lang, {})
     spans = []
-    pattern = hl.candidates(lang)
-    if pattern is not None:
-        for m in pattern.finditer(text):
-            low = m.group().lower()
-            hit = memo.get(low)
-            if hit is None:
-                hit = low in words or (bool(stems) and any(s in stems for s in stem_tokens(lang, low)))
-                memo[low] = hit
-            if hit:
-                spans.append(m.span())
-    if hl.cjk:
-        for m in _CJK_RUN.finditer(text):
-            run, start = m.group(), m.start()
-            if len(run) == 1:
-                if run in words:
-                    spans.append((start, start + 1))
-                continue
-            for i in range(len(run) - 1):
-                if run[i:i + 2] in words:
-                    spans.append((start + i, start + i + 2))
-        spans.sort()
+    for term, start, end in iter_terms(text):
+        hit = memo.get(term)
+        if hit is None:
+            hit = term in words or (bool(stems) and any(s in stems for s in stem_tokens(lang, term)))
+            memo[term] = hit
+        if hit:
+            spans.append((start, end))
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

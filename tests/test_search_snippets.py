@@ -4,9 +4,15 @@ from search.snippets import Highlight, find_marks, lead, render, snippet
 
 def test_marks_are_whole_tokens_as_written():
     text = "Elections, elected, ELECTION and electricity; U.S. voters' don't"
-    hl = Highlight({"u.s", "voters"}, {"en": {"elect"}})
+    hl = Highlight({"us", "voters"}, {"en": {"elect"}})
     assert [text[s:e] for s, e in find_marks(text, "en", hl)] == ["Elections", "elected", "ELECTION", "U.S",
                                                                    "voters"]
+
+
+def test_marks_follow_the_index_tokens_in_every_script():
+    text = "Le ministre de l'Intérieur; ข่าวทั่วโลก; قال مُحَمَّد"
+    hl = Highlight({"intérieur", "ทั่ว", "วโ", "โล", "ลก", "محمد"})
+    assert [text[s:e] for s, e in find_marks(text, "fr", hl)] == ["Intérieur", "ทั่วโลก", "مُحَمَّد"]
 
 
 def test_accented_words_match_their_folded_stems():
