@@ -146,3 +146,100 @@ def test_index_location_from_environment(tmp_path):
     result = run("reindex", folder, "-q", "--workers", 1, env={"NEWSDEX_INDEX": str(tmp_path / "env-ix")})
     assert result.exit_code == 0
     assert stored_ids(tmp_path / "env-ix") != []
+
+
+@pytest.fixture
+def built(tmp_path):
+    folder = make_folder(tmp_path, 4)
+    (folder / "fr.jsonl").write_text(json.dumps({
+        "id": "fr-1", "title": "Le port de Kiel rouvre", "date": "2025-02-03", "source": "La Gazette",
+        "text": "Le port de Kiel a rouvert lundi après la tempête, a déclaré la capitaine Ilse Brandt. "
+                "Les navires attendaient devant le port depuis une semaine."}, ensure_ascii=False) + "\n")
+    root = tmp_path / "ix"
+    assert run("reindex", folder, "--index", root, "-q", "--workers", 1).exit_code == 0
+    return root
+
+
+def test_search_json_shape(built):
+    result = run("search", "harbour", "--index", built, "--json", "--per-page", 2)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["total"] == 4 and len(data["hits"]) == 2
+    hit = data["hits"][0]
+    assert set(hit) >= {"id", "title", "snippet", "published", "source", "language", "people", "countries",
+                        "score"}
+    assert "<mark>harbour</mark>" in hit["snippet"].lower() and hit["source"] == "The Harbour Post"
+    assert set(data["facets"]) == {"people", "countries", "language", "source", "date"}
+    assert sum(b["count"] for b in data["facets"]["source"]) == 4
+    assert all(set(b) >= {"value", "label", "count", "selected"} for b in data["facets"]["language"])
+
+
+def test_search_filters_and_browse(built):
+    result = run("search", "--index", built, "--lang", "fr", "--json")
+    data = json.loads(result.stdout)
+    assert [h["id"] for h in data["hits"]] == ["fr-1"]
+    result = run("search", "--index", built, "--from", "2025-03", "--to", "2025-04", "--json")
+    assert sorted(h["published"][:7] for h in json.loads(result.stdout)["hits"]) == ["2025-03", "2025-04"]
+
+
+@pytest.mark.parametrize("query,message", [
+    ('"unclosed', 'unbalanced quote'),
+    ("(harbour", "unbalanced parenthesis"),
+    ("colour:red", 'unknown field "colour"'),
+    ("*", "*"),
+])
+def test_malformed_query_exits_2_with_the_reason(built, query, message):
+    result = run("search", query, "--index", built)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert result.stdout == ""
+
+
+def test_search_explain_and_text_output(built):
+    result = run("search", "harbour", "-storm", "--index", built, "--explain")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("query: (harbour AND NOT storm)")
+    assert "searches body:harbour" in result.stdout
+    assert "0 results" in result.stdout
+    result = run("search", "harbour", "--contry", "DE", "--index", built)
+    assert result.exit_code == 2 and "no such option: --contry" in result.stderr
+
+
+def test_search_without_an_index_says_how_to_build_one(tmp_path):
+    result = run("search", "x", "--index", tmp_path / "none")
+    assert result.exit_code == 1
+    assert f"no newsdex index at {tmp_path / 'none'}: build one with `newsdex reindex PATH" in result.stderr
+
+
+def test_stats_without_an_index(tmp_path):
+    result = run("stats", "--index", tmp_path / "none")
+    assert result.exit_code == 1 and "no newsdex index at" in result.stderr
+
+
+def test_stats(built):
+    result = run("stats", "--index", built, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["articles"] == 5
+
+
+def test_entities_batch_from_stdin():
+    lines = json.dumps({"id": "a", "text": "Prime Minister Sanae Takaichi visited Seoul on Monday."}) + "\nnot json\n"
+    result = run("entities", "-", input=lines)
+    assert result.exit_code == 1
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["id"] == "a"
+    assert [p["name"] for p in first["people"]] == ["Sanae Takaichi"]
+    assert first["people"][0]["mentions"] == [[15, 29]]
+    assert [c["code"] for c in first["countries"]] == ["KR"]
+    assert second["id"] is None and "error" in second
+
+
+def test_bad_alias_file_is_reported_before_indexing(tmp_path):
+    folder = make_folder(tmp_path, 1)
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("alias: Hermit Kingdom => KP\nalias: Foo => ZZ\n")
+    result = run("reindex", folder, "--index", tmp_path / "ix", "--aliases", aliases, "-q")
+    assert result.exit_code == 1
+    assert "aliases.txt:2" in result.stderr and "ZZ" in result.stderr
+    assert store.current_generation(tmp_path / "ix") is None

@@ -283,8 +283,8 @@ def _terminal_snippet(snippet: str) -> str:
     return "".join(parts)
 
 
-@main.command()
-@click.argument("query", nargs=-1)
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @index_option
 @click.option("--person", multiple=True, help="Only articles about this person (repeat: all of them).")
 @click.option("--country", multiple=True, help="Only articles about this country, ISO code (repeat: all).")
@@ -305,6 +305,9 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
     """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
     field:value (title, person, country, lang, source, date), word*, word~ and date:2025-01..2025-06."""
     from search import QueryError, SearchRequest
+    typo = next((word for word in query if word.startswith("--")), None)
+    if typo:   # `-word` excludes a word, but `--word` is a mistyped option
+        raise click.UsageError(f"no such option: {typo}")
     q = " ".join(query)
     try:
         request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
@@ -314,11 +317,14 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
         searcher = _searcher(index_root)
         try:
             result = searcher.search(request)
+            explained = searcher.explain(q) if explain and q.strip() else ""
         finally:
             searcher.close()
     except QueryError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(2)
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         data = result.to_json()
         if explain:
@@ -326,7 +332,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     if explain:
-        click.echo(f"query: {result.query_explain}")
+        click.echo((explained or "query: (everything)") + "\n")
     _echo_result(result)
 
 
@@ -359,6 +365,8 @@ def stats(index_root, as_json):
     searcher = _searcher(index_root)
     try:
         data = searcher.stats()
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         searcher.close()
     if as_json:
