@@ -307,8 +307,6 @@ def test_missing_index_says_how_to_build_one_then_picks_it_up(tmp_path):
     assert hit_ids(get(client, "/?q=zeppelin")[1]) == ["zep-1"]
 
 
-@pytest.mark.xfail(strict=True, reason="search/: Searcher.search and .stats raise AttributeError on an index with "
-                                       "no documents (Whoosh EmptyReader has no _terms); remove when fixed")
 def test_empty_index_is_503_too(tmp_path):
     from index.builder import build_index
     (tmp_path / "nothing").mkdir()

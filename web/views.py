@@ -47,8 +47,8 @@ def search():
             raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True) from None
         raise
     if result is not None and result.total == 0 and not state.get("q").strip() and not state.filtered:
-        if _article_count(searcher) == 0:
-            raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True)
+        # an empty query without filters browses everything: nothing means the index holds no articles
+        raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True)
     context = dict(state=state, error=error, result=result, req=search_request,
                    sort=(search_request.sort if search_request else state.get("sort", "relevance")))
     if result is not None:
