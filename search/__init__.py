@@ -17,6 +17,8 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
                           FACET_NAMES, MAX_PER_PAGE, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
 from search.searcher import Searcher, search  # noqa: F401
+from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
+from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when there is no index yet)
 
-__all__ = ["ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult", "Searcher",
-           "search", "FACET_NAMES", "MAX_PER_PAGE", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]
+__all__ = ["IndexMissing", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
+           "Searcher", "search", "FACET_NAMES", "MAX_PER_PAGE", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]

@@ -267,6 +267,8 @@ class ArticleView:
     story_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
+        """The article as the API shows it: everything but the file's path on the server."""
         out = self.article.to_json()
+        out.pop("path", None)
         out["story_ids"] = list(self.story_ids)
         return out

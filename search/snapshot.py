@@ -323,6 +323,8 @@ class Snapshot:
         docs, vals = [], []
         fmt = fieldobj.format
         for sub, base in self.leaves:
+            if not hasattr(sub, "_terms"):   # an empty index's EmptyReader has no term file
+                continue
             postfile = sub._terms._postfile
             for btext, terminfo in sub.iter_field(field):
                 value = ords.setdefault(fieldobj.from_bytes(btext), len(ords))

@@ -463,3 +463,16 @@ def test_incremental_updates_multiple_segments_and_deletions(tmp_path):
     assert searcher.article("hostile") is None
     assert searcher.article("fr-budget").article.title == "Le budget adopté"
     searcher.close()
+
+
+def test_an_empty_index_answers_everything_with_nothing(make_index):
+    from search import Searcher
+    searcher = Searcher(make_index([]))
+    try:
+        result = searcher.search(SearchRequest(q="anything"))
+        assert (result.total, result.hits) == (0, ())
+        assert all(buckets == () for name, buckets in result.facets.items())
+        assert searcher.stats()["articles"] == 0
+        assert searcher.facet_values("people", "a") == []
+    finally:
+        searcher.close()

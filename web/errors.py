@@ -10,8 +10,7 @@ import logging
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import IndexMissing   # a plain exception class (no Whoosh); the search layer raises it as is
-from search import QueryError
+from search import IndexMissing, QueryError
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,7 @@ from typing import Optional
 
 import pycountry
 
-_LANGUAGE_EXTRA = {
-    "und": "Undetermined",
-    "zh-cn": "Chinese (Simplified)",
-    "zh-tw": "Chinese (Traditional)",
-}
+from search import language_name as search_language_name
 
 DATE_SOURCES = {
     "dateline": "the dateline at the start of the text",
@@ -25,17 +21,9 @@ DATE_SOURCES = {
 }
 
 
-@lru_cache(maxsize=512)
 def language_name(code: str) -> str:
-    """`fr` -> French; unknown codes are shown as they are."""
-    code = (code or "").strip().lower()
-    if code in _LANGUAGE_EXTRA:
-        return _LANGUAGE_EXTRA[code]
-    try:
-        found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    except (KeyError, LookupError):
-        found = None
-    return found.name if found is not None else code or "Unknown"
+    """`fr` -> French, `zh-tw` -> Chinese (Traditional): the names the language facet shows."""
+    return search_language_name((code or "").strip().lower() or "und")
 
 
 @lru_cache(maxsize=1024)

@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from index.errors import IndexMissing   # a plain exception class (no Whoosh)
-from search import FACET_NAMES, QUERY_FIELDS, QueryError, SearchRequest
+from search import FACET_NAMES, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
