@@ -185,10 +185,15 @@ class Extractor:
         return codes - self.aliases.country_blocks
 
 
+# Languages whose country names also rule out person names ("Na Bélgica" is Portuguese for "in Belgium").
+PLACE_NAME_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
+
+
 def _place_words(gazetteer: CountryGazetteer) -> tuple[frozenset[str], frozenset[str]]:
-    """English place names and demonyms: one-word names (such a word alone is no person) and longer phrases."""
+    """Place names and demonyms (English, and country names in the main Latin-script languages): one-word names
+    (such a word alone is no person) and longer phrases."""
     single, phrases = set(), set()
-    stack = [((), gazetteer.trie("en"))]
+    stack = [((), gazetteer.trie(lang)) for lang in PLACE_NAME_LANGUAGES]
     while stack:
         path, node = stack.pop()
         for k, v in node.items():
