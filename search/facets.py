@@ -3,6 +3,8 @@
 Multi-select: language and source count over the result set with every filter applied except their own (so
 a user sees how many each other language would add); people, countries and the date histogram count over the
 result set itself (their selections AND together, so clicking a value narrows to exactly its count).
+Counting stories (the default when results collapse), a value counts the distinct stories among the matching
+articles holding it: again what clicking it finds, as the collapsed total counts stories.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 from index import schema as S
 from index.language import language_name
 from search.model import FacetBucket
-from search.snapshot import Snapshot
+from search.snapshot import Snapshot, Stories
 
 _EPOCH = date(1970, 1, 1).toordinal()
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -85,11 +87,16 @@ def _year_index(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
 
 
-def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], date_to: Optional[date]
-                   ) -> tuple[str, tuple[FacetBucket, ...]]:
-    """(interval, buckets) of matching dated articles, every bucket between the first and last shown."""
-    days = snap.day[np.flatnonzero(mask)]
-    days = days[days != S.NO_DAY]
+def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], date_to: Optional[date],
+                   stories: Optional[Stories] = None) -> tuple[str, tuple[FacetBucket, ...]]:
+    """(interval, buckets) of matching dated articles, every bucket between the first and last shown.
+
+    With `stories`, a bucket counts the distinct stories with a matching article in it (what picking the bar
+    finds: a story whose copies span two months counts in both)."""
+    docs = np.flatnonzero(mask)
+    days = snap.day[docs]
+    dated = days != S.NO_DAY
+    days, docs = days[dated], docs[dated]
     if not len(days) and not (date_from and date_to):
         return "month", ()
     lo = S.day_number(date_from) if date_from else int(days.min())
@@ -97,7 +104,8 @@ def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], 
     if len(days) and hi - lo > 100 * 366:   # an open-ended explicit range: show the span that holds articles
         lo, hi = max(lo, int(days.min())), min(hi, int(days.max()))
     if len(days):
-        days = days[(days >= lo) & (days <= hi)]
+        inside = (days >= lo) & (days <= hi)
+        days, docs = days[inside], docs[inside]
     interval = choose_interval(lo, hi)
     if interval == "day":
         idx, first, last = days - lo, 0, hi - lo
@@ -111,7 +119,12 @@ def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], 
         first, last = (int(x) for x in _year_index(np.array([lo, hi])))
         idx = idx - first
         last -= first
-    counts = np.bincount(idx, minlength=last + 1) if len(idx) else np.zeros(last + 1, dtype=np.int64)
+    if not len(idx):
+        counts = np.zeros(last + 1, dtype=np.int64)
+    elif stories is not None:
+        counts = stories.count_pairs(np.asarray(idx, dtype=np.int64), docs, last + 1)
+    else:
+        counts = np.bincount(idx, minlength=last + 1)
     buckets = []
     for k in range(last + 1):
         start, end, value = _bucket_range(interval, lo, first, k)

@@ -17,6 +17,8 @@ MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
 MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together
 MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
+COUNT_MODES = ("stories", "articles")
+MAX_ALSO = 5                   # other versions listed under a collapsed hit
 FACET_NAMES = ("people", "countries", "language", "source", "date")
 DATE_INTERVALS = ("day", "month", "year")
 
@@ -83,6 +85,11 @@ class SearchRequest:
 
     Filter values are what the facet buckets' `value`s carry: person names (or keys), ISO country codes,
     language codes, exact source names. Several people / countries AND together; several languages / sources OR.
+
+    Stories: by default the copies of one story (near-duplicates, same STORY id) collapse into one hit, and
+    `total` counts stories; `count` says whether facet counts and the date histogram count stories (distinct
+    stories among the matching articles with that value) or articles. `all_articles=True` lists every article
+    and counts articles exactly as without stories (`count` is then ignored).
     """
 
     q: str = ""
@@ -99,6 +106,13 @@ class SearchRequest:
     facets: bool = True                  # compute facet counts and the date histogram
     facet_limit: int = 20                # buckets per facet (selected values are always included)
     snippets: bool = True
+    all_articles: bool = False           # list every article instead of one hit per story
+    count: str = "stories"               # stories | articles: what facets and the histogram count (collapsed)
+
+    @property
+    def count_stories(self) -> bool:
+        """True when facet counts and the histogram count distinct stories."""
+        return not self.all_articles and self.count == "stories"
 
     def __post_init__(self):
         for name in ("people", "countries", "languages", "sources"):
@@ -111,6 +125,8 @@ class SearchRequest:
 
     def validate(self) -> None:
         """Raise QueryError for an impossible request (bad sort, page, per_page, date range)."""
+        if self.count not in COUNT_MODES:
+            raise QueryError(f"unknown count {self.count!r}: use one of {', '.join(COUNT_MODES)}")
         if self.sort not in SORTS:
             raise QueryError(f"unknown sort {self.sort!r}: use one of {', '.join(SORTS)}")
         if not isinstance(self.page, int) or self.page < 1:
@@ -129,7 +145,8 @@ class SearchRequest:
     @classmethod
     def from_params(cls, params: Mapping, **overrides) -> "SearchRequest":
         """A request from URL-style parameters: q, person, country, lang, source (each repeatable: pass a
-        werkzeug MultiDict or a dict of lists), from, to, sort, recency, page, per_page. Raises QueryError."""
+        werkzeug MultiDict or a dict of lists), from, to, sort, recency, page, per_page, all_articles, count.
+        Raises QueryError."""
         def many(name):
             if hasattr(params, "getlist"):
                 return tuple(v for v in params.getlist(name) if v)
@@ -155,6 +172,8 @@ class SearchRequest:
             date_to=parse_date_param(one("to"), end=True), sort=one("sort", "relevance"),
             recency=str(one("recency", "")).lower() in ("1", "true", "yes", "on"),
             page=number("page", 1), per_page=number("per_page", DEFAULT_PER_PAGE),
+            all_articles=str(one("all_articles", "")).lower() in ("1", "true", "yes", "on"),
+            count=str(one("count", "stories")).strip().lower(),
         )
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -197,6 +216,11 @@ class Hit:
     title_derived: bool = False
     via: str = ""
     rank: int = 0                        # 1-based position in the whole result list
+    story_id: str = ""                   # the story (id of its first article; an article alone: its own id)
+    story_size: int = 1                  # live articles of the story in the whole index (this one included)
+    story_outlets: int = 0               # distinct outlets of the story's other articles
+    also: tuple = ()                     # collapsed hits: up to MAX_ALSO other versions, earliest first:
+                                         # {"id", "source", "published" (ISO or None), "title"}
 
     def to_json(self) -> dict:
         return {
@@ -206,6 +230,8 @@ class Hit:
             "score": None if self.score is None else round(self.score, 4),
             "url": self.url, "title_html": self.title_html, "title_derived": self.title_derived,
             "via": self.via, "rank": self.rank,
+            "story_id": self.story_id, "story_size": self.story_size, "story_outlets": self.story_outlets,
+            "also": [dict(a) for a in self.also],
         }
 
 
@@ -214,13 +240,15 @@ class SearchResult:
     """A page of results plus counts over the whole result set."""
 
     request: SearchRequest
-    total: int                           # exact number of matching articles
+    total: int                           # exact number of results: stories when collapsed, else articles
     hits: tuple[Hit, ...]
     facets: dict = field(default_factory=dict)      # name -> tuple[FacetBucket, ...] (FACET_NAMES)
     date_interval: str = "month"         # bucket size of facets["date"]: day | month | year
     did_you_mean: Optional[str] = None   # a corrected query, when the query looks misspelled
     query_explain: str = ""              # the parsed query, for --explain
     took_ms: float = 0.0
+    articles: Optional[int] = None       # matching articles (= total with all_articles)
+    stories: Optional[int] = None        # matching stories (= total when collapsed)
 
     @property
     def page(self) -> int:
@@ -257,18 +285,34 @@ class SearchResult:
             "took_ms": round(self.took_ms, 2),
         }
 
+    def story_json(self) -> dict:
+        """The story counts (the API adds them to to_json(); kept apart so that shape stays as it was)."""
+        return {"all_articles": self.request.all_articles,
+                "count": "articles" if self.request.all_articles else self.request.count,
+                "articles": self.articles, "stories": self.stories}
+
 
 @dataclass(frozen=True)
 class ArticleView:
     """One article as stored, for the article page / `newsdex inspect`: the Article (with people and
-    countries and their mention spans) plus the ids of its near-duplicates (same story)."""
+    countries and their mention spans) plus its story: the story id and the other live versions (near-duplicates),
+    earliest first, each {"id", "title", "source", "published" (ISO or None)}."""
 
     article: Article
-    story_ids: tuple[str, ...] = ()
+    story_ids: tuple[str, ...] = ()      # the other versions' ids, earliest first
+    story_id: str = ""
+    versions: tuple = ()
+
+    @property
+    def story_size(self) -> int:
+        return len(self.versions) + 1
 
     def to_json(self) -> dict:
         """The article as the API shows it: everything but the file's path on the server."""
         out = self.article.to_json()
         out.pop("path", None)
         out["story_ids"] = list(self.story_ids)
+        out["story_id"] = self.story_id or self.article.story_id or self.article.id
+        out["story_size"] = self.story_size
+        out["versions"] = [dict(v) for v in self.versions]
         return out

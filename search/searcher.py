@@ -23,7 +23,7 @@ from index.errors import IndexMissing
 from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
-from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search.model import (MAX_ALSO, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search.query import Word, has_positive, leaves, parse_query, to_text
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
@@ -84,6 +84,7 @@ class Searcher:
     def _warm(snap: Snapshot) -> None:
         for name in FACET_VALUE_FACETS:
             snap.facet(name)
+        snap.stories()
 
     def _retire(self, snap: Snapshot) -> None:
         with self._refs_lock:
@@ -146,19 +147,27 @@ class Searcher:
         plan = Plan()
         masks = self._masks(snap, request, tree, plan)
         final = masks.final
-        total = int(np.count_nonzero(final))
+        stories = snap.stories()
+        articles = int(np.count_nonzero(final))
+        n_stories = stories.distinct(np.flatnonzero(final))
+        total = articles if request.all_articles else n_stories
         positive = masks.match is not None and masks.match.score is not None and has_positive(tree)
         sort = request.sort if (request.sort != "relevance" or positive) else "newest"
-        docs, scores = self._rank(snap, final, masks.match.score if positive else None, sort, request)
+        score = masks.match.score if positive else None
+        if request.all_articles:
+            docs, scores = self._rank(snap, final, score, sort, request)
+        else:
+            docs, scores = self._rank_stories(snap, stories, final, score, sort, request)
         hl = Highlight(plan.highlight, plan.highlight_stems)
-        hits = tuple(self._hit(snap, d, s, hl, request.snippets, rank)
+        hits = tuple(self._hit(snap, d, s, hl, request.snippets, rank, stories, not request.all_articles)
                      for rank, (d, s) in enumerate(zip(docs, scores), (request.page - 1) * request.per_page + 1))
         facets, interval = {}, "month"
         if request.facets:
             facets, interval = self._facets(snap, request, masks)
-        did_you_mean = self._did_you_mean(snap, request.q, tree, total)
+        did_you_mean = self._did_you_mean(snap, request.q, tree, articles)
         return SearchResult(request=request, total=total, hits=hits, facets=facets, date_interval=interval,
-                            did_you_mean=did_you_mean, query_explain=to_text(tree))
+                            did_you_mean=did_you_mean, query_explain=to_text(tree), articles=articles,
+                            stories=n_stories)
 
     def _masks(self, snap: Snapshot, request: SearchRequest, tree, plan: Plan) -> _Masks:
         ev = Evaluator(snap, plan)
@@ -203,13 +212,8 @@ class Searcher:
         return value
 
     @staticmethod
-    def _rank(snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest):
-        """(doc numbers, scores) of the requested page."""
-        cand = np.flatnonzero(final)
-        start = (request.page - 1) * request.per_page
-        k = min(start + request.per_page, len(cand))
-        if start >= len(cand):
-            return [], []
+    def _sort_key(snap: Snapshot, cand: np.ndarray, score, sort: str, request: SearchRequest) -> np.ndarray:
+        """The ranking key of each candidate (higher first; ties: newer first, then lower doc number)."""
         ts = snap.ts[cand]
         if sort == "relevance":
             key = score[cand].astype(np.float64)
@@ -221,6 +225,44 @@ class Searcher:
             key = ts.astype(np.float64)
         else:
             key = np.where(snap.dated[cand], -ts.astype(np.float64), -np.inf)
+        return key
+
+    def _rank_stories(self, snap: Snapshot, stories, final: np.ndarray, score, sort: str,
+                      request: SearchRequest):
+        """(doc numbers, scores) of the requested page with one hit per story.
+
+        Sorted by relevance, a story is shown by its best-ranked matching article, at that article's rank (the
+        whole matching set is ordered, then the first occurrence of each story kept). Sorted by date, a story is
+        shown by its earliest matching article (the original, not the latest copy; undated ones only when none
+        is dated) and placed by that article's date."""
+        cand = np.flatnonzero(final)
+        if not len(cand):
+            return [], []
+        ords = stories.ord[cand]
+        if sort == "relevance":
+            key = self._sort_key(snap, cand, score, sort, request)
+            ranked = np.lexsort((cand, -snap.ts[cand], -key))
+            _, first = np.unique(ords[ranked], return_index=True)
+            order = ranked[np.sort(first)]
+            start = (request.page - 1) * request.per_page
+            order = order[start:start + request.per_page]
+            return cand[order].tolist(), key[order].tolist()
+        ts = np.where(snap.dated[cand], snap.ts[cand], 2 ** 62)
+        earliest = np.lexsort((cand, ts, ords))
+        _, first = np.unique(ords[earliest], return_index=True)
+        reps = np.zeros_like(final)
+        reps[cand[earliest[first]]] = True
+        return self._rank(snap, reps, score, sort, request)
+
+    def _rank(self, snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest):
+        """(doc numbers, scores) of the requested page."""
+        cand = np.flatnonzero(final)
+        start = (request.page - 1) * request.per_page
+        k = min(start + request.per_page, len(cand))
+        if start >= len(cand):
+            return [], []
+        ts = snap.ts[cand]
+        key = self._sort_key(snap, cand, score, sort, request)
         if k < len(cand):
             top = np.argpartition(-key, k - 1)[:k]
             # widen to every candidate tied with the cut-off so ties are broken the same way on every page
@@ -233,8 +275,19 @@ class Searcher:
         scores = key[order].tolist() if sort == "relevance" else [None] * len(docs)
         return docs, scores
 
-    def _hit(self, snap: Snapshot, docnum: int, score, hl: Highlight, with_snippet: bool, rank: int) -> Hit:
+    def _hit(self, snap: Snapshot, docnum: int, score, hl: Highlight, with_snippet: bool, rank: int,
+             stories=None, with_also: bool = False) -> Hit:
         art = snap.stored_article(docnum)
+        story_id, size, outlets, also = art.story_id or art.id, 1, 0, ()
+        if stories is not None:
+            o = int(stories.ord[docnum])
+            members = stories.members_of(o)
+            size = len(members)
+            others = members[members != docnum]
+            if len(others):
+                outlets = len(snap.facet("source").values_of(others))
+                if with_also:
+                    also = tuple(self._version(snap, int(o2)) for o2 in others[:MAX_ALSO])
         if with_snippet:
             text, _ = snippet(art.body, art.language, hl)
         else:
@@ -244,25 +297,36 @@ class Searcher:
                    published=art.published.isoformat() if art.published else None, source=art.source,
                    language=art.language, people=tuple(p.name for p in art.people),
                    countries=tuple(c.code for c in art.countries if c.about), score=score, url=art.url,
-                   title_html=title_html, title_derived=art.title_derived, via=art.via, rank=rank)
+                   title_html=title_html, title_derived=art.title_derived, via=art.via, rank=rank,
+                   story_id=story_id, story_size=size, story_outlets=outlets, also=also)
+
+    @staticmethod
+    def _version(snap: Snapshot, docnum: int) -> dict:
+        """One version of a story, as a collapsed hit and the article page list it."""
+        stored = snap.stored(docnum)
+        art = S.article_from_stored(stored)
+        return {"id": art.id, "source": art.source, "title": art.title,
+                "published": art.published.isoformat() if art.published else None}
 
     # -- facets ------------------------------------------------------------------------------------------
 
     def _facets(self, snap: Snapshot, request: SearchRequest, masks: _Masks):
         limit = request.facet_limit
         people_keys = [S.person_key(p) for p in request.people]
+        st = snap.stories() if request.count_stories else None
         specs = {
-            "people": lambda: top_buckets(snap.facet("people").count(masks.final), snap.facet("people").values,
+            "people": lambda: top_buckets(snap.facet("people").count(masks.final, st), snap.facet("people").values,
                                           limit, people_keys, snap.person_name, snap.person_name),
-            "countries": lambda: top_buckets(snap.facet("countries").count(masks.final),
+            "countries": lambda: top_buckets(snap.facet("countries").count(masks.final, st),
                                              snap.facet("countries").values, limit,
                                              [c.strip().upper() for c in request.countries], country_label),
             "language": lambda: top_buckets(
-                snap.facet("language").count(masks.base if masks.source is None else masks.base & masks.source),
+                snap.facet("language").count(masks.base if masks.source is None else masks.base & masks.source,
+                                             st),
                 snap.facet("language").values, limit, [v.strip().lower() for v in request.languages],
                 language_label),
             "source": lambda: top_buckets(
-                snap.facet("source").count(masks.base if masks.lang is None else masks.base & masks.lang),
+                snap.facet("source").count(masks.base if masks.lang is None else masks.base & masks.lang, st),
                 snap.facet("source").values, limit, [self._source_value(snap, v) for v in request.sources],
                 lambda v: v),
         }
@@ -275,7 +339,7 @@ class Searcher:
                 facets[name] = ()
         interval = "month"
         try:
-            interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to)
+            interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
         except Exception:
             log.exception("date histogram failed")
             facets["date"] = ()
@@ -285,7 +349,8 @@ class Searcher:
                      request: Optional[SearchRequest] = None) -> list[FacetBucket]:
         """Values of one facet whose value or label (any word of it) starts with `prefix`, most frequent first.
 
-        Counts are over the whole index, or over `request`'s result set (with multi-select) when given."""
+        Counts are articles over the whole index, or over `request`'s result set (with multi-select) when given,
+        counting stories or articles as the request says."""
         if facet not in FACET_VALUE_FACETS:
             raise QueryError(f"unknown facet {facet!r}; valid facets: {', '.join(FACET_VALUE_FACETS)}")
         if not 1 <= limit <= 1000:
@@ -301,7 +366,7 @@ class Searcher:
                 mask = {"language": masks.base if masks.source is None else masks.base & masks.source,
                         "source": masks.base if masks.lang is None else masks.base & masks.lang
                         }.get(facet, masks.final)
-                counts = ff.count(mask)
+                counts = ff.count(mask, snap.stories() if request.count_stories else None)
             label = {"people": snap.person_name, "countries": country_label, "language": language_label,
                      "source": lambda v: v}[facet]
             ords = self._prefix_ords(ff, facet, prefix, label)
@@ -391,15 +456,16 @@ class Searcher:
     # -- articles --------------------------------------------------------------------------------------------
 
     def article(self, article_id: str) -> Optional[ArticleView]:
-        """One article by id, or None."""
+        """One article by id, or None; with its story's other live versions, earliest first."""
         def run(snap: Snapshot):
             d = snap.docnum_of(article_id)
             if d is None:
                 return None
             art = snap.stored_article(d)
-            story = [snap.stored(int(o))[S.ID] for o in snap.postings(S.STORY, art.story_id or art.id).ids
-                     if snap.live[o] and o != d] if art.story_id else []
-            return ArticleView(art, tuple(sorted(story)))
+            stories = snap.stories()
+            o = int(stories.ord[d])
+            versions = tuple(self._version(snap, int(m)) for m in stories.members_of(o) if m != d)
+            return ArticleView(art, tuple(v["id"] for v in versions), art.story_id or art.id, versions)
         return self._run(run)
 
     def more_like_this(self, article_id: str, n: int = 10) -> list[Hit]:
@@ -419,8 +485,8 @@ class Searcher:
                     score += ev.term(f, t).score
             score[~snap.live] = 0
             score[d] = 0
-            if art.story_id:
-                score[snap.postings(S.STORY, art.story_id).ids] = 0
+            stories = snap.stories()
+            score[stories.members_of(int(stories.ord[d]))] = 0
             cand = np.flatnonzero(score > 0)
             hl = Highlight(set(terms))
             hits, seen = [], {(art.title, art.body[:300])}
@@ -429,7 +495,7 @@ class Searcher:
                 if (other.title, other.body[:300]) in seen:   # an unmarked copy of the same text
                     continue
                 seen.add((other.title, other.body[:300]))
-                hits.append(self._hit(snap, int(o), float(score[o]), hl, True, len(hits) + 1))
+                hits.append(self._hit(snap, int(o), float(score[o]), hl, True, len(hits) + 1, snap.stories()))
                 if len(hits) == n:
                     break
             return hits
@@ -438,13 +504,16 @@ class Searcher:
     # -- stats and explain -----------------------------------------------------------------------------------
 
     def stats(self) -> dict:
-        """Counts for `newsdex stats`: articles, per language/source, dates, people, countries, index version."""
+        """Counts for `newsdex stats`: articles, stories (near-duplicate clusters; duplicates = articles - stories),
+        per language/source, dates, people, countries, index version."""
         def run(snap: Snapshot):
             live_dated = snap.dated & snap.live
             days = snap.day[live_dated]
             lang, source = snap.facet("language"), snap.facet("source")
             return {
                 "articles": snap.n_docs,
+                "stories": snap.stories().count,
+                "duplicates": snap.n_docs - snap.stories().count,
                 "deleted_pending_merge": snap.n_all - snap.n_docs,
                 "languages": {v: int(c) for v, c in sorted(zip(lang.values, lang.totals), key=lambda x: -x[1])},
                 "sources": {v: int(c) for v, c in sorted(zip(source.values, source.totals), key=lambda x: -x[1])},

@@ -109,11 +109,13 @@ class FacetField:
         self.totals = np.bincount(pair_ord, minlength=len(values))
         self._words = None
 
-    def count(self, mask: np.ndarray) -> np.ndarray:
-        """Documents per value among the documents in `mask`."""
+    def count(self, mask: np.ndarray, stories: "Stories | None" = None) -> np.ndarray:
+        """Documents per value among the documents in `mask` (distinct stories per value with `stories`)."""
         docs = np.flatnonzero(mask)
         k = len(self.values)
         if self.single:   # exactly one value per document: offsets[d] is its index
+            if stories is not None:
+                return stories.count_pairs(self.doc_values[docs], docs, k)
             return np.bincount(self.doc_values[docs], minlength=k)
         starts = self.offsets[docs]
         lens = self.offsets[docs + 1] - starts
@@ -122,7 +124,17 @@ class FacetField:
             return np.zeros(k, dtype=np.int64)
         # indices of every matching document's values: each run starts at its doc's offset
         shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        return np.bincount(self.doc_values[shift + np.arange(total)], minlength=k)
+        values = self.doc_values[shift + np.arange(total)]
+        if stories is not None:
+            return stories.count_pairs(values, np.repeat(docs, lens), k)
+        return np.bincount(values, minlength=k)
+
+    def values_of(self, docs: np.ndarray) -> set[int]:
+        """The distinct value ordinals the documents `docs` hold."""
+        out: set[int] = set()
+        for d in docs.tolist():
+            out.update(self.doc_values[self.offsets[d]:self.offsets[d + 1]].tolist())
+        return out
 
     def words(self) -> tuple[list[str], list[int]]:
         """(sorted words of every value, value ord of each) for prefix search on any word of a value."""
@@ -130,6 +142,53 @@ class FacetField:
             pairs = sorted((w, i) for i, v in enumerate(self.values) for w in set(v.casefold().split()))
             self._words = ([w for w, _ in pairs], [i for _, i in pairs])
         return self._words
+
+
+class Stories:
+    """Near-duplicate stories: each document's story ordinal (from the STORY field's postings: the id of the
+    story's first article; a document without one is a story of its own), the story ids, and each story's live
+    members (CSR over live documents, earliest published first)."""
+
+    def __init__(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
+                 ts: np.ndarray):   # ts: publication time, undated documents last
+        n = len(live)
+        ords = np.full(n, -1, dtype=np.int64)
+        ords[pair_doc] = pair_ord
+        missing = np.flatnonzero(ords < 0)
+        ords[missing] = len(values) + np.arange(len(missing))
+        self.ids = list(values)
+        self.missing_docs = missing          # documents without a story: their ordinal stands for themselves
+        self.ord = ords
+        self.n = len(values) + len(missing)
+        live_docs = np.flatnonzero(live)
+        self.size = np.bincount(ords[live_docs], minlength=self.n)
+        order = live_docs[np.lexsort((live_docs, ts[live_docs], ords[live_docs]))]
+        self.members = order                 # live docs grouped by story, earliest first
+        self.offsets = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(self.size, out=self.offsets[1:])
+        self.count = int(np.count_nonzero(self.size))
+
+    def story_id(self, o: int, stored_id=None) -> str:
+        """The story id of ordinal `o` (for a document without one: its own id, via stored_id(doc))."""
+        if o < len(self.ids):
+            return self.ids[o]
+        return stored_id(int(self.missing_docs[o - len(self.ids)])) if stored_id else ""
+
+    def members_of(self, o: int) -> np.ndarray:
+        return self.members[self.offsets[o]:self.offsets[o + 1]]
+
+    def distinct(self, docs: np.ndarray) -> int:
+        """How many stories the documents `docs` belong to."""
+        if not len(docs):
+            return 0
+        return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
+
+    def count_pairs(self, values: np.ndarray, docs: np.ndarray, k: int) -> np.ndarray:
+        """Per value (0..k-1): the number of distinct stories among the (value, doc) pairs."""
+        if not len(values):
+            return np.zeros(k, dtype=np.int64)
+        keys = np.unique(values.astype(np.int64) * self.n + self.ord[docs])
+        return np.bincount(keys // self.n, minlength=k)
 
 
 class Snapshot:
@@ -160,6 +219,7 @@ class Snapshot:
         self._term_postings = 0
         self._phrases: OrderedDict = OrderedDict()
         self._facets: dict[str, FacetField] = {}
+        self._stories = None
         self._person_names: dict[str, str] = {}
         self.stem_fields = {lang: f for lang, f in S.STEM_FIELDS.items() if self.reader.field_length(f) > 0}
         self.refs = 0
@@ -317,7 +377,24 @@ class Snapshot:
                     self._facets[name] = ff
         return ff
 
+    def stories(self) -> Stories:
+        """Each document's story (built from the STORY field's postings on first use)."""
+        st = self._stories
+        if st is None:
+            with self.lock:
+                st = self._stories
+                if st is None:
+                    values, pair_doc, pair_ord = self._field_pairs(S.STORY)
+                    st = self._stories = Stories(values, pair_doc, pair_ord, self.live,
+                                                        np.where(self.dated, self.ts, 2 ** 62))
+        return st
+
     def _build_facet(self, field: str) -> FacetField:
+        values, pair_doc, pair_ord = self._field_pairs(field)
+        return FacetField(values, pair_doc, pair_ord, self.live)
+
+    def _field_pairs(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field."""
         fieldobj = self.schema[field]
         ords: dict[str, int] = {}
         docs, vals = [], []
@@ -335,8 +412,7 @@ class Snapshot:
                 docs.extend(ids)
                 vals.extend([value] * len(ids))
         values = list(ords)
-        pair_doc, pair_ord = np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
-        return FacetField(values, pair_doc, pair_ord, self.live)
+        return values, np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
 
     def person_name(self, key: str) -> str:
         """The display name of a person key (from the stored metadata of one article mentioning them)."""
