@@ -455,13 +455,16 @@ class Searcher:
 
     # -- articles --------------------------------------------------------------------------------------------
 
-    def article(self, article_id: str) -> Optional[ArticleView]:
-        """One article by id, or None; with its story's other live versions, earliest first."""
+    def article(self, article_id: str, with_story: bool = True) -> Optional[ArticleView]:
+        """One article by id, or None; with its story's other live versions, earliest first (with_story=False:
+        without them, cheaper for a long story's members)."""
         def run(snap: Snapshot):
             d = snap.docnum_of(article_id)
             if d is None:
                 return None
             art = snap.stored_article(d)
+            if not with_story:
+                return ArticleView(art, (), art.story_id or art.id, ())
             stories = snap.stories()
             o = int(stories.ord[d])
             versions = tuple(self._version(snap, int(m)) for m in stories.members_of(o) if m != d)

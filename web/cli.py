@@ -298,10 +298,14 @@ def _terminal_snippet(snippet: str) -> str:
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--per-page", "--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Results per page (at most 100).")
+@click.option("--all-articles", is_flag=True,
+              help="List every article (copies of a story are grouped by default); counts then count articles.")
+@click.option("--count", "count_mode", type=click.Choice(["stories", "articles"]), default="stories",
+              show_default=True, help="What facet counts and the date histogram count when copies are grouped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--explain", is_flag=True, help="Print the parsed query too.")
 def search(query, index_root, person, country, lang, source, date_from, date_to, sort, recency, page, per_page,
-           as_json, explain):
+           all_articles, count_mode, as_json, explain):
     """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
     field:value (title, person, country, lang, source, date), word*, word~ and date:2025-01..2025-06."""
     from search import QueryError, SearchRequest
@@ -313,7 +317,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
         request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
                                 date_from=date_from, date_to=date_to,
                                 sort=sort or ("relevance" if q.strip() else "newest"), recency=recency,
-                                page=page, per_page=per_page)
+                                page=page, per_page=per_page, all_articles=all_articles, count=count_mode)
         searcher = _searcher(index_root)
         try:
             result = searcher.search(request)

@@ -5,10 +5,11 @@ from typing import Iterable, Mapping
 from urllib.parse import urlencode
 
 # The order parameters appear in generated URLs; the names are `newsdex search`'s flags.
-PARAMS = ("q", "person", "country", "lang", "source", "from", "to", "sort", "recency", "per_page", "page")
+PARAMS = ("q", "person", "country", "lang", "source", "from", "to", "sort", "recency", "all_articles", "count",
+          "per_page", "page")
 MULTI = ("person", "country", "lang", "source")
 FACET_PARAM = {"people": "person", "countries": "country", "language": "lang", "source": "source"}
-DEFAULTS = {"sort": "relevance", "page": "1"}
+DEFAULTS = {"sort": "relevance", "page": "1", "count": "stories"}
 
 
 class SearchState:

@@ -14,6 +14,7 @@ from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
 from web.marking import marked_paragraphs
 from web.state import FACET_PARAM, SearchState
+from web.storydiff import diff_words
 
 log = logging.getLogger(__name__)
 bp = Blueprint("views", __name__)
@@ -22,6 +23,8 @@ SIDEBAR_FACETS = (("people", "People"), ("countries", "Countries"), ("language",
 FACET_VISIBLE = 8            # buckets shown before "more"
 MAX_ID_CHARS = 512
 HISTOGRAM_WIDTH, HISTOGRAM_HEIGHT = 280, 64
+STORY_VERSIONS = 30          # other versions of a story listed on the article page
+STORY_DIFFS = 8              # ... of which this many show their differences
 
 
 # --- search ----------------------------------------------------------------------------------------------------------
@@ -82,7 +85,14 @@ def _result_context(state: SearchState, result) -> dict:
         facets.append(dict(name=name, title=title, param=param, entries=entries,
                            visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
                            more=[e for i, e in enumerate(entries) if i >= FACET_VISIBLE and not e["selected"]]))
-    return dict(facets=facets, histogram=_histogram(state, result), pagination=_pagination(state, result))
+    all_articles = result.request.all_articles
+    stories = dict(
+        all_articles=all_articles, count_stories=result.request.count_stories,
+        toggle=(state.without("all_articles") if all_articles else state.replaced(all_articles="1")).url(),
+        count_url=None if all_articles else state.replaced(
+            count="articles" if result.request.count_stories else None).url())
+    return dict(facets=facets, histogram=_histogram(state, result), pagination=_pagination(state, result),
+                stories=stories)
 
 
 def facet_label(facet: str, value: str, label: str = "") -> str:
@@ -133,7 +143,8 @@ def _histogram(state: SearchState, result) -> dict | None:
                          label=b.label, selected=b.selected,
                          url=state.replaced(from_=b.date_from.isoformat(), to=to.isoformat()).url()))
     return dict(bars=bars, width=HISTOGRAM_WIDTH, height=HISTOGRAM_HEIGHT, first=buckets[0].label,
-                last=buckets[-1].label, interval=result.date_interval)
+                last=buckets[-1].label, interval=result.date_interval,
+                unit="story" if result.request.count_stories else "article")
 
 
 def _pagination(state: SearchState, result) -> dict | None:
@@ -173,7 +184,7 @@ def article(article_id: str):
     countries.sort(key=lambda c: (not c["about"], -c["mentions"], c["name"]))
     return render_template("article.html", article=art, paragraphs=marked_paragraphs(art), people=people,
                            countries=countries, similar=_similar(searcher, art.id),
-                           same_story=_same_story(searcher, view.story_ids, art.id),
+                           same_story=_same_story(searcher, view, art), story_size=view.story_size,
                            date_source=date_source_text(art.date_source))
 
 
@@ -186,20 +197,31 @@ def _similar(searcher, article_id: str) -> list:
         return []
 
 
-def _same_story(searcher, story_ids, article_id: str) -> list:
-    """The other articles of the same story (near-duplicates, syndicated copies)."""
+def _same_story(searcher, view, art) -> list:
+    """The other versions of the article's story (near-duplicates, syndicated copies), earliest first, each with
+    what it added or cut against this article (for the first STORY_DIFFS)."""
     out = []
-    for sid in list(story_ids)[:10]:
-        if sid == article_id:
-            continue
-        try:
-            view = searcher.article(sid)
-        except Exception:   # noqa: BLE001
-            log.exception("article %r failed", sid)
-            continue
-        if view is not None:
-            out.append(view.article)
+    for i, v in enumerate(view.versions[:STORY_VERSIONS]):
+        entry = dict(v, published=_parse_iso(v.get("published")), diff=None,
+                     title_differs=(v.get("title") or "") != (art.title or ""))
+        if i < STORY_DIFFS:
+            try:
+                other = searcher.article(v["id"], with_story=False)
+            except Exception:   # noqa: BLE001 - one version failing does not fail the page
+                log.exception("article %r failed", v["id"])
+                other = None
+            if other is not None:
+                entry["diff"] = diff_words(art.body, other.article.body)
+        out.append(entry)
     return out
+
+
+def _parse_iso(text):
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 # --- facet value search (the no-JavaScript path of the type-ahead) ---------------------------------------------------
