@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import struct
 import threading
 import zlib
 from itertools import accumulate
@@ -20,7 +21,7 @@ from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from index import schema as S
@@ -393,6 +394,29 @@ class Snapshot:
         values, pair_doc, pair_ord = self._field_pairs(field)
         return FacetField(values, pair_doc, pair_ord, self.live)
 
+    @staticmethod
+    def _field_terms(sub, field: str):
+        """(term bytes, terminfo) of a segment's field, the terminfo being the doc number itself for a term held
+        by one document: read straight from the W3 term index's fixed header, without decoding the rest (a field
+        of story ids has one term per story: 100k terms cost 2.4 s through iter_field, ~0.5 s here)."""
+        terms = sub._terms
+        tindex, fieldmap = getattr(terms, "_tindex", None), getattr(terms, "_fieldmap", None)
+        if tindex is None or fieldmap is None or field not in fieldmap:
+            for btext, terminfo in sub.iter_field(field):
+                yield btext, (terminfo.min_id() if terminfo.doc_frequency() == 1 else terminfo)
+            return
+        prefix = struct.pack(">H", fieldmap[field])
+        header = W3TermInfo._struct
+        size = header.size
+        for key, val in tindex.items_from(prefix):
+            if key[:2] != prefix:
+                return
+            head = header.unpack(val[:size])
+            if head[2] == 1 and head[6] != 0xffffffff:   # doc frequency 1, min id known
+                yield key[2:], head[6]
+            else:
+                yield key[2:], W3TermInfo.from_bytes(val)
+
     def _field_pairs(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field."""
         fieldobj = self.schema[field]
@@ -403,9 +427,11 @@ class Snapshot:
             if not hasattr(sub, "_terms"):   # an empty index's EmptyReader has no term file
                 continue
             postfile = sub._terms._postfile
-            for btext, terminfo in sub.iter_field(field):
+            for btext, terminfo in self._field_terms(sub, field):
                 value = ords.setdefault(fieldobj.from_bytes(btext), len(ords))
-                if terminfo.is_inlined():   # small posting lists live in the term index itself
+                if isinstance(terminfo, int):   # the one document of the term
+                    ids = [terminfo + base]
+                elif terminfo.is_inlined():   # small posting lists live in the term index itself
                     ids = [i + base for i in terminfo.inlined_postings()[0]]
                 else:
                     ids = _read_ids_list(sub._codec.postings_reader(postfile, terminfo, fmt), base)
