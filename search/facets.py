@@ -122,7 +122,7 @@ def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], 
     if not len(idx):
         counts = np.zeros(last + 1, dtype=np.int64)
     elif stories is not None:
-        counts = stories.count_pairs(np.asarray(idx, dtype=np.int64), docs, last + 1)
+        counts = stories.count_pairs(np.asarray(idx, dtype=np.int64), docs, last + 1, stories.shared(docs))
     else:
         counts = np.bincount(idx, minlength=last + 1)
     buckets = []

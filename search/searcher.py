@@ -154,7 +154,7 @@ class Searcher:
         positive = masks.match is not None and masks.match.score is not None and has_positive(tree)
         sort = request.sort if (request.sort != "relevance" or positive) else "newest"
         score = masks.match.score if positive else None
-        if request.all_articles:
+        if request.all_articles or n_stories == articles:   # no two matching articles share a story
             docs, scores = self._rank(snap, final, score, sort, request)
         else:
             docs, scores = self._rank_stories(snap, stories, final, score, sort, request)
@@ -232,26 +232,24 @@ class Searcher:
         """(doc numbers, scores) of the requested page with one hit per story.
 
         Sorted by relevance, a story is shown by its best-ranked matching article, at that article's rank (the
-        whole matching set is ordered, then the first occurrence of each story kept). Sorted by date, a story is
-        shown by its earliest matching article (the original, not the latest copy; undated ones only when none
-        is dated) and placed by that article's date."""
+        same order as with every article listed, keeping each story's first occurrence). Sorted by date, a story
+        is shown by its earliest matching article (the original, not the latest copy; undated ones only when none
+        is dated) and placed by that article's date. Only articles of stories with copies are sorted to pick the
+        representatives; the page is then ranked like any other."""
         cand = np.flatnonzero(final)
         if not len(cand):
             return [], []
-        ords = stories.ord[cand]
+        shared = cand[stories.size[stories.ord[cand]] > 1]   # only copies compete: a story of one is its own hit
+        ords = stories.ord[shared]
         if sort == "relevance":
-            key = self._sort_key(snap, cand, score, sort, request)
-            ranked = np.lexsort((cand, -snap.ts[cand], -key))
-            _, first = np.unique(ords[ranked], return_index=True)
-            order = ranked[np.sort(first)]
-            start = (request.page - 1) * request.per_page
-            order = order[start:start + request.per_page]
-            return cand[order].tolist(), key[order].tolist()
-        ts = np.where(snap.dated[cand], snap.ts[cand], 2 ** 62)
-        earliest = np.lexsort((cand, ts, ords))
-        _, first = np.unique(ords[earliest], return_index=True)
-        reps = np.zeros_like(final)
-        reps[cand[earliest[first]]] = True
+            key = self._sort_key(snap, shared, score, sort, request)
+            best = np.lexsort((shared, -snap.ts[shared], -key, ords))   # same tie-breaks as _rank
+        else:
+            best = np.lexsort((shared, np.where(snap.dated[shared], snap.ts[shared], 2 ** 62), ords))
+        _, first = np.unique(ords[best], return_index=True)
+        reps = final.copy()
+        reps[shared] = False
+        reps[shared[best[first]]] = True
         return self._rank(snap, reps, score, sort, request)
 
     def _rank(self, snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest):

@@ -108,15 +108,26 @@ class FacetField:
         np.cumsum(per_doc, out=self.offsets[1:])
         self.single = bool(len(per_doc) and per_doc.max() <= 1 and per_doc.min() == 1)
         self.totals = np.bincount(pair_ord, minlength=len(values))
+        self.n_live = int(np.count_nonzero(live))
+        self._story_totals = None      # stories per value over the whole index (count() fills it)
         self._words = None
 
     def count(self, mask: np.ndarray, stories: "Stories | None" = None) -> np.ndarray:
         """Documents per value among the documents in `mask` (distinct stories per value with `stories`)."""
         docs = np.flatnonzero(mask)
         k = len(self.values)
+        shared = None
+        if stories is not None:
+            if len(docs) == self.n_live:   # the whole index (browsing): counted once per snapshot
+                if self._story_totals is None:
+                    self._story_totals = self._count_stories(docs, stories, stories.shared(docs))
+                return self._story_totals
+            shared = stories.shared(docs)
+            if not shared.any():   # no two of these articles share a story: articles are stories
+                stories = None
+            else:
+                return self._count_stories(docs, stories, shared)
         if self.single:   # exactly one value per document: offsets[d] is its index
-            if stories is not None:
-                return stories.count_pairs(self.doc_values[docs], docs, k)
             return np.bincount(self.doc_values[docs], minlength=k)
         starts = self.offsets[docs]
         lens = self.offsets[docs + 1] - starts
@@ -125,10 +136,20 @@ class FacetField:
             return np.zeros(k, dtype=np.int64)
         # indices of every matching document's values: each run starts at its doc's offset
         shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        values = self.doc_values[shift + np.arange(total)]
-        if stories is not None:
-            return stories.count_pairs(values, np.repeat(docs, lens), k)
-        return np.bincount(values, minlength=k)
+        return np.bincount(self.doc_values[shift + np.arange(total)], minlength=k)
+
+    def _count_stories(self, docs: np.ndarray, stories: "Stories", shared: np.ndarray) -> np.ndarray:
+        k = len(self.values)
+        if self.single:
+            return stories.count_pairs(self.doc_values[docs], docs, k, shared)
+        starts = self.offsets[docs]
+        lens = self.offsets[docs + 1] - starts
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(k, dtype=np.int64)
+        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        return stories.count_pairs(self.doc_values[shift + np.arange(total)], np.repeat(docs, lens), k,
+                                   np.repeat(shared, lens))
 
     def values_of(self, docs: np.ndarray) -> set[int]:
         """The distinct value ordinals the documents `docs` hold."""
@@ -184,12 +205,25 @@ class Stories:
             return 0
         return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
 
-    def count_pairs(self, values: np.ndarray, docs: np.ndarray, k: int) -> np.ndarray:
-        """Per value (0..k-1): the number of distinct stories among the (value, doc) pairs."""
+    def shared(self, docs: np.ndarray) -> np.ndarray:
+        """Per document of `docs` (distinct): does another of `docs` belong to its story?"""
+        ords = self.ord[docs]
+        return np.bincount(ords, minlength=self.n)[ords] > 1
+
+    def count_pairs(self, values: np.ndarray, docs: np.ndarray, k: int, shared=None) -> np.ndarray:
+        """Per value (0..k-1): the number of distinct stories among the (value, doc) pairs. `shared` (per pair):
+        whether the pair's story has other documents among those counted; only those pairs need de-duplicating
+        (by default: the stories with more than one live article)."""
         if not len(values):
             return np.zeros(k, dtype=np.int64)
-        keys = np.unique(values.astype(np.int64) * self.n + self.ord[docs])
-        return np.bincount(keys // self.n, minlength=k)
+        ords = self.ord[docs]
+        if shared is None:
+            shared = self.size[ords] > 1
+        counts = np.bincount(values[~shared], minlength=k)
+        if shared.any():
+            keys = np.unique(values[shared].astype(np.int64) * self.n + ords[shared])
+            counts += np.bincount(keys // self.n, minlength=k)
+        return counts
 
 
 class Snapshot:
