@@ -195,3 +195,8 @@ def test_cli_search_groups_copies_and_takes_the_story_options(root):
     assert [(b["value"], b["count"]) for b in by_article["facets"]["language"]] == [("en", 3)]
     bad = runner.invoke(main, ["search", "--index", str(root), "--count", "outlets", "x"])
     assert bad.exit_code == 2
+
+
+def test_about_page_counts_stories_and_copies(client):
+    soup = get(client, "/about")
+    assert soup.select_one("dd.stories").get_text(" ", strip=True) == "3 (2 articles are copies of another)"

@@ -44,7 +44,8 @@ def index():
     """What the API offers."""
     return jsonify({
         "endpoints": {
-            "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, all_articles, count, page, per_page)",
+            "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, all_articles, count, "
+                           "page, per_page)",
             "/api/article/{id}": "one article with its people, countries and their mention spans",
             "/api/similar/{id}": "articles like one article (n)",
             "/api/facets/{facet}": "values of a facet (people, countries, language, source) by prefix (prefix, limit)",
