@@ -14,7 +14,8 @@ index.entities.extract_entities finds some.
 all facets + the date histogram + 10 snippets, several rounds, and prints p50/p95 for both engines (newsdex with
 all_articles: the same work as SQLite), and newsdex's default (copies of a story collapsed and counted once). The
 bench articles carry no story ids, so every article is a story of one and the default costs only the check that
-no two matching articles share a story. It first checks every facet count of every query against a brute-force count over the stored articles.
+no two matching articles share a story. It first checks every facet count of every query against a brute-force
+count over the stored articles.
 """
 from __future__ import annotations
 
