@@ -19,6 +19,7 @@ MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this ma
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
 COUNT_MODES = ("stories", "articles")
 MAX_ALSO = 5                   # other versions listed under a collapsed hit
+MAX_VERSIONS = 200             # other versions an ArticleView lists (an aggregator may hold a story many times)
 FACET_NAMES = ("people", "countries", "language", "source", "date")
 DATE_INTERVALS = ("day", "month", "year")
 
@@ -299,13 +300,14 @@ class ArticleView:
     earliest first, each {"id", "title", "source", "published" (ISO or None)}."""
 
     article: Article
-    story_ids: tuple[str, ...] = ()      # the other versions' ids, earliest first
+    story_ids: tuple[str, ...] = ()      # the other versions' ids, earliest first (at most MAX_VERSIONS)
     story_id: str = ""
     versions: tuple = ()
+    size: int = 0                        # live articles of the story (0: this one and `versions`)
 
     @property
     def story_size(self) -> int:
-        return len(self.versions) + 1
+        return self.size or len(self.versions) + 1
 
     def to_json(self) -> dict:
         """The article as the API shows it: everything but the file's path on the server."""

@@ -23,7 +23,7 @@ from index.errors import IndexMissing
 from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
-from search.model import (MAX_ALSO, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search.query import Word, has_positive, leaves, parse_query, to_text
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
@@ -465,8 +465,10 @@ class Searcher:
                 return ArticleView(art, (), art.story_id or art.id, ())
             stories = snap.stories()
             o = int(stories.ord[d])
-            versions = tuple(self._version(snap, int(m)) for m in stories.members_of(o) if m != d)
-            return ArticleView(art, tuple(v["id"] for v in versions), art.story_id or art.id, versions)
+            members = stories.members_of(o)
+            versions = tuple(self._version(snap, int(m)) for m in members[members != d][:MAX_VERSIONS])
+            return ArticleView(art, tuple(v["id"] for v in versions), art.story_id or art.id, versions,
+                               len(members))
         return self._run(run)
 
     def more_like_this(self, article_id: str, n: int = 10) -> list[Hit]:

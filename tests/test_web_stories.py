@@ -200,3 +200,12 @@ def test_cli_search_groups_copies_and_takes_the_story_options(root):
 def test_about_page_counts_stories_and_copies(client):
     soup = get(client, "/about")
     assert soup.select_one("dd.stories").get_text(" ", strip=True) == "3 (2 articles are copies of another)"
+
+
+def test_article_page_of_a_long_story_lists_the_first_versions_and_says_so(client, monkeypatch):
+    import web.views
+    monkeypatch.setattr(web.views, "STORY_VERSIONS", 1)
+    soup = get(client, "/article/mf-1")
+    assert [v["data-id"] for v in soup.select("section#story li.version")] == ["nw-1"]
+    assert soup.select_one(".story-note").get_text(" ", strip=True).startswith(
+        "1 other version of this story (the first 1 of 2), earliest first")
