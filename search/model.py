@@ -284,13 +284,12 @@ class SearchResult:
             "did_you_mean": self.did_you_mean,
             "explain": self.query_explain,
             "took_ms": round(self.took_ms, 2),
+            # stories: `total` counts stories when copies are grouped (the default), articles with all_articles
+            "all_articles": self.request.all_articles,
+            "count": "articles" if self.request.all_articles else self.request.count,
+            "articles": self.articles,
+            "stories": self.stories,
         }
-
-    def story_json(self) -> dict:
-        """The story counts (the API adds them to to_json(); kept apart so that shape stays as it was)."""
-        return {"all_articles": self.request.all_articles,
-                "count": "articles" if self.request.all_articles else self.request.count,
-                "articles": self.articles, "stories": self.stories}
 
 
 @dataclass(frozen=True)

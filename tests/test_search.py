@@ -313,8 +313,10 @@ def test_pagination_totals_and_past_the_end(sample_searcher):
 
 def test_result_json_shape(sample_searcher):
     data = sample_searcher.search(SearchRequest(q="trade", countries=["KR"], per_page=1)).to_json()
-    assert sorted(data) == ["date_interval", "did_you_mean", "explain", "facets", "hits", "max_result_window",
-                            "page", "pages", "per_page", "query", "took_ms", "total"]
+    assert sorted(data) == ["all_articles", "articles", "count", "date_interval", "did_you_mean", "explain",
+                            "facets", "hits", "max_result_window", "page", "pages", "per_page", "query",
+                            "stories", "took_ms", "total"]
+    assert (data["all_articles"], data["count"], data["articles"], data["stories"]) == (False, "stories", 2, 2)
     assert (data["total"], data["pages"], data["explain"]) == (2, 2, "trade")
     hit = data["hits"][0]
     assert {k: hit[k] for k in ("id", "title", "published", "source", "language", "people", "countries")} == {
@@ -365,7 +367,7 @@ def test_stats(sample_searcher):
         "articles": 11, "deleted_pending_merge": 0, "languages": {"en": 8, "fr": 2, "ja": 1},
         "sources": {"Harbour Post": 5, "Gulf Times": 3, "Le Quotidien": 2, "Asahi Test": 1},
         "people": 5, "countries": 5, "first_published": "2024-12-18", "last_published": "2025-06-03",
-        "undated": 1, "segments": 1}
+        "undated": 1, "segments": 1, "stories": 11, "duplicates": 0}
 
 
 def test_explain_shows_what_each_word_searches(sample_searcher):

@@ -354,6 +354,10 @@ def _echo_result(result) -> None:
         click.echo(f"   {meta}   [{hit.id}]")
         if hit.snippet:
             click.echo("   " + _terminal_snippet(hit.snippet).replace("\n", " "))
+        if hit.also:
+            others = ", ".join(o["source"] or o["id"] for o in hit.also)
+            more = hit.story_size - 1 - len(hit.also)
+            click.echo(f"   also in: {others}" + (f" and {more} more" if more > 0 else ""))
         click.echo()
     for name, buckets in result.facets.items():
         if buckets and name != "date":
