@@ -63,6 +63,10 @@ BANDS = 32           # LSH bands of ROWS bins each: band b uses bins b and b + B
 ROWS = 2
 MAX_TOKENS = 600     # only the first words are shingled; the exact-duplicate hash covers the whole body
 STORIES_FILE = "stories.bin"
+# The story of every article whose story is another's, as JSON {article id: story id}, beside the Whoosh index.
+# The builder's workers write documents before the parent has clustered them, so a document's STORY field holds
+# its own id; this map, written before each commit, says which documents are copies (see read_story_map).
+STORY_MAP_FILE = "story-map.json"
 _NO_TIME = float("nan")
 
 _MAGIC = b"NEWSDEX-STORIES\n"
@@ -277,6 +281,11 @@ class StoryIndex:
         """(first article, later member) for every live member whose story's first article is live too."""
         return [(self._ids[rep], self._ids[o]) for o, rep in enumerate(self._rep)
                 if rep != o and self._alive[o] and self._alive[rep]]
+
+    def copies(self) -> dict[str, str]:
+        """{article id: story id} of every live article whose story id is not its own id (the copies)."""
+        return {aid: self._story[self._rep[o]] for aid, o in self._by_id.items()
+                if self._story[self._rep[o]] != aid}
 
     def stats(self) -> dict[str, int]:
         """Articles, stories, and duplicates (the articles beyond the first of each story)."""
@@ -495,3 +504,30 @@ class StoryIndex:
 def _params() -> dict:
     return {"shingle": SHINGLE, "bins": BINS, "bands": BANDS, "rows": ROWS, "max_tokens": MAX_TOKENS,
             "hash_probe": _HASH_PROBE, "unspaced": zlib.crc32(_UNSPACED.encode())}
+
+
+def write_story_files(gen_dir: str | os.PathLike, stories: "StoryIndex") -> None:
+    """Save the clusterer and the copies map into a generation (before its commit, so readers that see the
+    commit see the map too; ids the map names that never got committed are simply not found)."""
+    gen_dir = Path(gen_dir)
+    stories.save(gen_dir / STORIES_FILE)
+    path = gen_dir / STORY_MAP_FILE
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(stories.copies(), fh, ensure_ascii=False, separators=(",", ":"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_story_map(gen_dir: str | os.PathLike) -> dict[str, str]:
+    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index)."""
+    try:
+        with open(Path(gen_dir) / STORY_MAP_FILE, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

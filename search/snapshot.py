@@ -25,6 +25,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _len
 from whoosh.util.numeric import byte_to_length
 
 from index import schema as S
+from index.dedup import read_story_map
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 
@@ -419,10 +420,35 @@ class Snapshot:
             with self.lock:
                 st = self._stories
                 if st is None:
-                    values, pair_doc, pair_ord = self._field_pairs(S.STORY)
+                    values, pair_doc, pair_ord = self._apply_story_map(*self._field_pairs(S.STORY))
                     st = self._stories = Stories(values, pair_doc, pair_ord, self.live,
                                                         np.where(self.dated, self.ts, 2 ** 62))
         return st
+
+    def _apply_story_map(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray):
+        """The STORY field holds each document's own id when it was written; the generation's story map says
+        which documents are copies of another's story (index.dedup.read_story_map)."""
+        copies = read_story_map(self.ix.storage.folder)
+        if not copies:
+            return values, pair_doc, pair_ord
+        ordinal = {v: i for i, v in enumerate(values)}
+        docs, ords = [], []
+        for article_id, story_id in copies.items():
+            doc = self.docnum_of(article_id)
+            if doc is None:
+                continue
+            o = ordinal.get(story_id)
+            if o is None:
+                o = ordinal[story_id] = len(values)
+                values.append(story_id)
+            docs.append(doc)
+            ords.append(o)
+        if not docs:
+            return values, pair_doc, pair_ord
+        docs_arr = np.asarray(docs, dtype=np.int32)
+        keep = ~np.isin(pair_doc, docs_arr)
+        return (values, np.concatenate([pair_doc[keep], docs_arr]),
+                np.concatenate([pair_ord[keep], np.asarray(ords, dtype=np.int32)]))
 
     def _build_facet(self, field: str) -> FacetField:
         values, pair_doc, pair_ord = self._field_pairs(field)

@@ -270,3 +270,24 @@ def test_the_two_counting_modes_differ_on_this_index(searcher):
     for facet in ("people", "countries", "language", "source", "date"):
         assert [b.count for b in by_story.facets[facet]] != [b.count for b in by_article.facets[facet]], facet
     assert sum(b.count for b in by_article.facets["source"]) == len(ARTICLES)
+
+
+def test_the_generations_story_map_groups_documents_written_with_their_own_ids(make_index, make_article):
+    """The builder's workers write each document with its own id as STORY; the story map names the copies."""
+    from index.dedup import STORY_MAP_FILE
+    from index.store import current_generation
+    body = "The harbour reopened on Monday after a week of storms, the harbour master said. " * 3
+    root = make_index([make_article(id="orig", body=body, source="Wire", published="2025-03-01"),
+                       make_article(id="copy", body=body + " First published by Wire.", source="Post",
+                                    published="2025-03-02"),
+                       make_article(id="other", body="Coffee prices rose in Brazil.", published="2025-03-03")])
+    (current_generation(root) / STORY_MAP_FILE).write_text('{"copy": "orig", "gone": "orig"}')
+    searcher = Searcher(root)
+    try:
+        result = searcher.search(SearchRequest(q="harbour"))
+        assert (result.total, [h.id for h in result.hits], result.hits[0].story_size) == (1, ["orig"], 2)
+        assert [a["id"] for a in result.hits[0].also] == ["copy"]
+        assert searcher.search(SearchRequest(q="harbour", all_articles=True)).total == 2
+        assert (searcher.stats()["stories"], searcher.stats()["duplicates"]) == (2, 1)
+    finally:
+        searcher.close()
