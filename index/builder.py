@@ -31,12 +31,13 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from index import store
+from index.dedup import StoriesFileError, StoryIndex, signature, write_story_files, STORIES_FILE
 from index.entities import make_extractor
 from index.errors import NewsdexError
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, note_of, read_unit, walk
-from index.schema import CHECKSUM, ID, document_for
+from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: Whoosh's posting pool spills sorted runs to disk beyond this
 UNITS_PER_TASK = 48            # units (files or records) per task handed to a worker
@@ -54,9 +55,10 @@ _LANG_WARMUP = "The quick brown fox jumps over the lazy dog near the river bank.
 
 @dataclass
 class Outcome:
-    """What a worker made of one task: the articles it wrote (id, path, docnum in its segment), failures, notes."""
+    """What a worker made of one task: the articles it wrote (id, path, position, docnum in its segment, and the
+    near-duplicate signature and date the parent clusters stories by), failures, notes."""
 
-    written: list[tuple[str, str, str, int]] = field(default_factory=list)
+    written: list[tuple] = field(default_factory=list)
     segment_id: str = ""
     failures: list[Failure] = field(default_factory=list)
     notes: list[Failure] = field(default_factory=list)
@@ -103,7 +105,7 @@ class _SegmentBuilder:
     def process(self, units: list[Unit]) -> Outcome:
         """Read, enrich and write a batch of units (the worker's task)."""
         out = Outcome()
-        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "write": 0.0}
+        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0}
         for unit in units:
             out.size += unit.size
             t0 = _clock()
@@ -124,6 +126,9 @@ class _SegmentBuilder:
                 try:
                     article = enrich(item, self.extractor, timing)
                     t0 = _clock()
+                    sig = signature(article.body)
+                    timing["signature"] += _clock() - t0
+                    t0 = _clock()
                     doc = document_for(article)
                     writer = self._writer()
                     docnum = writer.docnum
@@ -133,7 +138,7 @@ class _SegmentBuilder:
                     out.failures.append(Failure(item.path, f"internal error while indexing: "
                                                            f"{type(exc).__name__}: {exc}", item.position))
                     continue
-                out.written.append((uid, item.path, item.position, docnum))
+                out.written.append((uid, item.path, item.position, docnum, sig, article.published))
         out.segment_id = self.writer.newsegment.segment_id() if self.writer is not None else ""
         out.stage_seconds = timing
         return out
@@ -375,8 +380,10 @@ def _total_bytes(paths: Iterable[str]) -> int:
 class _Run:
     """The parent's side of one run: hands out tasks, tallies outcomes in input order, commits."""
 
-    def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress):
+    def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress,
+                 stories: StoryIndex | None = None):
         self.root, self.gen, self.mode, self.report = root, gen, mode, report
+        self.stories = stories if stories is not None else StoryIndex()
         self.known, self.progress = known, progress
         self.seen: dict[str, int] = {}          # id -> index into self.paths (the file it was first seen in)
         self.paths: list[str] = []
@@ -418,7 +425,8 @@ class _Run:
         report.unchanged += len(outcome.unchanged)
         for uid in outcome.unchanged:
             self.seen.setdefault(uid, -1)
-        for uid, path, position, docnum in outcome.written:
+        t_stories = _clock()
+        for uid, path, position, docnum, sig, published in outcome.written:
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
@@ -432,8 +440,10 @@ class _Run:
                 report.replaced += 1
             else:
                 report.added += 1
+            self.stories.assign(uid, sig, published)   # in input order, so story ids do not depend on timing
             report.indexed += 1
             self.since_commit += 1
+        stages["stories"] = stages.get("stories", 0.0) + _clock() - t_stories
         self.done_bytes += outcome.size
         if self.progress:
             self.progress(self.done_bytes, self.total, report.indexed)
@@ -458,6 +468,7 @@ class _Run:
             else:
                 writer._close_segment()
             final.extend(segments)
+            write_story_files(self.gen, self.stories)   # before the TOC: readers of this commit see its stories
             if self.mode == "add":
                 store.fsync_dir(self.gen)
             writer._commit_toc(final)
@@ -497,12 +508,16 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
         if mode == "rebuild":
             gen = store.new_generation(root)
             known: dict = {}
+            stories = StoryIndex()
         else:
             gen = store.current_generation(root)
-            known = _known_checksums(store.open_index(root))
+            ix = store.open_index(root)
+            known = _known_checksums(ix)
+            stories = load_stories(gen, ix, known)
         try:
             _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-                 lock_fd)
+                 lock_fd, stories)
+            report.stories = stories.stats()
             if mode == "rebuild":
                 t0 = _clock()
                 store.publish(root, gen)
@@ -519,11 +534,11 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
 
 
 def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-         lock_fd) -> None:
+         lock_fd, stories: StoryIndex) -> None:
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
     (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
-    run = _Run(root, gen, mode, report, known, progress)
+    run = _Run(root, gen, mode, report, known, progress, stories)
     run.total = _total_bytes(paths) if progress else 0
     ignored: list[Failure] = []
     batches = _batches(iter_units(paths, ignored), report)
@@ -595,6 +610,27 @@ def _known_checksums(ix) -> dict[str, bytes]:
         return known
 
 
+def load_stories(gen: Path, ix, live_ids) -> StoryIndex:
+    """The generation's story clusterer, reconciled with the index's live articles: a run killed between saving
+    it and committing, a deletion, or an index built before stories existed leave the two apart."""
+    try:
+        stories = StoryIndex.load(gen / STORIES_FILE)
+    except StoriesFileError:
+        stories = StoryIndex()
+    live_ids = set(live_ids)
+    for stale in [aid for aid in stories.article_ids() if aid not in live_ids]:
+        stories.remove(stale)
+    missing = [aid for aid in live_ids if aid not in stories]
+    if missing:
+        with ix.searcher() as searcher:
+            for aid in sorted(missing):
+                fields = searcher.document(**{ID: aid})
+                if fields:
+                    article = article_from_stored(fields)
+                    stories.assign(aid, article.body, article.published)
+    return stories
+
+
 def delete_articles(root: str | os.PathLike, ids: Iterable[str],
                     lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
     """Delete articles by id from the live index: (deleted ids, ids not found)."""
@@ -602,13 +638,17 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
     with store.writer_lock(root, timeout=lock_timeout):
         store.recover(root)
         ix = store.open_index(root)
+        gen = store.current_generation(root)
+        stories = load_stories(gen, ix, _known_checksums(ix))
         writer = ix.writer()
         try:
             for article_id_ in ids:
                 if writer.delete_by_term(ID, article_id_):
                     deleted.append(article_id_)
+                    stories.remove(article_id_)
                 else:
                     missing.append(article_id_)
+            write_story_files(gen, stories)
         except BaseException:
             writer.cancel()
             raise

@@ -282,6 +282,10 @@ class StoryIndex:
         return [(self._ids[rep], self._ids[o]) for o, rep in enumerate(self._rep)
                 if rep != o and self._alive[o] and self._alive[rep]]
 
+    def article_ids(self) -> list[str]:
+        """The live article ids."""
+        return list(self._by_id)
+
     def copies(self) -> dict[str, str]:
         """{article id: story id} of every live article whose story id is not its own id (the copies)."""
         return {aid: self._story[self._rep[o]] for aid, o in self._by_id.items()

@@ -143,6 +143,7 @@ class IndexReport:
     notes: list[Failure] = field(default_factory=list)     # indexed, but with a problem (e.g. not valid UTF-8)
     ignored: list[Failure] = field(default_factory=list)   # files in a folder that are not article files
     recovered: list[str] = field(default_factory=list)     # leftovers of an interrupted run that were cleaned up
+    stories: dict = field(default_factory=dict)            # {"articles", "stories", "duplicates"} after the run
     seconds: float = 0.0
     index_dir: str = ""
     stage_seconds: dict = field(default_factory=dict)

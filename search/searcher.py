@@ -279,6 +279,7 @@ class Searcher:
         story_id, size, outlets, also = art.story_id or art.id, 1, 0, ()
         if stories is not None:
             o = int(stories.ord[docnum])
+            story_id = stories.story_id(o, lambda _doc: art.id)
             members = stories.members_of(o)
             size = len(members)
             others = members[members != docnum]
@@ -461,14 +462,14 @@ class Searcher:
             if d is None:
                 return None
             art = snap.stored_article(d)
-            if not with_story:
-                return ArticleView(art, (), art.story_id or art.id, ())
             stories = snap.stories()
             o = int(stories.ord[d])
+            story_id = stories.story_id(o, lambda _doc: art.id)
+            if not with_story:
+                return ArticleView(art, (), story_id, ())
             members = stories.members_of(o)
             versions = tuple(self._version(snap, int(m)) for m in members[members != d][:MAX_VERSIONS])
-            return ArticleView(art, tuple(v["id"] for v in versions), art.story_id or art.id, versions,
-                               len(members))
+            return ArticleView(art, tuple(v["id"] for v in versions), story_id, versions, len(members))
         return self._run(run)
 
     def more_like_this(self, article_id: str, n: int = 10) -> list[Hit]:

@@ -111,6 +111,9 @@ def _print_report(report: IndexReport, verb: str) -> None:
     if verb != "indexed":
         parts.append(f"added {report.added:,}, replaced {report.replaced:,}, unchanged {report.unchanged:,}")
     click.echo(f"{'; '.join(parts)} in {report.seconds:.1f}s -> {report.index_dir}")
+    if report.stories.get("duplicates"):
+        click.echo(f"{report.stories['stories']:,} stories: {report.stories['duplicates']:,} articles are copies "
+                   f"of another outlet's story")
     for leftover in getattr(report, "recovered", []) or []:
         click.echo(f"recovered: removed {leftover}, left by an earlier interrupted run", err=True)
     if report.ignored:
