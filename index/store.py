@@ -188,6 +188,10 @@ def remove_orphans(gen: Path) -> list[str]:
                 and name != f"{INDEX_NAME}_WRITELOCK":
             path.unlink(missing_ok=True)
             removed.append(name)
+        elif name.startswith(".") and name.endswith(".tmp"):
+            # a stories file or story map being written when the run died (index.dedup writes `.NAME.PID.tmp`)
+            path.unlink(missing_ok=True)
+            removed.append(name)
     return removed
 
 

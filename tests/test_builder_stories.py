@@ -74,3 +74,15 @@ def test_a_lost_stories_file_is_rebuilt_from_the_index(tmp_path):
     report = build_index([feed / "b.jsonl"], root, mode="add", workers=1)
     assert report.stories == {"articles": 2, "stories": 1, "duplicates": 1}
     assert read_story_map(gen) == {"copy": "wire"}
+
+
+def test_recovery_removes_a_half_written_story_file(tmp_path):
+    feed = tmp_path / "feed"
+    write_feed(feed, "a.jsonl", [line("wire", WIRE, "Wire", "2025-05-01")])
+    root = tmp_path / "ix"
+    build_index([feed], root, workers=1)
+    leftover = store.current_generation(root) / ".story-map.json.4242.tmp"
+    leftover.write_text("{")
+    assert store.recover(root) == [f"removed 1 uncommitted file(s) of an interrupted add from "
+                                   f"{store.current_generation(root).name}"]
+    assert not leftover.exists()

@@ -114,8 +114,8 @@ def _print_report(report: IndexReport, verb: str) -> None:
     if report.stories.get("duplicates"):
         click.echo(f"{report.stories['stories']:,} stories: {report.stories['duplicates']:,} articles are copies "
                    f"of another outlet's story")
-    for leftover in getattr(report, "recovered", []) or []:
-        click.echo(f"recovered: removed {leftover}, left by an earlier interrupted run", err=True)
+    for message in report.recovered:
+        click.echo(f"recovered: {message}", err=True)
     if report.ignored:
         click.echo(f"ignored {len(report.ignored)} file(s) that are not articles "
                    f"(e.g. {report.ignored[0].path})", err=True)
@@ -137,7 +137,9 @@ def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet:
                              aliases_path=_aliases_for(index_root, aliases_path), progress=progress)
     except KeyboardInterrupt:
         progress.close()
-        click.echo("\ninterrupted: nothing was committed; the previous index is still live", err=True)
+        kept = ("the previous index is still live" if mode == "rebuild"
+                else "the index keeps every chunk that was committed; run the same add again to finish")
+        click.echo(f"\ninterrupted: {kept}", err=True)
         sys.exit(130)
     except IndexBusy as exc:
         progress.close()
