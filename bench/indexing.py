@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STAGES = ("read", "clean", "language", "entities", "write", "flush", "commit", "publish", "parent")
+STAGES = ("read", "clean", "language", "entities", "signature", "stories", "write", "flush", "commit", "publish",
+          "parent")
 
 
 def prepare(corpora: Path, work: Path) -> list[str]:

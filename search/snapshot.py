@@ -130,27 +130,23 @@ class FacetField:
                 return self._count_stories(docs, stories, shared)
         if self.single:   # exactly one value per document: offsets[d] is its index
             return np.bincount(self.doc_values[docs], minlength=k)
+        positions, _ = self._value_positions(docs)
+        return np.bincount(self.doc_values[positions], minlength=k)
+
+    def _value_positions(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(indices into doc_values of every value of `docs`, number of values per doc) of a multi-valued facet:
+        each document's run starts at its offset."""
         starts = self.offsets[docs]
         lens = self.offsets[docs + 1] - starts
-        total = int(lens.sum())
-        if not total:
-            return np.zeros(k, dtype=np.int64)
-        # indices of every matching document's values: each run starts at its doc's offset
         shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        return np.bincount(self.doc_values[shift + np.arange(total)], minlength=k)
+        return shift + np.arange(int(lens.sum())), lens
 
     def _count_stories(self, docs: np.ndarray, stories: "Stories", shared: np.ndarray) -> np.ndarray:
         k = len(self.values)
         if self.single:
             return stories.count_pairs(self.doc_values[docs], docs, k, shared)
-        starts = self.offsets[docs]
-        lens = self.offsets[docs + 1] - starts
-        total = int(lens.sum())
-        if not total:
-            return np.zeros(k, dtype=np.int64)
-        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        return stories.count_pairs(self.doc_values[shift + np.arange(total)], np.repeat(docs, lens), k,
-                                   np.repeat(shared, lens))
+        positions, lens = self._value_positions(docs)
+        return stories.count_pairs(self.doc_values[positions], np.repeat(docs, lens), k, np.repeat(shared, lens))
 
     def values_of(self, docs: np.ndarray) -> set[int]:
         """The distinct value ordinals the documents `docs` hold."""

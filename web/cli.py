@@ -156,12 +156,16 @@ def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet:
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 
 
+def build_options(command):
+    """The arguments and options `reindex` and `add` share."""
+    for option in reversed((paths_argument, index_option, workers_option, aliases_option,
+                            click.option("--quiet", "-q", is_flag=True, help="No progress output."))):
+        command = option(command)
+    return command
+
+
 @main.command()
-@paths_argument
-@index_option
-@workers_option
-@aliases_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@build_options
 def reindex(paths, index_root, workers, aliases_path, quiet):
     """Build the index from scratch from PATHS (files or folders, recursively).
 
@@ -173,11 +177,7 @@ def reindex(paths, index_root, workers, aliases_path, quiet):
 
 
 @main.command()
-@paths_argument
-@index_option
-@workers_option
-@aliases_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@build_options
 def add(paths, index_root, workers, aliases_path, quiet):
     """Add new articles from PATHS and replace changed ones; unchanged files are skipped by checksum."""
     _run_build(paths, index_root, "add", workers, aliases_path, quiet)
