@@ -27,3 +27,18 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_every_cli_command_is_documented():
     for name in main.commands:
         assert f"`newsdex {name}" in README, f"newsdex {name} is not documented in README.md"
+
+
+def test_every_data_file_of_the_packages_is_installed():
+    """A non-editable install ships what setup.cfg's package_data names: every non-Python file must match it."""
+    import configparser
+    from fnmatch import fnmatch
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    for package, patterns in cfg["options.package_data"].items():
+        globs = [p.strip() for p in patterns.split(",") if p.strip()]
+        base = ROOT / package
+        for path in base.rglob("*"):
+            rel = path.relative_to(base).as_posix()
+            if path.is_file() and path.suffix != ".py" and "__pycache__" not in rel:
+                assert any(fnmatch(rel, g) for g in globs), f"{package}/{rel} is not in package_data"
