@@ -36,7 +36,7 @@ from index.entities import make_extractor
 from index.errors import NewsdexError
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
-from index.readers import Unit, iter_units, note_of, read_unit, walk
+from index.readers import Unit, iter_units, read_unit, walk
 from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: Whoosh's posting pool spills sorted runs to disk beyond this
@@ -116,9 +116,8 @@ class _SegmentBuilder:
                 if isinstance(item, Failure):
                     out.failures.append(item)
                     continue
-                note = note_of(item)
-                if note:
-                    out.notes.append(Failure(item.path, note, item.position))
+                if item.note:
+                    out.notes.append(Failure(item.path, item.note, item.position))
                 uid = article_id(item)
                 if self.known and self.known.get(uid) == _short_checksum(item.checksum):
                     out.unchanged.append(uid)

@@ -54,6 +54,7 @@ class RawArticle:
     record_id: str = ""              # an id the record itself carries (JSON Lines `id`, Reuters NEWID)
     position: str = ""               # where in a multi-article file (line number, NEWID)
     checksum: str = ""               # of the bytes this article came from
+    note: str = ""                   # a problem met while reading it anyway (e.g. not valid UTF-8)
 
     @property
     def title_derived(self) -> bool:

@@ -270,21 +270,9 @@ def read_text_bytes(data: bytes, path: str) -> Item:
     if published is None:
         published = date_from_filename(path)
         date_source = "filename" if published else "none"
-    raw = RawArticle(path=path, body=body, title=title, title_source=title_source, published=published,
-                     date_source=date_source, source=source, via=via, keywords=keywords,
-                     checksum=checksum_of(data))
-    return raw if not note else _with_note(raw, note)
-
-
-def _with_note(raw: RawArticle, note: str) -> RawArticle:
-    # A decoding note travels as a pseudo-keyword-free attribute: the builder reports it as a problem.
-    object.__setattr__(raw, "_note", note)
-    return raw
-
-
-def note_of(raw: RawArticle) -> str:
-    """A problem met while reading an article that was nonetheless read (e.g. a wrong encoding)."""
-    return getattr(raw, "_note", "")
+    return RawArticle(path=path, body=body, title=title, title_source=title_source, published=published,
+                      date_source=date_source, source=source, via=via, keywords=keywords,
+                      checksum=checksum_of(data), note=note)
 
 
 def split_paragraphs(text: str) -> list[str]:

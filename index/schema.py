@@ -5,6 +5,7 @@ search/ imports field names from here and nothing else of whoosh's schema; nothi
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime, timezone
 from typing import Mapping, Optional
 
@@ -77,7 +78,6 @@ def build_schema() -> fields.Schema:
 
 def person_key(name: str) -> str:
     """The canonical key of a person's name: "Lee Jae-myung" and "Lee Jae Myung" are one person."""
-    import unicodedata
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("-", " ").replace("‐", " ").replace(".", " ").replace("’", "'")

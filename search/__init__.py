@@ -19,6 +19,7 @@ from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchReque
 from search.searcher import Searcher, search  # noqa: F401
 from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
 from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when there is no index yet)
+from index.store import default_index_root  # noqa: F401  (where an index is when no one says)
 
-__all__ = ["IndexMissing", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
+__all__ = ["IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
            "Searcher", "search", "FACET_NAMES", "MAX_PER_PAGE", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.model import Failure, RawArticle
-from index.readers import (date_from_filename, derive_title, parse_date, parse_reuters_date, read_path,
-                           note_of)
+from index.readers import date_from_filename, derive_title, parse_date, parse_reuters_date, read_path
 
 SEED = Path(__file__).resolve().parent.parent / "web" / "demo_articles" / "menafn-2026-01-18-japan-korea.txt"
 SEED_TEXT = (" date 2026-01-18 MENAFN - Gulf Times) Japan and South Korea aim to deepen ties, their leaders said "
@@ -77,7 +76,7 @@ def test_crlf_and_bom_are_handled(tmp_path):
 def test_latin1_text_is_read_with_a_note(tmp_path):
     raw = only(read_path(write(tmp_path, "c.txt", "Caf\xe9 in Z\xfcrich reopened today.".encode("latin-1"))))
     assert raw.body == "Café in Zürich reopened today."
-    assert "not valid UTF-8" in note_of(raw) and "Windows-1252" in note_of(raw)
+    assert "not valid UTF-8" in raw.note and "Windows-1252" in raw.note
 
 
 # --- HTML -------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Optional
 from flask import Flask, current_app
 from flask.json.provider import DefaultJSONProvider
 
-from search import Searcher
+from search import Searcher, default_index_root
 
 # Each setting once: name -> (default, help). Only create_app (and the CLI) read the environment.
 SETTINGS = {
@@ -21,8 +21,6 @@ SETTINGS = {
         "the Content-Security-Policy header of every response"),
     "MORE_LIKE_THIS": (5, "how many similar articles the article page shows"),
 }
-INDEX_ENV_VAR = "NEWSDEX_INDEX"
-DEFAULT_INDEX_DIRNAME = "newsdex-index"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -53,7 +51,7 @@ def create_app(config: Optional[dict] = None) -> Flask:
     app.json = JSONProvider(app)
     for name, (default, _help) in SETTINGS.items():
         app.config[name] = default
-    app.config["INDEX_ROOT"] = os.environ.get(INDEX_ENV_VAR) or DEFAULT_INDEX_DIRNAME
+    app.config["INDEX_ROOT"] = default_index_root()   # $NEWSDEX_INDEX, else ./newsdex-index
     app.config.update(config or {})
     app.config["INDEX_ROOT"] = os.fspath(app.config["INDEX_ROOT"])
     app.extensions["newsdex"] = SearcherHolder(app.config["INDEX_ROOT"], app.config.get("SEARCHER"))

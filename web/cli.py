@@ -266,11 +266,9 @@ def entities(source, aliases_path, index_root):
 # --- searching -------------------------------------------------------------------------------------------------
 
 def _searcher(index_root: Path):
+    """A Searcher (it opens the index on first use: callers turn IndexMissing into a clear error)."""
     from search import Searcher
-    try:
-        return Searcher(index_root)
-    except IndexMissing as exc:
-        raise click.ClickException(str(exc)) from None
+    return Searcher(index_root)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
