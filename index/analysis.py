@@ -161,6 +161,48 @@ def iter_terms(text: str):
                 yield term, start, end
 
 
+# In ASCII text the universal token is just this (no marks, no CJK, no ’).
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*")
+
+
+def term_list(text: str) -> list[str]:
+    """The terms `iter_terms` yields, without their offsets, as a list: the indexer's fast path (index.segment)."""
+    if text.isascii():
+        words = _ASCII_TOKEN.findall(text)
+        joined = [i for i, w in enumerate(words) if not w.isalnum()]   # holding ' or . (U.S., Trump's, 3.5)
+        if not joined:
+            return [w.lower() for w in words]
+        out: list[str] = []
+        done = 0
+        for i in joined:
+            out += [w.lower() for w in words[done:i]]
+            out += [piece.lower() for piece, _, _ in _word_pieces(words[i], 0)]
+            done = i + 1
+        out += [w.lower() for w in words[done:]]
+        return out
+    out = []
+    append = out.append
+    for cjk, sea, word in _TOKEN.findall(text):
+        if word:
+            if word.isalnum():
+                append(word.lower() if word.isascii() else normalize_term(word))
+                continue
+            pieces = _word_pieces(word, 0)
+        elif cjk and not _CJK_COMPAT.search(cjk):
+            if len(cjk) == 1:
+                append(cjk)
+            else:
+                out += [cjk[i:i + 2] for i in range(len(cjk) - 1)]
+            continue
+        else:
+            pieces = _bigrams(cjk or sea, 0, clusters=not cjk)
+        for piece, _, _ in pieces:
+            term = normalize_term(piece)
+            if term:
+                append(term)
+    return out
+
+
 class WordAndBigramTokenizer(Tokenizer):
     """Words for alphabetic scripts; bigrams for CJK and for Thai/Lao/Khmer/Myanmar (see the module docstring).
 

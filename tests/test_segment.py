@@ -1,0 +1,165 @@
+"""FastSegmentWriter writes what Whoosh's own SegmentWriter writes: every term, posting, position, weight, length,
+stored field and column, read back through Whoosh's reader; and the term list equals the tokenizer's."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from index.analysis import iter_terms, term_list
+from index.readers import iter_units, read_unit
+from index.builder import enrich
+from index.entities import make_extractor
+from index.model import Failure
+from index.schema import build_schema, document_for
+from index.segment import FastSegmentWriter, encode_positions
+from tests.conftest import SAMPLES, article, country, person
+
+DEMO = Path(__file__).resolve().parent.parent / "web" / "demo_articles"
+
+
+def _demo_articles():
+    extractor = make_extractor(None)
+    out = []
+    for unit in iter_units([str(DEMO)]):
+        if isinstance(unit, Failure):
+            continue
+        for item in read_unit(unit):
+            if not isinstance(item, Failure):
+                out.append(enrich(item, extractor))
+    return out
+
+
+def _tricky_articles():
+    """Stop words first (renumbered positions), repeated words, every script, empty-ish fields, > 128 postings
+    per term (several blocks), long documents (length bytes), and the same word in many fields."""
+    rng = random.Random(7)
+    words = ("the of and le la les der die das el los news market 東京 タワー 서울에서 ภาษาไทย महात्मा "
+             "العربية l'État U.S. Trump's 3.5 eleições conflits bateaux élection Élections straße").split()
+    arts = []
+    for i in range(300):
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(1, 400 if i % 50 == 0 else 40)))
+        lang = rng.choice(["en", "fr", "de", "pt", "es", "ar", "ja", "und", "sv"])
+        arts.append(article(id=f"t{i}", title=rng.choice(["The the market", "Le marché", "東京", "x"]),
+                            body=f"The {body}\n\nand of the {rng.choice(words)}", language=lang,
+                            keywords=("news", "market") if i % 3 else (),
+                            people=(person("Haruto Ikeda"),) if i % 4 == 0 else (),
+                            countries=(country("JP", "Japan"),) if i % 5 == 0 else (),
+                            published="2025-01-%02d" % (1 + i % 28), source=f"Outlet {i % 7}"))
+    return arts
+
+
+def _build(path: Path, writer_class, docs) -> object:
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), build_schema())
+    writer = writer_class(ix)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    return whoosh_index.open_dir(str(path))
+
+
+def _view(ix) -> dict:
+    """Everything a reader can see of an index."""
+    schema = ix.schema
+    with ix.reader() as r:
+        n = r.doc_count_all()
+        terms = {}
+        for fieldname in sorted(r.indexed_field_names()):
+            fmt = schema[fieldname].format
+            for btext in r.lexicon(fieldname):
+                m = r.postings(fieldname, btext)
+                posts = []
+                while m.is_active():
+                    value = m.value()
+                    posts.append((m.id(), m.weight(), fmt.decode_positions(value)
+                                  if fmt.supports("positions") else value))
+                    m.next()
+                ti = r.term_info(fieldname, btext)
+                terms[fieldname, btext] = (posts, ti.weight(), ti.doc_frequency(), ti.min_length(),
+                                           ti.max_length(), ti.max_weight(), ti.min_id(), ti.max_id())
+        scorable = [f for f, obj in schema.items() if obj.scorable]
+        return {
+            "count": n,
+            "terms": terms,
+            "stored": list(r.all_stored_fields()),
+            "lengths": {f: [r.doc_field_length(d, f) for d in range(n)] for f in scorable},
+            "field_lengths": {f: r.field_length(f) for f in scorable},
+            "minmax": {f: (r.min_field_length(f), r.max_field_length(f)) for f in scorable if r.field_length(f)},
+            "columns": {f: list(r.column_reader(f)) for f, obj in schema.items() if obj.column_type},
+        }
+
+
+@pytest.mark.parametrize("source", ["demo", "tricky", "samples", "tricky-chunked"])
+def test_fast_writer_writes_what_whoosh_writes(tmp_path, source, monkeypatch):
+    if source.endswith("-chunked"):   # the flush's slices of terms, cut everywhere
+        import index.segment
+        monkeypatch.setattr(index.segment, "CHUNK_POSTINGS", 7)
+        source = source[:-8]
+    arts = {"demo": _demo_articles, "tricky": _tricky_articles, "samples": lambda: list(SAMPLES)}[source]()
+    docs = [document_for(a) for a in arts]
+    slow = _view(_build(tmp_path / "whoosh", SegmentWriter, docs))
+    fast = _view(_build(tmp_path / "fast", FastSegmentWriter, docs))
+    assert fast["count"] == slow["count"] == len(docs)
+    assert sorted(fast["terms"]) == sorted(slow["terms"])
+    for key in slow["terms"]:
+        assert fast["terms"][key] == slow["terms"][key], key
+    for name in ("stored", "lengths", "field_lengths", "minmax", "columns"):
+        assert fast[name] == slow[name], name
+    if source == "tricky":   # the case this test exists for is really there
+        assert any(len(v[0]) > 128 for v in slow["terms"].values())
+        assert any(key[0].startswith("stem_") for key in slow["terms"])
+
+
+def test_phrases_and_multiblock_terms_search_the_same(tmp_path):
+    from whoosh import query as wq
+    docs = [document_for(a) for a in _tricky_articles()]
+    slow = _build(tmp_path / "whoosh", SegmentWriter, docs)
+    fast = _build(tmp_path / "fast", FastSegmentWriter, docs)
+    queries = [wq.Phrase("body", ["the", "market"]), wq.Term("body", "news"), wq.Phrase("stem_fr", ["march"]),
+               wq.And([wq.Term("body", "the"), wq.Term("title", "market")]), wq.Phrase("body", ["東京", "京タ"])]
+    for q in queries:
+        with slow.searcher() as s1, fast.searcher() as s2:
+            a = [(h.docnum, round(h.score, 5)) for h in s1.search(q, limit=None)]
+            b = [(h.docnum, round(h.score, 5)) for h in s2.search(q, limit=None)]
+        assert a == b, q
+    with fast.searcher() as s:
+        assert len(s.search(wq.Term("body", "the"), limit=None)) > 128
+
+
+def test_a_bad_document_costs_only_itself(tmp_path):
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    writer = FastSegmentWriter(ix)
+    good = document_for(article(id="good", body="Good words here"))
+    bad = dict(document_for(article(id="bad", body="Broken \ud800 surrogate")))
+    writer.add_document(**good)
+    with pytest.raises(UnicodeEncodeError):
+        writer.add_document(**bad)
+    writer.add_document(**document_for(article(id="after", body="More words")))
+    writer.commit()
+    with whoosh_index.open_dir(str(tmp_path)).searcher() as s:
+        assert sorted(f["id"] for f in s.all_stored_fields()) == ["after", "good"]
+        assert [s.stored_fields(d)["id"] for d in s.document_numbers(body="words")] == ["good", "after"]
+
+
+def test_term_list_is_iter_terms():
+    rng = random.Random(3)
+    alphabet = "abcAB É'’.. \n\u00ad\u200c東京タワー서울에서ภาษาไทยमहात्माال\u064bعربية1234.5ＡＢｶﾀ"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    ascii_alphabet = "abcAB'.. \n12s5S-_"   # the ASCII fast path: elisions, possessives, acronyms, numbers
+    texts += ["".join(rng.choice(ascii_alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["L'État d'Italia U.S. Trump's 3.5 a.m. Ankara'da ok.Next e.g. l'", "L'amour d'un o'clock"]
+    texts += [a.body for a in _demo_articles()]
+    for text in texts:
+        assert term_list(text) == [t for t, _, _ in iter_terms(text)], text
+
+
+def test_positions_encoding_is_whoosh_s():
+    from whoosh.formats import Positions
+    fmt = Positions()
+    for poslist in ([0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7]):
+        assert encode_positions(poslist) == fmt.encode(poslist)
+        assert fmt.decode_positions(encode_positions(poslist)) == poslist
