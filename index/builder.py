@@ -9,8 +9,11 @@ segments. A full rebuild writes a new generation and publishes it atomically (in
 segments into the live generation, invisible to readers until the parent's commit writes the TOC (one atomic
 rename), and long adds commit every `commit_every` articles so a kill loses at most the current chunk.
 
-Memory: the input is streamed as small units with at most `INFLIGHT_PER_WORKER` tasks per worker in flight;
-Whoosh's posting pools spill to disk past `limitmb` (per worker). What grows with the archive is per-article
+Workers write with index.segment's FastSegmentWriter (the same segments Whoosh writes, several times faster).
+
+Memory: the input is streamed as small units with at most `INFLIGHT_PER_WORKER` tasks per worker in flight; a
+worker whose segment holds more than `limitmb` of postings finishes it and starts another, handing the finished
+one to the parent with the task's outcome (the next commit lists it). What grows with the archive is per-article
 bookkeeping only (id -> checksum for `add`, the ids seen in this run): ~100-200 bytes per article, no text.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
+from index.segment import FastSegmentWriter
 
 from index import store
 from index.dedup import StoriesFileError, StoryIndex, signature, write_story_files, STORIES_FILE
@@ -39,7 +42,7 @@ from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
 from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
-WRITER_LIMIT_MB = 128          # per worker: Whoosh's posting pool spills sorted runs to disk beyond this
+WRITER_LIMIT_MB = 64           # per worker: postings held before a segment is finished (peak RSS ~4x this)
 UNITS_PER_TASK = 48            # units (files or records) per task handed to a worker
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
 COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
@@ -58,8 +61,8 @@ class Outcome:
     """What a worker made of one task: the articles it wrote (id, path, position, docnum in its segment, and the
     near-duplicate signature and date the parent clusters stories by), failures, notes."""
 
-    written: list[tuple] = field(default_factory=list)
-    segment_id: str = ""
+    written: list[tuple] = field(default_factory=list)   # (id, path, position, segment id, docnum, sig, date)
+    segments: list = field(default_factory=list)          # segments finished while doing the task
     failures: list[Failure] = field(default_factory=list)
     notes: list[Failure] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)   # ids whose checksum matched the index (add only)
@@ -93,19 +96,20 @@ class _SegmentBuilder:
 
     def __init__(self, gen_dir: str, extractor, known: dict, limitmb: int):
         self.gen_dir, self.extractor, self.known, self.limitmb = gen_dir, extractor, known, limitmb
-        self.writer: SegmentWriter | None = None
+        self.writer: FastSegmentWriter | None = None
 
-    def _writer(self) -> SegmentWriter:
+    def _writer(self) -> FastSegmentWriter:
         if self.writer is None:
             ix = whoosh_index.open_dir(self.gen_dir, indexname=store.INDEX_NAME)
             # _lk=False: the parent holds the index's locks; this writer only ever contributes a segment.
-            self.writer = SegmentWriter(ix, _lk=False, limitmb=self.limitmb)
+            self.writer = FastSegmentWriter(ix, _lk=False)
         return self.writer
 
     def process(self, units: list[Unit]) -> Outcome:
         """Read, enrich and write a batch of units (the worker's task)."""
         out = Outcome()
-        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0}
+        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0,
+                  "flush": 0.0}
         for unit in units:
             out.size += unit.size
             t0 = _clock()
@@ -132,13 +136,17 @@ class _SegmentBuilder:
                     writer = self._writer()
                     docnum = writer.docnum
                     writer.add_document(**doc)
+                    segment_id = writer.newsegment.segment_id()
                     timing["write"] += _clock() - t0
                 except Exception as exc:  # an enrichment bug costs one article, not the run
                     out.failures.append(Failure(item.path, f"internal error while indexing: "
                                                            f"{type(exc).__name__}: {exc}", item.position))
                     continue
-                out.written.append((uid, item.path, item.position, docnum, sig, article.published))
-        out.segment_id = self.writer.newsegment.segment_id() if self.writer is not None else ""
+                out.written.append((uid, item.path, item.position, segment_id, docnum, sig, article.published))
+                if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
+                    t0 = _clock()
+                    out.segments.append(self.finish())
+                    timing["flush"] += _clock() - t0
         out.stage_seconds = timing
         return out
 
@@ -390,6 +398,7 @@ class _Run:
         self.waiting: dict[int, Outcome] = {}   # outcomes that arrived before an earlier task's
         self.next_seq = 0
         self.deleted: dict[str, list[int]] = {}  # segment id -> docnums to drop (duplicates within the run)
+        self.segments: list = []                 # finished by workers mid-run, for the next commit
         self.replaced_ids: list[str] = []        # ids to delete from the segments that were there before
         self.done_bytes = 0
         self.total = 0
@@ -425,13 +434,14 @@ class _Run:
         for uid in outcome.unchanged:
             self.seen.setdefault(uid, -1)
         t_stories = _clock()
-        for uid, path, position, docnum, sig, published in outcome.written:
+        self.segments.extend(outcome.segments)
+        for uid, path, position, segment_id, docnum, sig, published in outcome.written:
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
                 report.failed.append(Failure(path, f"duplicate id {uid!r} (first seen in {shown}); "
                                                    f"this one was not indexed", position))
-                self.deleted.setdefault(outcome.segment_id, []).append(docnum)
+                self.deleted.setdefault(segment_id, []).append(docnum)
                 continue
             self.seen[uid] = self._where(path)
             if self.mode == "add" and uid in self.known:
@@ -450,6 +460,8 @@ class _Run:
     def commit(self, pool) -> None:
         """Finish the workers' segments and commit them (plus deletions of replaced and duplicate documents)."""
         segments, flush_secs = pool.flush()
+        segments = self.segments + segments
+        self.segments = []
         stages = self.report.stage_seconds
         stages["flush"] = stages.get("flush", 0.0) + flush_secs
         t0 = _clock()

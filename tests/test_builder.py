@@ -154,6 +154,26 @@ def test_one_worker_and_two_workers_build_the_same_index(tmp_path):
     assert len(state(tmp_path / "one")) == 13
 
 
+def test_a_worker_past_its_memory_budget_starts_new_segments_and_nothing_is_lost(tmp_path):
+    """limitmb=0: every article fills a segment; duplicates in later segments are still dropped; searches see
+    exactly what one big segment holds."""
+    folder = make_folder(tmp_path / "in", 9, jsonl=4)
+    with open(folder / "wire.jsonl", "a", encoding="utf-8") as fh:   # a duplicate id, in a later segment
+        fh.write(json.dumps({"id": "wire-1", "text": article_text(99)}) + "\n")
+    small = build_index([folder], tmp_path / "small", workers=2, limitmb=0)
+    big = build_index([folder], tmp_path / "big", workers=2)
+    assert small.indexed == big.indexed == 13
+    assert [f.reason[:22] for f in small.failed] == ["duplicate id 'wire-1' "]
+    assert state(tmp_path / "small") == state(tmp_path / "big")
+    with store.open_index(tmp_path / "small").reader() as r:
+        assert len(list(r.leaf_readers())) >= 12   # one segment per article (a commit merges none of them)
+    from search import SearchRequest, Searcher
+    a, b = Searcher(tmp_path / "small"), Searcher(tmp_path / "big")
+    for q in ("newsdex", '"harbour post"', "storm OR river", "kiel"):
+        hits = [h.id for h in a.search(SearchRequest(q=q, all_articles=True)).hits]
+        assert hits and hits == [h.id for h in b.search(SearchRequest(q=q, all_articles=True)).hits], q
+
+
 def test_a_duplicate_id_keeps_the_first_article_and_reports_the_second(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
