@@ -162,7 +162,7 @@ def iter_terms(text: str):
 
 
 # In ASCII text the universal token is just this (no marks, no CJK, no ’).
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*", re.ASCII)
 
 
 def term_list(text: str) -> list[str]:

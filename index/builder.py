@@ -42,7 +42,8 @@ from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
 from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
-WRITER_LIMIT_MB = 64           # per worker: postings held before a segment is finished (peak RSS ~4x this)
+WRITER_LIMIT_MB = 64           # per worker: postings held before a segment is finished (peak RSS ~3x this)
+ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
 UNITS_PER_TASK = 48            # units (files or records) per task handed to a worker
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
 COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
@@ -97,12 +98,16 @@ class _SegmentBuilder:
     def __init__(self, gen_dir: str, extractor, known: dict, limitmb: int):
         self.gen_dir, self.extractor, self.known, self.limitmb = gen_dir, extractor, known, limitmb
         self.writer: FastSegmentWriter | None = None
+        self.analysis = None
 
     def _writer(self) -> FastSegmentWriter:
         if self.writer is None:
             ix = whoosh_index.open_dir(self.gen_dir, indexname=store.INDEX_NAME)
             # _lk=False: the parent holds the index's locks; this writer only ever contributes a segment.
-            self.writer = FastSegmentWriter(ix, _lk=False)
+            if self.analysis is not None and len(self.analysis) > ANALYSIS_WORDS:
+                self.analysis = None   # bound the memory of what is remembered about words
+            self.writer = FastSegmentWriter(ix, analysis=self.analysis, _lk=False)
+            self.analysis = self.writer.analysis   # the next segment's writer starts from what this one learnt
         return self.writer
 
     def process(self, units: list[Unit]) -> Outcome:

@@ -33,7 +33,7 @@ from struct import Struct
 
 import numpy as np
 from whoosh import formats
-from whoosh.analysis import StopFilter, Token
+from whoosh.analysis import IDTokenizer, StopFilter, Token
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
 from whoosh.codec.whoosh3 import W3TermInfo, WHOOSH3_HEADER_MAGIC
@@ -81,6 +81,9 @@ class _Vocabulary:
         self.ids: defaultdict = defaultdict(count().__next__)   # a new string gets the next id (no Python code)
         self.strings: list[str] = []
 
+    def __len__(self) -> int:
+        return len(self.strings)
+
     def encode(self, terms: list[str]) -> np.ndarray:
         ids = np.fromiter(map(self.ids.__getitem__, terms), dtype=np.int32, count=len(terms))
         if len(self.ids) > len(self.strings):   # new strings: the dict's newest keys, in id order
@@ -94,6 +97,10 @@ class _Vocabulary:
         if got == len(self.strings):
             self.strings.append(term)
         return got
+
+    def text(self, text: str) -> np.ndarray:
+        """The universal analyzer's terms of `text`, as ids."""
+        return self.encode(term_list(text))
 
 
 class _TextPlan:
@@ -185,14 +192,39 @@ class _TextField:
         self.firsts: list[int] = []
 
 
+class Analysis:
+    """What a writer learns about words (the vocabulary, each stemmed field's word -> term map): pass it on to
+    the writer of the next segment of the same index (same schema) so its words are not analysed again; drop it
+    when it grows too big (len: the words it holds)."""
+
+    def __init__(self, schema):
+        self.names = schema.names()
+        self.plans = {name: _TextPlan(field) for name, field in schema.items()
+                      if field.indexed and _TextPlan.supports(field)}
+        self.vocab = _Vocabulary()
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter (same constructor) with a fast `add_document` and flush; see the module docstring."""
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix, analysis: "Analysis | None" = None, **kwargs):
         super().__init__(ix, **kwargs)
-        self._plans = {name: _TextPlan(field) for name, field in self.schema.items()
-                       if field.indexed and _TextPlan.supports(field)}
-        self._vocab = _Vocabulary()
+        # ids (one whole-value term) and keywords (values that recur: languages, outlets, countries)
+        self._whole = {name: field.format.field_boost for name, field in self.schema.items()
+                       if field.indexed and type(field.analyzer) is IDTokenizer
+                       and type(field.format) is formats.Existence and not field.scorable}
+        self._memo: dict = {}
+        stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document
+        if hasattr(getattr(stored, "_child", None), "_compress"):
+            stored._child._compress = lambda data, level: _compress(data, level)
+        if analysis is None or analysis.names != self.schema.names():
+            analysis = Analysis(self.schema)
+        self.analysis = analysis
+        self._plans = analysis.plans
+        self._vocab = analysis.vocab
         self._text: dict[str, _TextField] = {}    # planned text fields
         self._posts: dict[str, dict] = {}         # other fields: term bytes -> flat [docnum, weight, value, ...]
         self._doc_lengths: dict[str, array] = {}  # field -> length byte of each document (scorable fields)
@@ -226,8 +258,19 @@ class FastSegmentWriter(SegmentWriter):
                 value.encode("utf-8")   # a lone surrogate fails here, not in the middle of the flush
                 terms, first = plan.terms(self._words(value, memo), self._vocab)
                 staged.append((name, field, value, terms, len(terms), first))
+            elif name in self._whole:   # what IDTokenizer + Existence give: the value itself, once
+                if not isinstance(value, str):
+                    raise ValueError(f"{name}: {value!r} is not text")
+                staged.append((name, field, value, ((value.encode("utf-8"), 1, self._whole[name], b""),), 0, 0))
             else:
-                indexed = list(field.index(value))
+                key = (name, value)
+                indexed = self._memo.get(key) if isinstance(value, str) else None
+                if indexed is None:
+                    indexed = list(field.index(value))
+                    if isinstance(value, str):
+                        if len(self._memo) >= 20_000:
+                            self._memo.clear()
+                        self._memo[key] = indexed
                 length = sum(freq for _, freq, _, _ in indexed) if field.scorable else 0
                 staged.append((name, field, value, indexed, length, 0))
 
@@ -280,13 +323,13 @@ class FastSegmentWriter(SegmentWriter):
             return hit
         cut = text.find("\n\n")
         if cut < 0:
-            words = memo[text] = self._vocab.encode(term_list(text))
+            words = memo[text] = self._vocab.text(text)
             return words
         parts = []
         for part in (text[:cut], text[cut + 2:]):
             got = memo.get(part)
             if got is None:
-                got = memo[part] = self._vocab.encode(term_list(part))
+                got = memo[part] = self._vocab.text(part)
             parts.append(got)
         words = memo[text] = np.concatenate(parts)
         return words
@@ -411,10 +454,10 @@ def _text_postings(field: _TextField, strings: list, boost: float):
         t = t_end
 
 
-def _compress(data: bytes) -> bytes:
-    """zlib at W3's level with a 4 KB window and small state: blocks are a few KB at most, and zlib.compress's
-    default 256 KB of state cost more to set up than compressing a small block does (read by zlib.decompress)."""
-    packer = zlib.compressobj(COMPRESSION, zlib.DEFLATED, 12, 4)
+def _compress(data: bytes, level: int = COMPRESSION) -> bytes:
+    """zlib with an 8 KB window and small state: blocks and stored documents are a few KB, and zlib.compress's
+    default 256 KB of state cost more to set up than compressing them does (zlib.decompress reads either)."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, 13, 5)
     return packer.compress(data) + packer.flush()
 
 
@@ -477,26 +520,48 @@ def _term_postings(docs: list, weights: list, values: list, lengths, fixed, offs
 
 def _close_ordered_hash(dbfile, keys: list[bytes], positions: list[int], extras: dict) -> None:
     """Finish a file begun by Whoosh's OrderedHashWriter (header written, records written at `positions`): the
-    256 hash tables, their directory, the extras and the position index, exactly as HashWriter.close does."""
-    buckets: list[list] = [[] for _ in range(256)]
-    for key, position in zip(keys, positions):
-        h = int(md5(key).hexdigest(), 16) & 0xffffffff
-        buckets[h & 255].append((h, position))
+    256 hash tables (MD5 low 32 bits; low 8 bits pick the table, linear probing from (hash >> 8) % slots within
+    it, twice as many slots as keys), their directory, the extras and the position index, in HashWriter.close's
+    format. Each table is filled in order of home slot, so a key sits at its home slot or after an unbroken run
+    of taken slots, which is what HashReader's probing needs (Whoosh fills in key order: another valid layout)."""
+    n = len(keys)
+    digests = np.frombuffer(b"".join([md5(k).digest() for k in keys]), dtype=">u4").reshape(n, 4) if n else None
+    hashes = digests[:, 3].astype(np.int64) if n else np.zeros(0, np.int64)
+    where = np.asarray(positions, dtype=np.int64)
+    bucket = hashes & 255
+    by_bucket = np.argsort(bucket, kind="stable")
+    counts = np.bincount(bucket, minlength=256)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    pointer = np.dtype([("hash", ">u4"), ("pos", ">i8")])
     out = []
     directory = []
     pos = dbfile.tell()
-    for entries in buckets:
-        numslots = 2 * len(entries)
+    for b in range(256):
+        k = int(counts[b])
+        numslots = 2 * k
         directory.append((pos, numslots))
-        table = [None] * numslots
-        for hashval, position in entries:
-            slot = (hashval >> 8) % numslots
-            while table[slot] is not None:
-                slot = (slot + 1) % numslots
-            table[slot] = (hashval, position)
-        out.extend(_pointer.pack(*(slot or (0, 0))) for slot in table)
         pos += numslots * _pointer.size
-    out.extend(_dir_entry.pack(p, n) for p, n in directory)
+        if not k:
+            continue
+        members = by_bucket[bounds[b]:bounds[b + 1]]
+        hs, ps = hashes[members], where[members]
+        home = (hs >> 8) % numslots
+        order = np.argsort(home, kind="stable")
+        hs, ps, home = hs[order], ps[order], home[order]
+        slots = np.maximum.accumulate(home - np.arange(k)) + np.arange(k)   # next free slot at or after home
+        table = np.zeros(numslots, dtype=pointer)
+        if slots[-1] < numslots:
+            table["hash"][slots] = hs
+            table["pos"][slots] = ps
+        else:   # the run reaches the end of the table: wrap round, probing as HashWriter does
+            taken = [False] * numslots
+            for h, p, slot in zip(hs.tolist(), ps.tolist(), home.tolist()):
+                while taken[slot]:
+                    slot = (slot + 1) % numslots
+                taken[slot] = True
+                table[slot] = (h, p)
+        out.append(table.tobytes())
+    out.extend(_dir_entry.pack(p, m) for p, m in directory)
     dbfile.write(b"".join(out))
     expos = dbfile.tell()
     top = max(positions, default=0)

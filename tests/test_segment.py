@@ -3,6 +3,7 @@ stored field and column, read back through Whoosh's reader; and the term list eq
 from __future__ import annotations
 
 import random
+import struct
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,16 @@ def _tricky_articles():
     return arts
 
 
+def _ascii_articles():
+    """English wire copy (the ASCII fast path): U.S., Trump's, 3.5, e.g., words in capitals and lower case."""
+    rng = random.Random(11)
+    words = ("The the U.S. said Trump's market 3.5 pct e.g. a.m. Reuters REUTERS reuters it's O'Neill "
+             "U.S.-based rate rates 1987 Fed fed's").split()
+    return [article(id=f"e{i}", title=" ".join(rng.choice(words) for _ in range(5)),
+                    body=" ".join(rng.choice(words) for _ in range(rng.randint(1, 300))), language="en")
+            for i in range(160)]
+
+
 def _build(path: Path, writer_class, docs) -> object:
     path.mkdir()
     ix = whoosh_index.create_in(str(path), build_schema())
@@ -93,13 +104,14 @@ def _view(ix) -> dict:
         }
 
 
-@pytest.mark.parametrize("source", ["demo", "tricky", "samples", "tricky-chunked"])
+@pytest.mark.parametrize("source", ["demo", "tricky", "samples", "ascii", "tricky-chunked"])
 def test_fast_writer_writes_what_whoosh_writes(tmp_path, source, monkeypatch):
     if source.endswith("-chunked"):   # the flush's slices of terms, cut everywhere
         import index.segment
         monkeypatch.setattr(index.segment, "CHUNK_POSTINGS", 7)
         source = source[:-8]
-    arts = {"demo": _demo_articles, "tricky": _tricky_articles, "samples": lambda: list(SAMPLES)}[source]()
+    arts = {"demo": _demo_articles, "tricky": _tricky_articles, "ascii": _ascii_articles,
+            "samples": lambda: list(SAMPLES)}[source]()
     docs = [document_for(a) for a in arts]
     slow = _view(_build(tmp_path / "whoosh", SegmentWriter, docs))
     fast = _view(_build(tmp_path / "fast", FastSegmentWriter, docs))
@@ -163,3 +175,54 @@ def test_positions_encoding_is_whoosh_s():
     for poslist in ([0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7]):
         assert encode_positions(poslist) == fmt.encode(poslist)
         assert fmt.decode_positions(encode_positions(poslist)) == poslist
+
+
+def test_term_file_hash_tables_find_every_key_and_no_other(tmp_path):
+    """The ordered hash file FastSegmentWriter closes: every key found (by hash and by order), absent keys not."""
+    import random as _random
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+    from index.segment import _close_ordered_hash
+    rng = _random.Random(5)
+    keys = sorted({bytes(rng.randrange(256) for _ in range(rng.randint(1, 12))) for _ in range(20000)})
+    st = FileStorage(str(tmp_path))
+    f = st.create_file("t.trm")
+    writer = OrderedHashWriter(f)   # writes the header, as W3FieldWriter does
+    positions = []
+    for i, key in enumerate(keys):
+        positions.append(f.tell())
+        value = str(i).encode()
+        f.write(struct.pack("!ii", len(key), len(value)) + key + value)
+    writer.extras["fieldmap"] = {"body": 0}
+    _close_ordered_hash(f, keys, positions, writer.extras)
+    reader = OrderedHashReader(st.open_file("t.trm"), st.file_length("t.trm"))
+    assert reader.extras["fieldmap"] == {"body": 0}
+    for i, key in enumerate(keys):
+        assert reader[key] == str(i).encode()
+    assert list(reader.keys()) == keys
+    for _ in range(2000):
+        probe = bytes(rng.randrange(256) for _ in range(13))   # longer than any key: never present
+        assert probe not in reader
+    assert reader.closest_key(keys[100][:-1] + b"\x00") is not None
+
+
+def test_a_writer_reusing_the_previous_writers_analysis_writes_the_same(tmp_path):
+    """Segment two starts from segment one's vocabulary and stem maps (as the builder's workers do)."""
+    docs = [document_for(a) for a in _tricky_articles() + _ascii_articles() + _demo_articles()]
+    half = len(docs) // 2
+    views = []
+    for kind in ("whoosh", "fast"):
+        path = tmp_path / kind
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        analysis = None
+        for part in (docs[:half], docs[half:]):
+            writer = SegmentWriter(ix) if kind == "whoosh" else FastSegmentWriter(ix, analysis=analysis)
+            for doc in part:
+                writer.add_document(**doc)
+            analysis = getattr(writer, "analysis", None)
+            writer.commit(merge=False)
+        with ix.reader() as r:
+            assert len(list(r.leaf_readers())) == 2
+        views.append(_view(whoosh_index.open_dir(str(path))))
+    assert views[0] == views[1]
