@@ -219,7 +219,7 @@ class FastSegmentWriter(SegmentWriter):
         self._memo: dict = {}
         stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document
         if hasattr(getattr(stored, "_child", None), "_compress"):
-            stored._child._compress = lambda data, level: _compress(data, level)
+            stored._child._compress = _compress
         if analysis is None or analysis.names != self.schema.names():
             analysis = Analysis(self.schema)
         self.analysis = analysis
@@ -229,6 +229,16 @@ class FastSegmentWriter(SegmentWriter):
         self._posts: dict[str, dict] = {}         # other fields: term bytes -> flat [docnum, weight, value, ...]
         self._doc_lengths: dict[str, array] = {}  # field -> length byte of each document (scorable fields)
         self.approx_bytes = 0                     # a rough size of what is held in memory
+
+    def add_reader(self, reader):
+        raise NotImplementedError("FastSegmentWriter writes new documents only; Whoosh's own writer merges")
+
+    def commit(self, mergetype=None, optimize=False, merge=False):
+        """Commit this segment beside the others (merging them would go through add_reader, which this writer
+        does not do: the builder's commit merges with Whoosh's own writer)."""
+        if mergetype is not None or optimize or merge:
+            raise ValueError("FastSegmentWriter does not merge segments; commit with Whoosh's own writer to merge")
+        return super().commit(merge=False)
 
     # -- adding ---------------------------------------------------------------------------------------------------
 

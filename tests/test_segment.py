@@ -226,3 +226,18 @@ def test_a_writer_reusing_the_previous_writers_analysis_writes_the_same(tmp_path
             assert len(list(r.leaf_readers())) == 2
         views.append(_view(whoosh_index.open_dir(str(path))))
     assert views[0] == views[1]
+
+
+def test_commit_keeps_the_other_segments_as_they_are(tmp_path):
+    """Whoosh's default commit merges small segments through add_reader; FastSegmentWriter never does (it would
+    have to re-add their postings), so the earlier segments stay and every document stays searchable."""
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    for i in range(3):
+        writer = FastSegmentWriter(ix)
+        writer.add_document(**document_for(article(id=f"k{i}", body=f"common words number{i}")))
+        writer.commit()
+    with ix.searcher() as s:
+        assert len(list(s.reader().leaf_readers())) == 3
+        assert sorted(s.stored_fields(d)["id"] for d in s.document_numbers(body="common")) == ["k0", "k1", "k2"]
+    with pytest.raises(ValueError):
+        FastSegmentWriter(ix).commit(merge=True)
