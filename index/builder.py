@@ -34,7 +34,7 @@ from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
 from index import store
-from index.dedup import StoriesFileError, StoryIndex, signature, write_story_files, STORIES_FILE
+from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
 from index.errors import NewsdexError
 from index.language import detect_language
@@ -115,6 +115,7 @@ class _SegmentBuilder:
         out = Outcome()
         timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0,
                   "flush": 0.0}
+        bodies: list[str] = []
         for unit in units:
             out.size += unit.size
             t0 = _clock()
@@ -134,9 +135,6 @@ class _SegmentBuilder:
                 try:
                     article = enrich(item, self.extractor, timing)
                     t0 = _clock()
-                    sig = signature(article.body)
-                    timing["signature"] += _clock() - t0
-                    t0 = _clock()
                     doc = document_for(article)
                     writer = self._writer()
                     docnum = writer.docnum
@@ -147,11 +145,15 @@ class _SegmentBuilder:
                     out.failures.append(Failure(item.path, f"internal error while indexing: "
                                                            f"{type(exc).__name__}: {exc}", item.position))
                     continue
-                out.written.append((uid, item.path, item.position, segment_id, docnum, sig, article.published))
+                out.written.append((uid, item.path, item.position, segment_id, docnum, None, article.published))
+                bodies.append(article.body)
                 if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
                     t0 = _clock()
                     out.segments.append(self.finish())
                     timing["flush"] += _clock() - t0
+        t0 = _clock()   # the near-duplicate signatures of the task's articles, in one batch
+        out.written = [(*w[:5], sig, w[6]) for w, sig in zip(out.written, signatures(bodies))]
+        timing["signature"] += _clock() - t0
         out.stage_seconds = timing
         return out
 

@@ -49,11 +49,13 @@ import unicodedata
 import zlib
 from array import array
 from dataclasses import asdict, dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import and_, eq
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
+
+import numpy as np
 
 from index.errors import NewsdexError
 
@@ -136,6 +138,71 @@ def signature(body: str) -> Signature:
     # (smallest) hash of each bin wins the dict.
     first = dict(zip(map(and_, hashes, repeat(BINS - 1)), hashes))
     return Signature(exact, len(words), len(hashes), _densified(first))
+
+
+def signatures(bodies: list[str]) -> list[Signature]:
+    """`signature` of many bodies at once, equal to it field for field (tests/test_dedup.py): the shingle hashes
+    (CPython's tuple hash, computed with numpy), the per-bin minima and the densified bins of all the bodies come
+    from a few array operations instead of Python work per shingle and per bin. The builder's workers use it."""
+    words = [tokens(body) for body in bodies]
+    exact = [int.from_bytes(hashlib.blake2b(b" ".join(w), digest_size=8).digest(), "little") for w in words]
+    ids = []
+    for w in words:
+        got = list(map(zlib.crc32, w[:MAX_TOKENS]))
+        ids.append(got + [0] * (SHINGLE - len(got)) if len(got) < SHINGLE else got)
+    lens = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    if not len(lens):
+        return []
+    allids = np.fromiter(chain.from_iterable(ids), dtype=np.uint64, count=int(lens.sum()))
+    hashes = _shingle_hashes(allids)                                   # for every start, across body borders
+    starts = np.cumsum(lens) - lens
+    doc = np.repeat(np.arange(len(ids)), lens)[:len(hashes)]
+    keep = (np.arange(len(hashes)) - starts[doc]) <= (lens[doc] - SHINGLE)   # shingles inside one body
+    hashes, doc = hashes[keep], doc[keep]
+    order = np.lexsort((hashes, doc))                                  # by body, then hash ascending
+    hashes, doc = hashes[order], doc[order]
+    fresh = np.ones(len(hashes), bool)
+    fresh[1:] = (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])
+    hashes, doc = hashes[fresh], doc[fresh]
+    counts = np.bincount(doc, minlength=len(ids))                     # distinct shingles per body
+    # the smallest hash of each (body, bin): its first in this order (unique keeps the first of equal keys)
+    _, first = np.unique(doc * BINS + (hashes & (BINS - 1)), return_index=True)
+    rows, cols, hashes = doc[first], hashes[first] & (BINS - 1), hashes[first]
+    table = np.zeros((len(ids), BINS), np.int64)
+    filled = np.zeros((len(ids), BINS), bool)
+    table[rows, cols] = hashes
+    filled[rows, cols] = True
+    # an empty bin borrows the next filled bin to its right, circularly (as _densified does)
+    col = np.arange(BINS)
+    nxt = np.where(filled, col, 2 * BINS)
+    nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
+    src = np.where(nxt >= 2 * BINS, nxt[:, :1], nxt)
+    bins = ((np.take_along_axis(table, src, axis=1) >> 7) + ((src - col) % BINS) * 0x9E37) & 0xFFFF
+    bins = bins.astype("<u2")
+    return [Signature(e, len(w), int(c), row.tobytes()) for e, w, c, row in zip(exact, words, counts, bins)]
+
+
+# CPython's tuple hash (xxHash-based, 64-bit): hash(tuple of SHINGLE word ids), for the batch path above.
+_XXPRIME_1 = np.uint64(11400714785074694791)
+_XXPRIME_2 = np.uint64(14029467366897019727)
+_XXPRIME_5 = np.uint64(2870177450012600261)
+_HASH_LEN = np.uint64(SHINGLE ^ (2870177450012600261 ^ 3527539))
+
+
+def _shingle_hashes(ids: np.ndarray) -> np.ndarray:
+    """hash(tuple(ids[i:i + SHINGLE])) for every i, as int64 (what the builtin returns for tuples of ints below
+    2**61 - 1, which hash to themselves)."""
+    n = len(ids) - SHINGLE + 1
+    acc = np.full(n, _XXPRIME_5, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(SHINGLE):
+            acc += ids[k:k + n] * _XXPRIME_2
+            acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+            acc *= _XXPRIME_1
+        acc += _HASH_LEN
+    out = acc.view(np.int64)
+    out[out == -1] = 1546275796   # CPython never returns -1 as a hash
+    return out
 
 
 def _densified(first: dict[int, int]) -> bytes:

@@ -357,53 +357,60 @@ class FastSegmentWriter(SegmentWriter):
         self._text, self._posts, self._doc_lengths = {}, {}, {}
 
 
+class _Files:
+    """Where write_postings puts things: posting blobs and term records buffered, with their offsets."""
+
+    __slots__ = ("termfile", "postfile", "keys", "positions", "pos", "offset", "chunks", "records")
+
+    def __init__(self, termfile, postfile):
+        self.termfile, self.postfile = termfile, postfile
+        self.keys: list[bytes] = []
+        self.positions: list[int] = []      # of each term record in the term file
+        self.pos = termfile.tell()
+        self.offset = postfile.tell()
+        self.chunks: list[bytes] = []
+        self.records: list[bytes] = []
+
+    def spill(self) -> None:
+        self.postfile.write(b"".join(self.chunks))
+        self.chunks.clear()
+        self.termfile.write(b"".join(self.records))
+        self.records.clear()
+
+
 def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: list, termfile, postfile,
                    fieldmap: dict) -> None:
     """Write every field's terms in order: posting blocks to `postfile`, term infos to `termfile` (whose ordered
     hash header is already written); then close the term file's tables."""
-    keys: list[bytes] = []
-    positions: list[int] = []
-    pos = termfile.tell()
-    offset = postfile.tell()
-    chunks: list[bytes] = []
-    records: list[bytes] = []
-    pack_lengths = _lengths.pack
+    files = _Files(termfile, postfile)
     for fieldname in sorted(set(text) | set(posts)):
         field = schema[fieldname]
+        prefix = _ushort.pack(fieldmap.setdefault(fieldname, len(fieldmap)))
         lengths = doc_lengths.get(fieldname) if field.scorable else None
         if fieldname in text:
-            terms = _text_postings(text[fieldname], strings, field.format.field_boost)
-            fixed = None
-        else:
-            entries = posts[fieldname]
-            terms = ((term, (e := entries[term])[0::3], e[1::3], e[2::3]) for term in sorted(entries))
-            fixed = field.format.fixed_value_size()
-        prefix = None
-        for btext, docs, weights, values in terms:
-            if prefix is None:
-                prefix = _ushort.pack(fieldmap.setdefault(fieldname, len(fieldmap)))
-            blob, info = _term_postings(docs, weights, values, lengths, fixed, offset)
-            chunks.append(blob)
-            offset += len(blob)
-            key = prefix + btext
-            positions.append(pos)
-            records += (pack_lengths(len(key), len(info)), key, info)
-            pos += 8 + len(key) + len(info)
-            keys.append(key)
-            if len(chunks) >= 4096:
-                postfile.write(b"".join(chunks))
-                chunks.clear()
-                termfile.write(b"".join(records))
-                records.clear()
-    postfile.write(b"".join(chunks))
-    termfile.write(b"".join(records))
-    _close_ordered_hash(termfile, keys, positions, {"fieldmap": fieldmap})
+            _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths)
+            continue
+        entries = posts[fieldname]
+        fixed = field.format.fixed_value_size()
+        for term in sorted(entries):
+            e = entries[term]
+            blob, info = _term_postings(e[0::3], e[1::3], e[2::3], lengths, fixed, files.offset)
+            key = prefix + term
+            files.chunks.append(blob)
+            files.offset += len(blob)
+            files.positions.append(files.pos)
+            files.records += (_lengths.pack(len(key), len(info)), key, info)
+            files.pos += 8 + len(key) + len(info)
+            files.keys.append(key)
+        files.spill()
+    files.spill()
+    _close_ordered_hash(termfile, files.keys, files.positions, {"fieldmap": fieldmap})
 
 
-def _text_postings(field: _TextField, strings: list, boost: float):
-    """(term bytes, docs, weights, encoded positions) of each term of a text field, in term order: the tokens
-    sorted by term (stable, so by document and position within a term) and cut where term or document changes.
-    Python lists are made for a slice of terms at a time, so memory stays near the size of the arrays."""
+def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths) -> None:
+    """Write one text field's terms, in term order: the tokens sorted by term (stable, so by document and
+    position within a term) and cut where term or document changes. Python lists are made for a slice of terms
+    at a time, so memory stays near the size of the arrays; a term in one document (most) is written inline."""
     lens = np.fromiter(map(len, field.arrays), dtype=np.int64, count=len(field.arrays))
     ids = np.concatenate(field.arrays)
     field.arrays = []
@@ -442,6 +449,10 @@ def _text_postings(field: _TextField, strings: list, boost: float):
     deltas[1:] -= pos[:-1]
     deltas[post] = pos[post]
     chunk = CHUNK_POSTINGS
+    keys_append, positions_append, chunks_append = files.keys.append, files.positions.append, files.chunks.append
+    records = files.records
+    pack_lengths, pack_int, pack_info, pack_extent = _lengths.pack, _int.pack, _terminfo.pack, _extent.pack
+    magic = WHOOSH3_HEADER_MAGIC
     t = 0
     while t < len(term_starts):
         t_end = min(len(term_starts), int(np.searchsorted(bounds, bounds[t] + chunk, side="right")) - 1)
@@ -459,8 +470,27 @@ def _text_postings(field: _TextField, strings: list, boost: float):
             for j, s, f in zip(multi.tolist(), (first - lo).tolist(), p_freq[multi].tolist()):
                 values[j] = _uint.pack(f) + dumps(d[s:s + f], 2)
         local = (bounds[t:t_end + 1] - a).tolist()
+        offset, where = files.offset, files.pos
         for term, x, y in zip(term_ids[t:t_end].tolist(), local, local[1:]):
-            yield strings[term].encode("utf-8"), p_docs[x:y], p_weights[x:y], values[x:y]
+            if y - x == 1:   # one posting: W3PostingsWriter's single block, written here without the lists
+                doc, weight = p_docs[x], p_weights[x]
+                lb = lengths[doc] if lengths is not None else 0
+                data = dumps(((doc,), None if weight == 1.0 else weight, (values[x],)), _PICKLE)
+                infobytes = dumps((1, doc, weight, 0, lb, lb), 2)
+                size = len(infobytes) + len(data)
+                blob = b"".join((magic, pack_int(-size), infobytes, data))
+                info = pack_info(0, weight, 1, lb, lb, weight, doc, doc) + pack_extent(offset, size + 8)
+            else:
+                blob, info = _term_postings(p_docs[x:y], p_weights[x:y], values[x:y], lengths, None, offset)
+            chunks_append(blob)
+            offset += len(blob)
+            k = prefix + strings[term].encode("utf-8")
+            positions_append(where)
+            records += (pack_lengths(len(k), len(info)), k, info)
+            where += 8 + len(k) + len(info)
+            keys_append(k)
+        files.offset, files.pos = offset, where
+        files.spill()
         t = t_end
 
 

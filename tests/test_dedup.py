@@ -279,3 +279,21 @@ def test_signature_travels_between_processes():
     ix = StoryIndex()
     ix.assign("a", sig, DAY1)
     assert ix.assign("b", signature(syndicated(HARBOUR)), DAY1) == "a"
+
+
+def test_batch_signatures_equal_one_at_a_time():
+    """The builder's batch path (numpy, CPython's tuple hash) gives exactly `signature`'s fields, whatever the
+    batch: short and empty bodies, repeated shingles, CJK, long pieces past MAX_TOKENS."""
+    import random
+    from index.dedup import MAX_TOKENS, signatures
+    rng = random.Random(4)
+    words = "the council met on monday and agreed the budget for harbour works rates rose 3.5 pct".split()
+    bodies = ["", "one", "a b c d e f", "a b c d e f g", "東京タワーで式典。大阪でも。", "word " * 50,
+              " ".join(rng.choice(words) for _ in range(MAX_TOKENS + 300))]
+    bodies += [" ".join(rng.choice(words) for _ in range(rng.randint(0, 400))) for _ in range(120)]
+    bodies += [" ".join(str(rng.randrange(10 ** 9)) for _ in range(rng.randint(0, 200))) for _ in range(60)]
+    expected = [signature(b) for b in bodies]
+    for size in (1, 3, 48, len(bodies)):
+        got = [sig for i in range(0, len(bodies), size) for sig in signatures(bodies[i:i + size])]
+        assert got == expected, size
+    assert signatures([]) == []
