@@ -44,7 +44,7 @@ from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 64           # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
-UNITS_PER_TASK = 48            # units (files or records) per task handed to a worker
+UNITS_PER_TASK = 128          # units (files or records) per task handed to a worker (its stages run task-wide)
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
 COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
 POLL_SECONDS = 0.5             # how often the parent checks that its workers are alive while it waits
@@ -78,18 +78,42 @@ _extractor = None
 
 def enrich(raw: RawArticle, extractor=None, timing: dict | None = None) -> Article:
     """Language and entities for a read article (`timing`, when given, accumulates seconds per stage)."""
+    got = enrich_many([raw], extractor, timing)[0]
+    if isinstance(got, Exception):
+        raise got
+    return got
+
+
+def enrich_many(raws: list[RawArticle], extractor=None, timing: dict | None = None) -> list:
+    """`enrich` for a batch, stage by stage (every language, then every article's entities: each stage's tables
+    stay in the processor's caches); an article whose enrichment raised gets the exception in its place."""
     extractor = extractor or _extractor or make_extractor(None)
     t0 = _clock()
-    language = detect_language(f"{raw.title}\n{raw.body}" if not raw.title_derived else raw.body, hint=raw.language)
+    languages: list = []
+    for raw in raws:
+        try:
+            languages.append(detect_language(f"{raw.title}\n{raw.body}" if not raw.title_derived else raw.body,
+                                             hint=raw.language))
+        except Exception as exc:  # noqa: BLE001 - the caller reports it for this article
+            languages.append(exc)
     t1 = _clock()
-    people, countries = extractor.extract(raw.body, language=language, title=raw.title)
+    out: list = []
+    for raw, language in zip(raws, languages):
+        if isinstance(language, Exception):
+            out.append(language)
+            continue
+        try:
+            people, countries = extractor.extract(raw.body, language=language, title=raw.title)
+            out.append(Article(id=article_id(raw), path=raw.path, body=raw.body, title=raw.title,
+                               title_derived=raw.title_derived, url=raw.url, published=raw.published,
+                               date_source=raw.date_source, source=raw.source, via=raw.via, language=language,
+                               people=people, countries=countries, keywords=raw.keywords, checksum=raw.checksum))
+        except Exception as exc:  # noqa: BLE001
+            out.append(exc)
     if timing is not None:
         timing["language"] = timing.get("language", 0.0) + t1 - t0
         timing["entities"] = timing.get("entities", 0.0) + _clock() - t1
-    return Article(id=article_id(raw), path=raw.path, body=raw.body, title=raw.title,
-                   title_derived=raw.title_derived, url=raw.url, published=raw.published,
-                   date_source=raw.date_source, source=raw.source, via=raw.via, language=language,
-                   people=people, countries=countries, keywords=raw.keywords, checksum=raw.checksum)
+    return out
 
 
 class _SegmentBuilder:
@@ -115,7 +139,7 @@ class _SegmentBuilder:
         out = Outcome()
         timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0,
                   "flush": 0.0}
-        bodies: list[str] = []
+        pending: list[RawArticle] = []
         for unit in units:
             out.size += unit.size
             t0 = _clock()
@@ -128,29 +152,33 @@ class _SegmentBuilder:
                     continue
                 if item.note:
                     out.notes.append(Failure(item.path, item.note, item.position))
-                uid = article_id(item)
-                if self.known and self.known.get(uid) == _short_checksum(item.checksum):
-                    out.unchanged.append(uid)
+                if self.known and self.known.get(article_id(item)) == _short_checksum(item.checksum):
+                    out.unchanged.append(article_id(item))
                     continue
-                try:
-                    article = enrich(item, self.extractor, timing)
-                    t0 = _clock()
-                    doc = document_for(article)
-                    writer = self._writer()
-                    docnum = writer.docnum
-                    writer.add_document(**doc)
-                    segment_id = writer.newsegment.segment_id()
-                    timing["write"] += _clock() - t0
-                except Exception as exc:  # an enrichment bug costs one article, not the run
-                    out.failures.append(Failure(item.path, f"internal error while indexing: "
-                                                           f"{type(exc).__name__}: {exc}", item.position))
-                    continue
-                out.written.append((uid, item.path, item.position, segment_id, docnum, None, article.published))
-                bodies.append(article.body)
-                if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
-                    t0 = _clock()
-                    out.segments.append(self.finish())
-                    timing["flush"] += _clock() - t0
+                pending.append(item)
+        # stage by stage over the task's articles: language, entities, then writing
+        bodies: list[str] = []
+        for item, article in zip(pending, enrich_many(pending, self.extractor, timing)):
+            try:
+                if isinstance(article, Exception):
+                    raise article
+                t0 = _clock()
+                doc = document_for(article)
+                writer = self._writer()
+                docnum = writer.docnum
+                writer.add_document(**doc)
+                segment_id = writer.newsegment.segment_id()
+                timing["write"] += _clock() - t0
+            except Exception as exc:  # an enrichment bug costs one article, not the run
+                out.failures.append(Failure(item.path, f"internal error while indexing: "
+                                                       f"{type(exc).__name__}: {exc}", item.position))
+                continue
+            out.written.append((article.id, item.path, item.position, segment_id, docnum, None, article.published))
+            bodies.append(article.body)
+            if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
+                t0 = _clock()
+                out.segments.append(self.finish())
+                timing["flush"] += _clock() - t0
         t0 = _clock()   # the near-duplicate signatures of the task's articles, in one batch
         out.written = [(*w[:5], sig, w[6]) for w, sig in zip(out.written, signatures(bodies))]
         timing["signature"] += _clock() - t0

@@ -43,7 +43,7 @@ from whoosh.writing import SegmentWriter
 from index.analysis import FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, term_list
 
 BLOCK = 128                    # postings per block, as W3Codec's default blocklimit
-COMPRESS_FROM = 96             # block data shorter than this is stored uncompressed (zlib would not shrink it)
+COMPRESS_FROM = 512            # block data shorter than this is stored uncompressed (zlib setup costs more than it saves)
 COMPRESSION = 3                # zlib level, as W3Codec's default
 _PICKLE = 5
 CHUNK_POSTINGS = 65536         # a flush turns this many postings at a time into Python objects
