@@ -302,11 +302,14 @@ class PortuguesePluralFilter(Filter):
     """-ões -> -ão before stemming: Snowball stems eleição and eleições apart (eleiçã, eleiçõ). Not -ães:
     mães (mothers) would become mão (hand)."""
 
+    @staticmethod
+    def convert(text: str) -> str:
+        return text[:-3] + "ão" if text.endswith("ões") and len(text) > 4 else text
+
     def __call__(self, tokens):
+        convert = self.convert
         for t in tokens:
-            text = t.text
-            if text.endswith("ões") and len(text) > 4:
-                t.text = text[:-3] + "ão"
+            t.text = convert(t.text)
             yield t
 
 
@@ -315,14 +318,16 @@ class FrenchPluralFilter(Filter):
     passagers, conflits, bateaux stem apart from prévu, euro, passager, conflit, bateau). Not after i or a:
     chinois and français would lose their s but not chinoise and française."""
 
+    @staticmethod
+    def convert(text: str) -> str:
+        if len(text) > 4 and ((text[-1] == "s" and text[-2] in "uort") or text.endswith("eaux")):
+            return text[:-1]
+        return text
+
     def __call__(self, tokens):
+        convert = self.convert
         for t in tokens:
-            text = t.text
-            if len(text) > 4:
-                if text[-1] == "s" and text[-2] in "uort":
-                    t.text = text[:-1]
-                elif text.endswith("eaux"):
-                    t.text = text[:-1]
+            t.text = convert(t.text)
             yield t
 
 

@@ -42,7 +42,7 @@ from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
 from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
-WRITER_LIMIT_MB = 64           # per worker: postings held before a segment is finished (peak RSS ~3x this)
+WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
 UNITS_PER_TASK = 128          # units (files or records) per task handed to a worker (its stages run task-wide)
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
@@ -157,24 +157,28 @@ class _SegmentBuilder:
                     continue
                 pending.append(item)
         # stage by stage over the task's articles: language, entities, then writing
-        bodies: list[str] = []
+        kept, docs = [], []
         for item, article in zip(pending, enrich_many(pending, self.extractor, timing)):
             try:
                 if isinstance(article, Exception):
                     raise article
-                t0 = _clock()
-                doc = document_for(article)
-                writer = self._writer()
-                docnum = writer.docnum
-                writer.add_document(**doc)
-                segment_id = writer.newsegment.segment_id()
-                timing["write"] += _clock() - t0
+                docs.append(document_for(article))
+                kept.append((item, article))
             except Exception as exc:  # an enrichment bug costs one article, not the run
-                out.failures.append(Failure(item.path, f"internal error while indexing: "
-                                                       f"{type(exc).__name__}: {exc}", item.position))
-                continue
-            out.written.append((article.id, item.path, item.position, segment_id, docnum, None, article.published))
-            bodies.append(article.body)
+                out.failures.append(_internal_error(item, exc))
+        t0 = _clock()
+        bodies: list[str] = []
+        if docs:
+            writer = self._writer()
+            segment_id = writer.newsegment.segment_id()
+            for (item, article), got in zip(kept, writer.add_documents(docs)):
+                if isinstance(got, Exception):
+                    out.failures.append(_internal_error(item, got))
+                    continue
+                out.written.append((article.id, item.path, item.position, segment_id, got, None,
+                                    article.published))
+                bodies.append(article.body)
+            timing["write"] += _clock() - t0
             if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
                 t0 = _clock()
                 out.segments.append(self.finish())
@@ -201,6 +205,10 @@ class _SegmentBuilder:
         writer, self.writer = self.writer, None
         if writer is not None:
             writer._close_segment()
+
+
+def _internal_error(item: RawArticle, exc: Exception) -> Failure:
+    return Failure(item.path, f"internal error while indexing: {type(exc).__name__}: {exc}", item.position)
 
 
 def _short_checksum(checksum: str) -> bytes:

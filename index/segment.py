@@ -26,6 +26,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import defaultdict
+from functools import partial
 from hashlib import md5
 from itertools import count
 from pickle import dumps
@@ -36,11 +37,13 @@ from whoosh import formats
 from whoosh.analysis import IDTokenizer, StopFilter, Token
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
+from whoosh.lang import stemmer_for_language
 from whoosh.codec.whoosh3 import W3TermInfo, WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index.analysis import FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, term_list
+from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
+                            term_list)
 
 BLOCK = 128                    # postings per block, as W3Codec's default blocklimit
 COMPRESS_FROM = 512            # block data shorter than this is stored uncompressed (zlib setup costs more than it saves)
@@ -120,6 +123,7 @@ class _TextPlan:
                 raise ValueError("only renumbering stop filters are supported")
             self.stops, self.minsize, self.maxsize = stop.stops, stop.min, stop.max
         self.filters = filters
+        self.word_function = self._word_function()
         self.plain = self.stops is None and not filters
         self.mapping = np.zeros(0, np.int32)   # word id -> term id, -1 for a stop word (not plain fields)
 
@@ -137,12 +141,37 @@ class _TextPlan:
             rest = rest[1:]
         return all(type(f) in _ONE_TO_ONE for f in rest)
 
+    def _word_function(self):
+        """The filters as one function of a word's text, when every filter is one whose text rule is known (the
+        plural rules, the stemmer, accent folding); else None (each word then goes through the filters)."""
+        steps = []
+        for f in self.filters:
+            kind = type(f)
+            if kind in (FrenchPluralFilter, PortuguesePluralFilter):
+                steps.append(f.convert)
+            elif kind is FoldFilter:
+                steps.append(partial(fold, lang=f.lang))
+            elif kind is StemFilter:   # what StemFilter.__call__ does, without its cache's wrapper
+                stem = stemmer_for_language(f.lang) if f.lang else f.stemfn
+                ignore = f.ignore
+                steps.append(lambda text, stem=stem, ignore=ignore: text if text in ignore else stem(text))
+            else:
+                return None
+
+        def apply(text: str) -> str:
+            for step in steps:
+                text = step(text)
+            return text
+        return apply
+
     def map_word(self, word: str):
-        """The term of one word through the real filters, or None for a stop word."""
+        """The term of one word through the filters, or None for a stop word."""
         stops = self.stops
         if stops is not None and (len(word) < self.minsize or word in stops
                                   or (self.maxsize is not None and len(word) > self.maxsize)):
             return None
+        if self.word_function is not None:
+            return self.word_function(word)
         token = Token(positions=True, chars=False, removestops=True, mode="index")
         token.text, token.pos, token.boost, token.stopped = word, 0, 1.0, False
         gen = iter([token])
@@ -243,9 +272,23 @@ class FastSegmentWriter(SegmentWriter):
     # -- adding ---------------------------------------------------------------------------------------------------
 
     def add_document(self, **fields):
+        self._keep(self._stage(fields))
+
+    def add_documents(self, docs: list[dict]) -> list:
+        """Add several documents, stage by stage (all analysed, then all kept: each stage's tables stay in the
+        processor's caches). Returns each one's docnum, or the exception that refused it (nothing of it kept)."""
+        staged = []
+        for fields in docs:
+            try:
+                staged.append(self._stage(fields))
+            except Exception as exc:  # noqa: BLE001 - returned in the document's place
+                staged.append(exc)
+        return [got if isinstance(got, Exception) else self._keep(got) for got in staged]
+
+    def _stage(self, fields: dict) -> list:
+        """A document's fields analysed, nothing kept yet (a failure here costs this document only)."""
         self._check_state()
         schema = self.schema
-        docnum = self.docnum
         names = sorted(fields)
         self._check_fields(schema, names)
         if any(name.startswith("_") for name in names):
@@ -283,7 +326,11 @@ class FastSegmentWriter(SegmentWriter):
                         self._memo[key] = indexed
                 length = sum(freq for _, freq, _, _ in indexed) if field.scorable else 0
                 staged.append((name, field, value, indexed, length, 0))
+        return staged
 
+    def _keep(self, staged: list) -> int:
+        """Keep a staged document: postings, lengths, stored fields and columns; returns its docnum."""
+        docnum = self.docnum
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)
         added = 0
@@ -324,6 +371,7 @@ class FastSegmentWriter(SegmentWriter):
         self.approx_bytes += added
         self._added = True
         self.docnum += 1
+        return docnum
 
     def _words(self, text: str, memo: dict) -> np.ndarray:
         """The word ids of `text`; a text made of two parts joined by a blank line (the stemmed field's

@@ -241,3 +241,22 @@ def test_commit_keeps_the_other_segments_as_they_are(tmp_path):
         assert sorted(s.stored_fields(d)["id"] for d in s.document_numbers(body="common")) == ["k0", "k1", "k2"]
     with pytest.raises(ValueError):
         FastSegmentWriter(ix).commit(merge=True)
+
+
+def test_the_per_word_rule_of_every_stemmed_field_is_its_analyzer(tmp_path):
+    """Each stemmed field's filters run as one function per distinct word: the same term as the analyzer gives
+    (plural rules, Snowball, Arabic, accent folding), for the words of every language the demo holds."""
+    from index.schema import STEM_FIELDS
+    from index.segment import _TextPlan
+    schema = build_schema()
+    words = {t for a in _demo_articles() for t in term_list(f"{a.title} {a.body}")}
+    words |= {"eleições", "conflits", "bateaux", "élections", "straße", "running", "العربية", "вы", "été",
+              "préoccupations", "nations", "x", "ab"}
+    for lang, name in STEM_FIELDS.items():
+        field = schema[name]
+        plan = _TextPlan(field)
+        assert plan.word_function is not None, lang
+        for word in sorted(words):
+            expected = [t.text for t in field.analyzer(word, positions=True, mode="index")]
+            got = plan.map_word(word)
+            assert ([got] if got is not None else []) == expected, (lang, word)
