@@ -289,11 +289,24 @@ class _Table:
         return out
 
     def _grow(self, need: int) -> None:
-        old = self.slots
-        self.__init__(2 * need)   # to a quarter full: each rehash is a Python loop over every entry
-        for x in old:
-            if x:
+        old = np.frombuffer(self.slots, dtype=np.uint64)
+        entries = old[old != 0]
+        self.__init__(2 * need)   # to a quarter full
+        # Filled in order of home slot, each entry at the first free slot from its home: a run without gaps from
+        # home to entry, which is all `get`'s probing needs (numpy; a Python loop per entry cost seconds).
+        home = (entries >> np.uint64(32)) & np.uint64(self.mask)
+        order = np.argsort(home, kind="stable")
+        home, entries = home[order].astype(np.int64), entries[order]
+        step = np.arange(len(entries))
+        place = np.maximum.accumulate(home - step) + step if len(entries) else step
+        if len(entries) and place[-1] > self.mask:   # a run wraps round the end: insert one by one
+            for x in entries.tolist():
                 self.add([x >> 32], (x & 0xFFFFFFFF) - 1)
+            return
+        table = np.zeros(self.mask + 1, dtype=np.uint64)
+        table[place] = entries
+        self.slots = array("Q", table.tobytes())
+        self.count = len(entries)
 
 
 class StoryIndex:
@@ -315,6 +328,7 @@ class StoryIndex:
         self._rep = array("I")            # ordinal -> ordinal of its story's representative
         self._alive = bytearray()
         self._table = _Table()            # LSH band keys and exact keys -> ordinals
+        self._last_keys = None            # (bins, LSH keys) of the last signature looked at
         self._by_id: dict[str, int] = {}  # live article id -> ordinal
         self._size: dict[int, int] = {}   # live story: representative ordinal -> live members
         self._story: dict[int, str] = {}  # live story: representative ordinal -> story id
@@ -419,7 +433,8 @@ class StoryIndex:
                 return rep   # a short text (a market bulletin) recurs: its exact copies keep to the window
         if sig.tokens < t.min_tokens:
             return None
-        found = [c for c in self._table.get(_keys(sig.bins)) if self._usable(c)]
+        keys = self._keys_of(sig.bins)
+        found = [c for c in self._table.get(keys) if self._usable(c)]
         reps = {self._rep[c] for c in found}
         va = array("H", sig.bins)
         best = self._closest(va, sig.shingles, when, reps, t.containment, t.jaccard, window)
@@ -479,8 +494,17 @@ class StoryIndex:
             return
         keys = [_exact_key(self._exact[o])]
         if n >= self.thresholds.min_tokens:
-            keys += _keys(self._bins[2 * BINS * o:2 * BINS * (o + 1)])
+            keys += self._keys_of(bytes(self._bins[2 * BINS * o:2 * BINS * (o + 1)]))
         self._table.add(keys, o)
+
+    def _keys_of(self, bins: bytes) -> list[int]:
+        """_keys, remembered for the last signature (`assign` asks for the same keys to match and to index)."""
+        last = self._last_keys
+        if last is not None and last[0] == bins:
+            return last[1]
+        keys = _keys(bins)
+        self._last_keys = (bins, keys)
+        return keys
 
     # --- persistence -----------------------------------------------------------------------------------------
 

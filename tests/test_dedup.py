@@ -297,3 +297,20 @@ def test_batch_signatures_equal_one_at_a_time():
         got = [sig for i in range(0, len(bodies), size) for sig in signatures(bodies[i:i + size])]
         assert got == expected, size
     assert signatures([]) == []
+
+
+def test_lsh_table_finds_every_entry_after_growing():
+    """The band table grows by refilling itself with numpy: every key still finds exactly its ordinals."""
+    import random
+    from index.dedup import _Table
+    rng = random.Random(8)
+    table, expected = _Table(), {}
+    for o in range(6000):
+        keys = [rng.randrange(1 << 32) for _ in range(3)] + [rng.choice((7, 1 << 31, 12345))]   # some keys shared
+        table.add(keys, o)
+        for k in keys:
+            expected.setdefault(k, set()).add(o)
+    assert len(table.slots) >= 4 * 6000   # it grew, more than once
+    for k, ordinals in expected.items():
+        assert table.get([k]) == ordinals
+    assert table.get([424242424]) == set() or 424242424 in expected
