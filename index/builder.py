@@ -158,7 +158,9 @@ class _SegmentBuilder:
                 pending.append(item)
         # stage by stage over the task's articles: language, entities, then writing
         kept, docs = [], []
-        for item, article in zip(pending, enrich_many(pending, self.extractor, timing)):
+        enriched = enrich_many(pending, self.extractor, timing)
+        t0 = _clock()
+        for item, article in zip(pending, enriched):
             try:
                 if isinstance(article, Exception):
                     raise article
@@ -166,7 +168,6 @@ class _SegmentBuilder:
                 kept.append((item, article))
             except Exception as exc:  # an enrichment bug costs one article, not the run
                 out.failures.append(_internal_error(item, exc))
-        t0 = _clock()
         bodies: list[str] = []
         if docs:
             writer = self._writer()
