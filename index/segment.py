@@ -9,15 +9,19 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - Text fields whose analyzer is newsdex's (`WordAndBigramTokenizer`, optionally followed by a stop filter and
   one-to-one token filters such as the stemmer and accent folding) are tokenised once per string with the same
   `term_list` the tokenizer uses, and each token becomes a number (its word's id in the writer's vocabulary).
-  Filters run once per distinct word, not once per token: a stemmed field maps the word ids through an array
-  (stop words to -1) and renumbers positions as Whoosh's StopFilter does. A stemmed field whose text is
-  "title\n\nbody" reuses the title's and body's tokens (no token spans a line break).
+  Filters run once per distinct word, not once per token (as one function made of the filters' text rules, or
+  through the filters themselves for a filter whose rule is not known here): a stemmed field maps the word ids
+  through an array (stop words to -1) and renumbers positions as Whoosh's StopFilter does. A stemmed field whose
+  text is "title\n\nbody" reuses the title's and body's tokens (no token spans a line break).
 - A document's text fields are kept as arrays of word ids; the flush sorts them by word (numpy, stable) and
   cuts them into postings, frequencies and positions without a Python loop per token.
-- Every other field (ids, keywords) goes through Whoosh's own `field.index` and is kept per term.
+- Id fields (IDTokenizer, no scoring) index their value as it is; other fields (keywords) go through Whoosh's
+  own `field.index`, remembered for values that recur; both are kept per term.
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
-  hash format, byte for byte) itself. Block data is pickled with protocol 5 (any protocol reads back with
-  `pickle.loads`) and compressed only when that saves bytes.
+  hash format; its hash tables filled in another valid order) itself. Block data is pickled with protocol 5
+  (any protocol reads back with `pickle.loads`); blocks of 512 bytes or more are compressed when that saves
+  bytes.
+- `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
 `tests/test_segment.py` builds the same articles with both writers and compares everything a reader can see.
 """
