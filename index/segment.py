@@ -37,7 +37,7 @@ from pickle import dumps
 from struct import Struct
 
 import numpy as np
-from whoosh import formats
+from whoosh import fields, formats
 from whoosh.analysis import IDTokenizer, StopFilter, Token
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
@@ -247,7 +247,7 @@ class FastSegmentWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         # ids (one whole-value term) and keywords (values that recur: languages, outlets, countries)
         self._whole = {name: field.format.field_boost for name, field in self.schema.items()
-                       if field.indexed and type(field.analyzer) is IDTokenizer
+                       if type(field) is fields.ID and field.indexed and type(field.analyzer) is IDTokenizer
                        and type(field.format) is formats.Existence and not field.scorable}
         self._memo: dict = {}
         stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document

@@ -235,3 +235,19 @@ def test_lock_is_free_after_a_failed_run(tmp_path):
     report = build_index([make_folder(tmp_path / "in", 3)], tmp_path / "ix", workers=2)
     assert report.indexed == 3
     assert (tmp_path / "ix" / store.LOCK).read_text() == ""
+
+
+def test_add_to_an_index_built_with_the_earlier_schema(tmp_path):
+    """Indexes built before dates became columns only (dates as trie terms, path and url as ids) take `add`: the
+    writer uses the schema stored in the index."""
+    from whoosh import index as whoosh_index
+    from tests.test_segment import _schema_before_columns
+    root = tmp_path / "ix"
+    gen = store.new_generation(root)
+    whoosh_index.create_in(str(gen), _schema_before_columns(), indexname=store.INDEX_NAME)
+    store.publish(root, gen)
+    report = build_index([make_folder(tmp_path / "in", 5)], root, mode="add", workers=2)
+    assert (report.added, report.failed) == (5, [])
+    from search import SearchRequest, Searcher
+    result = Searcher(root).search(SearchRequest(q="newsdex", all_articles=True))
+    assert result.total == 5 and all(h.published for h in result.hits)

@@ -63,9 +63,24 @@ def _ascii_articles():
             for i in range(160)]
 
 
-def _build(path: Path, writer_class, docs) -> object:
+def _schema_before_columns():
+    """The schema of indexes built before dates became columns only: dates as trie terms, path and url as ids
+    (`add` to such an index writes with the schema stored in it)."""
+    from whoosh import fields
+    from index import schema as S
+    old = build_schema()
+    for name, bits in ((S.DAY, 32), (S.TS, 64)):
+        old.remove(name)
+        old.add(name, fields.NUMERIC(numtype=int, bits=bits, signed=True, sortable=True))
+    for name in (S.PATH, S.URL):
+        old.remove(name)
+        old.add(name, fields.ID(stored=True))
+    return old
+
+
+def _build(path: Path, writer_class, docs, schema=None) -> object:
     path.mkdir()
-    ix = whoosh_index.create_in(str(path), build_schema())
+    ix = whoosh_index.create_in(str(path), schema or build_schema())
     writer = writer_class(ix)
     for doc in docs:
         writer.add_document(**doc)
@@ -102,6 +117,14 @@ def _view(ix) -> dict:
             "minmax": {f: (r.min_field_length(f), r.max_field_length(f)) for f in scorable if r.field_length(f)},
             "columns": {f: list(r.column_reader(f)) for f, obj in schema.items() if obj.column_type},
         }
+
+
+def test_fast_writer_writes_what_whoosh_writes_with_the_earlier_schema(tmp_path):
+    docs = [document_for(a) for a in list(SAMPLES) + _ascii_articles()[:20]]
+    slow = _view(_build(tmp_path / "whoosh", SegmentWriter, docs, _schema_before_columns()))
+    fast = _view(_build(tmp_path / "fast", FastSegmentWriter, docs, _schema_before_columns()))
+    assert fast == slow
+    assert any(field == "day" for field, _ in slow["terms"])   # the dates' trie terms are there
 
 
 @pytest.mark.parametrize("source", ["demo", "tricky", "samples", "ascii", "tricky-chunked"])
