@@ -180,27 +180,7 @@ def term_list(text: str) -> list[str]:
             done = i + 1
         out += [w.lower() for w in words[done:]]
         return out
-    out = []
-    append = out.append
-    for cjk, sea, word in _TOKEN.findall(text):
-        if word:
-            if word.isalnum():
-                append(word.lower() if word.isascii() else normalize_term(word))
-                continue
-            pieces = _word_pieces(word, 0)
-        elif cjk and not _CJK_COMPAT.search(cjk):
-            if len(cjk) == 1:
-                append(cjk)
-            else:
-                out += [cjk[i:i + 2] for i in range(len(cjk) - 1)]
-            continue
-        else:
-            pieces = _bigrams(cjk or sea, 0, clusters=not cjk)
-        for piece, _, _ in pieces:
-            term = normalize_term(piece)
-            if term:
-                append(term)
-    return out
+    return [term for term, _, _ in iter_terms(text)]
 
 
 class WordAndBigramTokenizer(Tokenizer):

@@ -9,10 +9,11 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - Text fields whose analyzer is newsdex's (`WordAndBigramTokenizer`, optionally followed by a stop filter and
   one-to-one token filters such as the stemmer and accent folding) are tokenised once per string with the same
   `term_list` the tokenizer uses, and each token becomes a number (its word's id in the writer's vocabulary).
-  Filters run once per distinct word, not once per token (as one function made of the filters' text rules, or
-  through the filters themselves for a filter whose rule is not known here): a stemmed field maps the word ids
-  through an array (stop words to -1) and renumbers positions as Whoosh's StopFilter does. A stemmed field whose
-  text is "title\n\nbody" reuses the title's and body's tokens (no token spans a line break).
+  Filters run once per distinct word, not once per token, as one function made of the filters' text rules (a
+  field with a filter whose rule is not known here goes through Whoosh's `field.index`): a stemmed field maps
+  the word ids through an array (stop words to -1) and renumbers positions as Whoosh's StopFilter does. A
+  stemmed field whose text is "title\n\nbody" reuses the title's and body's tokens (no token spans a line
+  break).
 - A document's text fields are kept as arrays of word ids; the flush sorts them by word (numpy, stable) and
   cuts them into postings, frequencies and positions without a Python loop per token.
 - Id fields (IDTokenizer, no scoring) index their value as it is; other fields (keywords) go through Whoosh's
@@ -37,8 +38,9 @@ from pickle import dumps
 from struct import Struct
 
 import numpy as np
-from whoosh import fields, formats
-from whoosh.analysis import IDTokenizer, StopFilter, Token
+from whoosh import fields as whoosh_fields
+from whoosh import formats
+from whoosh.analysis import IDTokenizer, StopFilter
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
 from whoosh.lang import stemmer_for_language
@@ -50,13 +52,11 @@ from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilt
                             term_list)
 
 BLOCK = 128                    # postings per block, as W3Codec's default blocklimit
-COMPRESS_FROM = 512            # block data shorter than this is stored uncompressed (zlib setup costs more than it saves)
+COMPRESS_FROM = 512            # shorter block data is stored uncompressed (zlib setup costs more than it saves)
 COMPRESSION = 3                # zlib level, as W3Codec's default
 _PICKLE = 5
 CHUNK_POSTINGS = 65536         # a flush turns this many postings at a time into Python objects
 
-# Filters that map one token to one token and look only at its text: safe to run once per distinct word.
-_ONE_TO_ONE = (StemFilter, FoldFilter, FrenchPluralFilter, PortuguesePluralFilter)
 
 _lengths = Struct("!ii")
 _pointer = Struct("!Iq")
@@ -110,63 +110,61 @@ class _Vocabulary:
         return self.encode(term_list(text))
 
 
+def _stem_rule(f: StemFilter):
+    """What StemFilter.__call__ does to a word, without its cache's wrapper."""
+    stem = stemmer_for_language(f.lang) if f.lang else f.stemfn
+    ignore = f.ignore
+    return lambda text: text if text in ignore else stem(text)
+
+
+# Filters that map one token to one token by its text alone (safe to run once per distinct word), and that rule
+# as a function of the text.
+_TEXT_RULES = {
+    FrenchPluralFilter: lambda f: f.convert,
+    PortuguesePluralFilter: lambda f: f.convert,
+    FoldFilter: lambda f: partial(fold, lang=f.lang),
+    StemFilter: _stem_rule,
+}
+
+
+def _chain(field) -> tuple:
+    """(tokenizer, stop filter or None, the other filters) of a field's analyzer."""
+    analyzer = field.analyzer
+    items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
+    rest = list(items[1:])
+    stop = rest.pop(0) if rest and isinstance(rest[0], StopFilter) else None
+    return items[0], stop, rest
+
+
 class _TextPlan:
     """How to index one text field quickly: its stop rule and its per-word filters (none: the words as they are)."""
 
     def __init__(self, field):
-        analyzer = field.analyzer
-        items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
+        _, stop, filters = _chain(field)
         self.boost = field.format.field_boost
-        self.stops = None
-        self.minsize = 0
-        self.maxsize = None
-        filters = list(items[1:])
-        if filters and isinstance(filters[0], StopFilter):
-            stop = filters.pop(0)
+        self.stops, self.minsize, self.maxsize = None, 0, None
+        if stop is not None:
             if not stop.renumber:
                 raise ValueError("only renumbering stop filters are supported")
             self.stops, self.minsize, self.maxsize = stop.stops, stop.min, stop.max
-        self.filters = filters
-        self.word_function = self._word_function()
+        rules = [_TEXT_RULES[type(f)](f) for f in filters]
+
+        def word_function(text: str) -> str:
+            for rule in rules:
+                text = rule(text)
+            return text
+        self.word_function = word_function
         self.plain = self.stops is None and not filters
         self.mapping = np.zeros(0, np.int32)   # word id -> term id, -1 for a stop word (not plain fields)
 
     @staticmethod
     def supports(field) -> bool:
-        """True when the field is positional text analysed by newsdex's tokenizer and one-to-one filters."""
+        """True when the field is positional text analysed by newsdex's tokenizer and filters whose text rule is
+        known (see _TEXT_RULES)."""
         if not isinstance(field.format, formats.Positions) or field.vector or field.separate_spelling():
             return False
-        analyzer = field.analyzer
-        items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
-        if type(items[0]) is not WordAndBigramTokenizer:
-            return False
-        rest = items[1:]
-        if rest and isinstance(rest[0], StopFilter):
-            rest = rest[1:]
-        return all(type(f) in _ONE_TO_ONE for f in rest)
-
-    def _word_function(self):
-        """The filters as one function of a word's text, when every filter is one whose text rule is known (the
-        plural rules, the stemmer, accent folding); else None (each word then goes through the filters)."""
-        steps = []
-        for f in self.filters:
-            kind = type(f)
-            if kind in (FrenchPluralFilter, PortuguesePluralFilter):
-                steps.append(f.convert)
-            elif kind is FoldFilter:
-                steps.append(partial(fold, lang=f.lang))
-            elif kind is StemFilter:   # what StemFilter.__call__ does, without its cache's wrapper
-                stem = stemmer_for_language(f.lang) if f.lang else f.stemfn
-                ignore = f.ignore
-                steps.append(lambda text, stem=stem, ignore=ignore: text if text in ignore else stem(text))
-            else:
-                return None
-
-        def apply(text: str) -> str:
-            for step in steps:
-                text = step(text)
-            return text
-        return apply
+        tokenizer, _, filters = _chain(field)
+        return type(tokenizer) is WordAndBigramTokenizer and all(type(f) in _TEXT_RULES for f in filters)
 
     def map_word(self, word: str):
         """The term of one word through the filters, or None for a stop word."""
@@ -174,17 +172,7 @@ class _TextPlan:
         if stops is not None and (len(word) < self.minsize or word in stops
                                   or (self.maxsize is not None and len(word) > self.maxsize)):
             return None
-        if self.word_function is not None:
-            return self.word_function(word)
-        token = Token(positions=True, chars=False, removestops=True, mode="index")
-        token.text, token.pos, token.boost, token.stopped = word, 0, 1.0, False
-        gen = iter([token])
-        for f in self.filters:
-            gen = f(gen)
-        got = list(gen)
-        if len(got) != 1:
-            raise ValueError(f"a filter did not keep exactly one token for {word!r}")
-        return got[0].text
+        return self.word_function(word)
 
     def terms(self, words: np.ndarray, vocab: _Vocabulary) -> tuple[np.ndarray, int]:
         """The field's term ids for the tokenizer's word ids, and the position of the first: stop words removed
@@ -247,7 +235,7 @@ class FastSegmentWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         # ids (one whole-value term) and keywords (values that recur: languages, outlets, countries)
         self._whole = {name: field.format.field_boost for name, field in self.schema.items()
-                       if type(field) is fields.ID and field.indexed and type(field.analyzer) is IDTokenizer
+                       if type(field) is whoosh_fields.ID and field.indexed and type(field.analyzer) is IDTokenizer
                        and type(field.format) is formats.Existence and not field.scorable}
         self._memo: dict = {}
         stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document
@@ -423,6 +411,15 @@ class _Files:
         self.chunks: list[bytes] = []
         self.records: list[bytes] = []
 
+    def add(self, key: bytes, blob: bytes, info: bytes) -> None:
+        """One term: its postings (at `offset`, which the caller put in `info`) and its term record."""
+        self.chunks.append(blob)
+        self.offset += len(blob)
+        self.positions.append(self.pos)
+        self.records += (_lengths.pack(len(key), len(info)), key, info)
+        self.pos += 8 + len(key) + len(info)
+        self.keys.append(key)
+
     def spill(self) -> None:
         self.postfile.write(b"".join(self.chunks))
         self.chunks.clear()
@@ -446,14 +443,7 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
         fixed = field.format.fixed_value_size()
         for term in sorted(entries):
             e = entries[term]
-            blob, info = _term_postings(e[0::3], e[1::3], e[2::3], lengths, fixed, files.offset)
-            key = prefix + term
-            files.chunks.append(blob)
-            files.offset += len(blob)
-            files.positions.append(files.pos)
-            files.records += (_lengths.pack(len(key), len(info)), key, info)
-            files.pos += 8 + len(key) + len(info)
-            files.keys.append(key)
+            files.add(prefix + term, *_term_postings(e[0::3], e[1::3], e[2::3], lengths, fixed, files.offset))
         files.spill()
     files.spill()
     _close_ordered_hash(termfile, files.keys, files.positions, {"fieldmap": fieldmap})
@@ -501,10 +491,6 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
     deltas[1:] -= pos[:-1]
     deltas[post] = pos[post]
     chunk = CHUNK_POSTINGS
-    keys_append, positions_append, chunks_append = files.keys.append, files.positions.append, files.chunks.append
-    records = files.records
-    pack_lengths, pack_int, pack_info, pack_extent = _lengths.pack, _int.pack, _terminfo.pack, _extent.pack
-    magic = WHOOSH3_HEADER_MAGIC
     t = 0
     while t < len(term_starts):
         t_end = min(len(term_starts), int(np.searchsorted(bounds, bounds[t] + chunk, side="right")) - 1)
@@ -522,26 +508,13 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
             for j, s, f in zip(multi.tolist(), (first - lo).tolist(), p_freq[multi].tolist()):
                 values[j] = _uint.pack(f) + dumps(d[s:s + f], 2)
         local = (bounds[t:t_end + 1] - a).tolist()
-        offset, where = files.offset, files.pos
+        add = files.add
         for term, x, y in zip(term_ids[t:t_end].tolist(), local, local[1:]):
-            if y - x == 1:   # one posting: W3PostingsWriter's single block, written here without the lists
-                doc, weight = p_docs[x], p_weights[x]
-                lb = lengths[doc] if lengths is not None else 0
-                data = dumps(((doc,), None if weight == 1.0 else weight, (values[x],)), _PICKLE)
-                infobytes = dumps((1, doc, weight, 0, lb, lb), 2)
-                size = len(infobytes) + len(data)
-                blob = b"".join((magic, pack_int(-size), infobytes, data))
-                info = pack_info(0, weight, 1, lb, lb, weight, doc, doc) + pack_extent(offset, size + 8)
+            key = prefix + strings[term].encode("utf-8")
+            if y - x == 1:   # one posting (most terms): no lists to slice
+                add(key, *_single_posting(p_docs[x], p_weights[x], values[x], lengths, None, files.offset))
             else:
-                blob, info = _term_postings(p_docs[x:y], p_weights[x:y], values[x:y], lengths, None, offset)
-            chunks_append(blob)
-            offset += len(blob)
-            k = prefix + strings[term].encode("utf-8")
-            positions_append(where)
-            records += (pack_lengths(len(k), len(info)), k, info)
-            where += 8 + len(k) + len(info)
-            keys_append(k)
-        files.offset, files.pos = offset, where
+                add(key, *_term_postings(p_docs[x:y], p_weights[x:y], values[x:y], lengths, None, files.offset))
         files.spill()
         t = t_end
 
@@ -553,18 +526,23 @@ def _compress(data: bytes, level: int = COMPRESSION) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
+def _single_posting(doc: int, weight: float, value: bytes, lengths, fixed, offset: int) -> tuple[bytes, bytes]:
+    """_term_postings for a term with one posting (one block, its statistics those of the posting)."""
+    lb = lengths[doc] if lengths is not None else 0
+    data = dumps(((doc,), None if weight == 1.0 else weight,
+                  (value,) if fixed is None or fixed < 0 else None if fixed == 0 else value), _PICKLE)
+    infobytes = dumps((1, doc, weight, 0, lb, lb), 2)
+    size = len(infobytes) + len(data)
+    blob = b"".join((WHOOSH3_HEADER_MAGIC, _int.pack(-size), infobytes, data))
+    return blob, _terminfo.pack(0, weight, 1, lb, lb, weight, doc, doc) + _extent.pack(offset, size + 8)
+
+
 def _term_postings(docs: list, weights: list, values: list, lengths, fixed, offset: int) -> tuple[bytes, bytes]:
     """One term's W3 posting blocks (its postings in document order) and its term info bytes, the postings being
     written at `offset`: what W3PostingsWriter and W3TermInfo write."""
     n = len(docs)
     if n == 1:   # one posting: most terms
-        doc, weight, value = docs[0], weights[0], values[0]
-        lb = lengths[doc] if lengths is not None else 0
-        data = dumps(((doc,), None if weight == 1.0 else weight,
-                      (value,) if fixed is None or fixed < 0 else None if fixed == 0 else value), _PICKLE)
-        infobytes = dumps((1, doc, weight, 0, lb, lb), 2)
-        blob = b"".join((WHOOSH3_HEADER_MAGIC, _int.pack(-len(infobytes) - len(data)), infobytes, data))
-        return blob, _terminfo.pack(0, weight, 1, lb, lb, weight, doc, doc) + _extent.pack(offset, len(blob))
+        return _single_posting(docs[0], weights[0], values[0], lengths, fixed, offset)
     total = 0.0
     minb = maxb = None
     top = 0
