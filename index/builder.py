@@ -62,7 +62,8 @@ class Outcome:
     """What a worker made of one task: the articles it wrote (id, path, position, docnum in its segment, and the
     near-duplicate signature and date the parent clusters stories by), failures, notes."""
 
-    written: list[tuple] = field(default_factory=list)   # (id, path, position, segment id, docnum, sig, date)
+    written: list[tuple] = field(default_factory=list)   # (id, path, position, docnum, signature, date)
+    segment_id: str = ""                                  # the segment the task's articles went to
     segments: list = field(default_factory=list)          # segments finished while doing the task
     failures: list[Failure] = field(default_factory=list)
     notes: list[Failure] = field(default_factory=list)
@@ -137,8 +138,8 @@ class _SegmentBuilder:
     def process(self, units: list[Unit]) -> Outcome:
         """Read, enrich and write a batch of units (the worker's task)."""
         out = Outcome()
-        timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0, "signature": 0.0, "write": 0.0,
-                  "flush": 0.0}
+        out.stage_seconds = timing = {"read": 0.0, "clean": 0.0, "language": 0.0, "entities": 0.0,
+                                      "signature": 0.0, "write": 0.0, "flush": 0.0}
         pending: list[RawArticle] = []
         for unit in units:
             out.size += unit.size
@@ -168,26 +169,26 @@ class _SegmentBuilder:
                 kept.append((item, article))
             except Exception as exc:  # an enrichment bug costs one article, not the run
                 out.failures.append(_internal_error(item, exc))
-        bodies: list[str] = []
-        if docs:
-            writer = self._writer()
-            segment_id = writer.newsegment.segment_id()
-            for (item, article), got in zip(kept, writer.add_documents(docs)):
-                if isinstance(got, Exception):
-                    out.failures.append(_internal_error(item, got))
-                    continue
-                out.written.append((article.id, item.path, item.position, segment_id, got, None,
-                                    article.published))
-                bodies.append(article.body)
-            timing["write"] += _clock() - t0
-            if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
-                t0 = _clock()
-                out.segments.append(self.finish())
-                timing["flush"] += _clock() - t0
+        if not docs:
+            return out
+        writer = self._writer()
+        out.segment_id = writer.newsegment.segment_id()
+        written = []
+        for (item, article), got in zip(kept, writer.add_documents(docs)):
+            if isinstance(got, Exception):
+                out.failures.append(_internal_error(item, got))
+            else:
+                written.append((item, article, got))
+        timing["write"] += _clock() - t0
+        if writer.approx_bytes > self.limitmb * 2 ** 20:   # memory: finish this segment, start another
+            t0 = _clock()
+            out.segments.append(self.finish())
+            timing["flush"] += _clock() - t0
         t0 = _clock()   # the near-duplicate signatures of the task's articles, in one batch
-        out.written = [(*w[:5], sig, w[6]) for w, sig in zip(out.written, signatures(bodies))]
+        sigs = signatures([article.body for _, article, _ in written])
         timing["signature"] += _clock() - t0
-        out.stage_seconds = timing
+        out.written = [(article.id, item.path, item.position, docnum, sig, article.published)
+                       for (item, article, docnum), sig in zip(written, sigs)]
         return out
 
     def finish(self):
@@ -479,13 +480,13 @@ class _Run:
             self.seen.setdefault(uid, -1)
         t_stories = _clock()
         self.segments.extend(outcome.segments)
-        for uid, path, position, segment_id, docnum, sig, published in outcome.written:
+        for uid, path, position, docnum, sig, published in outcome.written:
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
                 report.failed.append(Failure(path, f"duplicate id {uid!r} (first seen in {shown}); "
                                                    f"this one was not indexed", position))
-                self.deleted.setdefault(segment_id, []).append(docnum)
+                self.deleted.setdefault(outcome.segment_id, []).append(docnum)
                 continue
             self.seen[uid] = self._where(path)
             if self.mode == "add" and uid in self.known:
