@@ -19,16 +19,15 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - Id fields (IDTokenizer, no scoring) index their value as it is; other fields (keywords) go through Whoosh's
   own `field.index`, remembered for values that recur; both are kept per term.
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
-  hash format; its hash tables filled in another valid order) itself. Block data is pickled with protocol 5
-  (any protocol reads back with `pickle.loads`); blocks of 512 bytes or more are compressed when that saves
-  bytes.
+  hash format; its hash tables filled in another valid order) itself: a text field's postings, a slice of terms
+  at a time, go to `index.blocks`, which writes their pickles with numpy (see there); the few other fields'
+  terms are written one by one (`_term_postings`).
 - `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
 `tests/test_segment.py` builds the same articles with both writers and compares everything a reader can see.
 """
 from __future__ import annotations
 
-import zlib
 from array import array
 from collections import defaultdict
 from functools import partial
@@ -48,14 +47,12 @@ from whoosh.codec.whoosh3 import W3TermInfo, WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
+from index.blocks import BLOCK, COMPRESS_FROM, COMPRESSION, compress, encode_postings, term_records
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
                             term_list)
 
-BLOCK = 128                    # postings per block, as W3Codec's default blocklimit
-COMPRESS_FROM = 512            # shorter block data is stored uncompressed (zlib setup costs more than it saves)
-COMPRESSION = 3                # zlib level, as W3Codec's default
 _PICKLE = 5
-CHUNK_POSTINGS = 65536         # a flush turns this many postings at a time into Python objects
+CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.blocks' arrays)
 
 
 _lengths = Struct("!ii")
@@ -68,16 +65,6 @@ _terminfo = W3TermInfo._struct      # flags, total weight, doc freq, min/max len
 _extent = Struct("!qi")             # where the postings are: offset, length
 
 
-def encode_positions(poslist: list[int]) -> bytes:
-    """Whoosh's Positions encoding (count, then the pickled deltas), byte for byte."""
-    deltas = [poslist[0]]
-    deltas += [b - a for a, b in zip(poslist, poslist[1:])]
-    return _uint.pack(len(deltas)) + dumps(deltas, 2)
-
-
-# The encoded positions of a posting at one position (most postings): made once, shared.
-_SINGLE_LIMIT = 8192
-_SINGLE = [encode_positions([i]) for i in range(_SINGLE_LIMIT)]
 _EMPTY_IDS = np.zeros(0, np.int32)
 
 
@@ -240,7 +227,7 @@ class FastSegmentWriter(SegmentWriter):
         self._memo: dict = {}
         stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document
         if hasattr(getattr(stored, "_child", None), "_compress"):
-            stored._child._compress = _compress
+            stored._child._compress = compress
         if analysis is None or analysis.names != self.schema.names():
             analysis = Analysis(self.schema)
         self.analysis = analysis
@@ -420,6 +407,18 @@ class _Files:
         self.pos += 8 + len(key) + len(info)
         self.keys.append(key)
 
+    def add_many(self, keys: list[bytes], blob: bytes, infos: np.ndarray) -> None:
+        """Consecutive terms: their postings (`blob`, to be written at `offset`) and their term infos (extents
+        relative to the blob)."""
+        infos["offset"] += self.offset
+        self.chunks.append(blob)
+        self.offset += len(blob)
+        records, where = term_records(keys, infos, self.pos)
+        self.records.append(records)
+        self.pos += len(records)
+        self.positions += where.tolist()
+        self.keys += keys
+
     def spill(self) -> None:
         self.postfile.write(b"".join(self.chunks))
         self.chunks.clear()
@@ -486,44 +485,29 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
     term_starts = np.flatnonzero(np.append(True, post_key[1:] != post_key[:-1]))
     term_ids = uniq[np.asarray(order, dtype=np.int64)[post_key[term_starts]]]
     bounds = np.append(term_starts, len(post))
-    # deltas between a posting's positions (the first one absolute), for postings at several positions
+    # deltas between a posting's positions (the first one absolute)
     deltas = pos.copy()
     deltas[1:] -= pos[:-1]
     deltas[post] = pos[post]
-    chunk = CHUNK_POSTINGS
+    del pos
+    if lengths is not None:   # each document's length byte (documents after the last with this field: none)
+        lengths = np.frombuffer(lengths, np.uint8)
+        top = int(docs.max()) + 1
+        if len(lengths) < top:
+            lengths = np.concatenate((lengths, np.zeros(top - len(lengths), np.uint8)))
+    post = np.append(post, n)
     t = 0
     while t < len(term_starts):
-        t_end = min(len(term_starts), int(np.searchsorted(bounds, bounds[t] + chunk, side="right")) - 1)
+        t_end = min(len(term_starts), int(np.searchsorted(bounds, bounds[t] + CHUNK_POSTINGS, side="right")) - 1)
         t_end = max(t_end, t + 1)
         a, b = int(bounds[t]), int(bounds[t_end])
-        p_docs = docs[post[a:b]].tolist()
+        p_docs = docs[post[a:b]]
         p_freq = freq[a:b]
-        p_weights = (p_freq * boost).tolist() if boost != 1.0 else p_freq.astype(np.float64).tolist()
-        values = [_SINGLE[p] if p < _SINGLE_LIMIT else encode_positions([p]) for p in pos[post[a:b]].tolist()]
-        multi = np.flatnonzero(p_freq > 1)
-        if len(multi):
-            first = post[a:b][multi]
-            lo, hi = int(first[0]), int(first[-1] + p_freq[multi[-1]])
-            d = deltas[lo:hi].tolist()
-            for j, s, f in zip(multi.tolist(), (first - lo).tolist(), p_freq[multi].tolist()):
-                values[j] = _uint.pack(f) + dumps(d[s:s + f], 2)
-        local = (bounds[t:t_end + 1] - a).tolist()
-        add = files.add
-        for term, x, y in zip(term_ids[t:t_end].tolist(), local, local[1:]):
-            key = prefix + strings[term].encode("utf-8")
-            if y - x == 1:   # one posting (most terms): no lists to slice
-                add(key, *_single_posting(p_docs[x], p_weights[x], values[x], lengths, None, files.offset))
-            else:
-                add(key, *_term_postings(p_docs[x:y], p_weights[x:y], values[x:y], lengths, None, files.offset))
-        files.spill()
+        blob, infos = encode_postings(bounds[t:t_end + 1] - a, p_docs, p_freq * boost,
+                                      lengths[p_docs] if lengths is not None else np.zeros(b - a, np.uint8),
+                                      p_freq, deltas[post[a]:post[b]], compress)
+        files.add_many([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
         t = t_end
-
-
-def _compress(data: bytes, level: int = COMPRESSION) -> bytes:
-    """zlib with an 8 KB window and small state: blocks and stored documents are a few KB, and zlib.compress's
-    default 256 KB of state cost more to set up than compressing them does (zlib.decompress reads either)."""
-    packer = zlib.compressobj(level, zlib.DEFLATED, 13, 5)
-    return packer.compress(data) + packer.flush()
 
 
 def _single_posting(doc: int, weight: float, value: bytes, lengths, fixed, offset: int) -> tuple[bytes, bytes]:
@@ -577,7 +561,7 @@ def _term_postings(docs: list, weights: list, values: list, lengths, fixed, offs
         data = dumps((mids, mws, mvs), _PICKLE)
         comp = 0
         if len(data) >= COMPRESS_FROM:
-            packed = _compress(data)
+            packed = compress(data)
             if len(packed) < len(data):
                 data, comp = packed, COMPRESSION
         infobytes = dumps((count_, ids[-1], maxweight, comp, bmin, bmax), 2)

@@ -6,6 +6,7 @@ import random
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
@@ -16,7 +17,8 @@ from index.builder import enrich
 from index.entities import make_extractor
 from index.model import Failure
 from index.schema import build_schema, document_for
-from index.segment import FastSegmentWriter, encode_positions
+from index.blocks import COMPRESS_FROM, compress, encode_postings, term_records
+from index.segment import FastSegmentWriter
 from tests.conftest import SAMPLES, article, country, person
 
 DEMO = Path(__file__).resolve().parent.parent / "web" / "demo_articles"
@@ -192,12 +194,109 @@ def test_term_list_is_iter_terms():
         assert term_list(text) == [t for t, _, _ in iter_terms(text)], text
 
 
-def test_positions_encoding_is_whoosh_s():
-    from whoosh.formats import Positions
-    fmt = Positions()
-    for poslist in ([0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7]):
-        assert encode_positions(poslist) == fmt.encode(poslist)
-        assert fmt.decode_positions(encode_positions(poslist)) == poslist
+def _whoosh_postings(fmt, postings: list) -> tuple[bytes, object]:
+    """What Whoosh's W3PostingsWriter writes for one term's (doc, weight, value, length) postings."""
+    from io import BytesIO
+    from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
+    from whoosh.filedb.structfile import StructFile
+    out = BytesIO()
+    writer = W3PostingsWriter(StructFile(out), 128)
+    writer.start_postings(fmt, W3TermInfo())
+    for doc, weight, value, length in postings:
+        writer.add_posting(doc, weight, value, length)
+    info = writer.finish_postings()
+    return out.getvalue(), info
+
+
+def _blocks(blob: bytes) -> list:
+    """(info tuple, data tuple) of each block of a term's W3 postings."""
+    import io
+    import pickle
+    import zlib
+    assert blob[:4] == b"W3Bl"
+    at, out = 4, []
+    while True:
+        (length,) = struct.unpack("!i", blob[at:at + 4])
+        end = at + 4 + abs(length)
+        stream = io.BytesIO(blob[at + 4:end])
+        info = pickle.load(stream)
+        data = stream.read()
+        out.append((info, pickle.loads(zlib.decompress(data) if info[3] else data)))
+        at = end
+        if length < 0:
+            assert at == len(blob)
+            return out
+
+
+def _decoded(blocks: list, fmt) -> list:
+    """The blocks with the compression field of their info dropped (Whoosh compresses every block) and their
+    values decoded."""
+    def values(vs):
+        return tuple(map(fmt.decode_positions, vs)) if fmt.supports("positions") else vs
+    return [(info[:3] + info[4:], (ids, weights, values(vs))) for info, (ids, weights, vs) in blocks]
+
+
+def test_posting_blocks_read_back_as_whoosh_writes_them():
+    """encode_postings against W3PostingsWriter: every block's info and data, every term info, and the positions
+    values byte for byte (Whoosh's Positions encoding) up to pickle's batch of 1000."""
+    from whoosh.formats import Existence, Positions
+    from whoosh.util.numeric import length_to_byte
+    rng = random.Random(5)
+    poslists = [[0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7],
+                list(range(0, 3003, 3))]   # more than one pickle batch
+    terms = [[(7, [5])], [(0, p) for p in poslists[:1]]]
+    terms.append([(d, poslists[d % len(poslists)]) for d in range(0, 300)])          # three blocks
+    terms.append(sorted({rng.randrange(70000): [rng.randrange(9)] for _ in range(200)}.items()))
+    terms.append([(d, [1, 2]) for d in range(100, 400, 2)])                           # one weight per block
+    terms.append([(2 ** 20, [3])])
+    terms.append([(2 ** 20 + 70001 * i, [i % 5]) for i in range(300)])              # 4-byte ids
+    for fmt, boost in ((Positions(), 1.0), (Positions(), 2.5), (Existence(), 1.0)):
+        flat = [(doc, len(ps) * boost if fmt.supports("positions") else boost, ps, 1 + doc % 300)
+                for postings in terms for doc, ps in postings]
+        bounds = np.cumsum([0] + [len(t) for t in terms])
+        docs = np.array([d for d, _, _, _ in flat])
+        weights = np.array([w for _, w, _, _ in flat])
+        lengths = np.array([length_to_byte(n) for _, _, _, n in flat], np.uint8)
+        positional = fmt.supports("positions")
+        freqs = np.array([len(ps) for _, _, ps, _ in flat]) if positional else None
+        deltas = (np.concatenate([np.diff(ps, prepend=0) for _, _, ps, _ in flat]) if positional else None)
+        blob, infos = encode_postings(bounds, docs, weights, lengths, freqs, deltas, compress)
+        assert infos["offset"][0] == 0 and int(infos["offset"][-1] + infos["length"][-1]) == len(blob)
+        compressed = 0
+        for t, postings in enumerate(terms):
+            mine = blob[int(infos["offset"][t]):int(infos["offset"][t] + infos["length"][t])]
+            values = [fmt.encode(ps) if positional else b"" for _, ps in postings]
+            theirs, ti = _whoosh_postings(fmt, [(d, w, v, n) for (d, w, _, n), v in
+                                                zip(flat[bounds[t]:bounds[t + 1]], values)])
+            assert _decoded(_blocks(mine), fmt) == _decoded(_blocks(theirs), fmt)
+            assert (infos["weight"][t], infos["df"][t], infos["maxweight"][t], infos["minid"][t],
+                    infos["maxid"][t]) == (ti.weight(), ti.doc_frequency(), ti.max_weight(), ti.min_id(), ti.max_id())
+            assert (infos["minlen"][t], infos["maxlen"][t]) == (length_to_byte(ti.min_length()),
+                                                                length_to_byte(ti.max_length()))
+            blocks = _blocks(mine)
+            compressed += sum(1 for info, _ in blocks if info[3])
+            if positional:   # the values byte for byte, up to pickle's batch size
+                got = [v for _, data in blocks for v in data[2]]
+                for value, want, (_, ps) in zip(got, values, postings):
+                    assert fmt.decode_positions(value) == ps
+                    if len(ps) <= 1000:
+                        assert value == want
+        assert compressed   # the case of blocks worth compressing is there
+
+
+def test_term_records_are_what_the_term_file_reads(tmp_path):
+    from whoosh.codec.whoosh3 import W3TermInfo
+    infos = np.zeros(3, dtype=__import__("index.blocks", fromlist=["TERM_INFO"]).TERM_INFO)
+    infos["weight"], infos["df"], infos["offset"], infos["length"] = [1.5, 2, 3], [1, 2, 3], [0, 10, 2 ** 33], 9
+    keys = [b"\x00\x01a", b"\x00\x01bb", "\x00\x02é".encode()]
+    records, where = term_records(keys, infos, 100)
+    for key, info, at in zip(keys, infos, where.tolist()):
+        at -= 100
+        klen, ilen = struct.unpack("!ii", records[at:at + 8])
+        assert records[at + 8:at + 8 + klen] == key
+        ti = W3TermInfo.from_bytes(records[at + 8 + klen:at + 8 + klen + ilen])
+        assert (ti.weight(), ti.doc_frequency(), ti.extent()) == (info["weight"], info["df"],
+                                                                    (info["offset"], info["length"]))
 
 
 def test_term_file_hash_tables_find_every_key_and_no_other(tmp_path):
