@@ -163,24 +163,37 @@ def iter_terms(text: str):
 
 # In ASCII text the universal token is just this (no marks, no CJK, no ’).
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*", re.ASCII)
+# In text without CJK, Thai, Lao, Khmer or Myanmar, every token is a word (_TOKEN's third group).
+_WORD_TOKEN = re.compile(rf"{_WORD}(?:['’.]{_WORD})*")
+_UNSPACED = re.compile(rf"[{_CJK}{_SEA}]")
+# What normalize_term changes in a text that is already NFKC: the characters it drops, and İ.
+_UNNORMAL = re.compile("[" + "".join(re.escape(chr(cp)) for cp in _STRIP) + "İ]")
 
 
 def term_list(text: str) -> list[str]:
-    """The terms `iter_terms` yields, without their offsets, as a list: the indexer's fast path (index.segment)."""
+    """The terms `iter_terms` yields, without their offsets, as a list: the indexer's fast path (index.segment).
+
+    Text without scripts written without spaces is cut by one findall. If it is NFKC already and holds nothing
+    normalize_term drops, every word is too (NFKC text cut anywhere stays NFKC): lowercasing is all it needs."""
     if text.isascii():
-        words = _ASCII_TOKEN.findall(text)
-        joined = [i for i, w in enumerate(words) if not w.isalnum()]   # holding ' or . (U.S., Trump's, 3.5)
-        if not joined:
-            return [w.lower() for w in words]
-        out: list[str] = []
-        done = 0
-        for i in joined:
-            out += [w.lower() for w in words[done:i]]
-            out += [piece.lower() for piece, _, _ in _word_pieces(words[i], 0)]
-            done = i + 1
-        out += [w.lower() for w in words[done:]]
-        return out
-    return [term for term, _, _ in iter_terms(text)]
+        words, lower = _ASCII_TOKEN.findall(text), str.lower
+    elif _UNSPACED.search(text):
+        return [term for term, _, _ in iter_terms(text)]
+    else:
+        words = _WORD_TOKEN.findall(text)
+        plain = unicodedata.is_normalized("NFKC", text) and not _UNNORMAL.search(text)
+        lower = str.lower if plain else normalize_term
+    joined = [i for i, w in enumerate(words) if not w.isalnum()]   # ' . or marks (U.S., Trump's, 3.5, हिन्दी)
+    if not joined:
+        return list(map(lower, words))
+    out: list[str] = []
+    done = 0
+    for i in joined:
+        out += map(lower, words[done:i])
+        out += [term for term in (normalize_term(piece) for piece, _, _ in _word_pieces(words[i], 0)) if term]
+        done = i + 1
+    out += map(lower, words[done:])
+    return out
 
 
 class WordAndBigramTokenizer(Tokenizer):

@@ -188,6 +188,11 @@ def test_term_list_is_iter_terms():
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
     ascii_alphabet = "abcAB'.. \n12s5S-_"   # the ASCII fast path: elisions, possessives, acronyms, numbers
     texts += ["".join(rng.choice(ascii_alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    # no CJK or Thai: the one-findall path, NFKC text or not (decomposed accents, ligatures, full-width letters,
+    # Arabic vowel marks, Hebrew points, joiners, İ)
+    spaced = "abcAB É'’.. \n\u00ad\u200cé\u0301ﬁＡＢİıßσςмирالعربيةًשָׁלוֹםमहात्मा1234.5"
+    texts += ["".join(rng.choice(spaced) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["".join(rng.choice("aé eÉ'’.\n") for _ in range(rng.randint(0, 40))) for _ in range(1000)]
     texts += ["L'État d'Italia U.S. Trump's 3.5 a.m. Ankara'da ok.Next e.g. l'", "L'amour d'un o'clock"]
     texts += [a.body for a in _demo_articles()]
     for text in texts:
