@@ -45,6 +45,7 @@ from index.schema import CHECKSUM, ID, article_from_stored, document_for
 WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
 UNITS_PER_TASK = 128          # units (files or records) per task handed to a worker (its stages run task-wide)
+TASK_BYTES = 512 * 1024       # ... or fewer, when they hold this many bytes (HTML pages: ~30 ms each to clean)
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
 COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
 POLL_SECONDS = 0.5             # how often the parent checks that its workers are alive while it waits
@@ -327,19 +328,12 @@ class _Pool:
                 self.inflight[msg[1]] -= 1
             return msg
 
-    def flush(self) -> tuple[list, float]:
-        """Every worker's finished segment (workers then start new ones on demand), and their CPU seconds."""
+    def request_flush(self) -> int:
+        """Ask every worker to finish its segment once its queued tasks are done (each then answers "segment" and
+        starts a new one on demand); returns how many answers to expect."""
         for inbox in self.inboxes:
             inbox.put(("flush", None))
-        segments, got, seconds = [], 0, 0.0
-        while got < len(self.procs):
-            msg = self.receive()
-            if msg[0] == "segment":
-                got += 1
-                seconds += msg[3]
-                if msg[2] is not None:
-                    segments.append(msg[2])
-        return segments, seconds
+        return len(self.inboxes)
 
     def close(self, graceful: bool) -> None:
         if graceful:
@@ -378,10 +372,11 @@ class _InProcess:
     def receive(self):
         return self.results.pop(0)
 
-    def flush(self) -> tuple[list, float]:
+    def request_flush(self) -> int:
         t0 = _clock()
         segment = self.builder.finish()
-        return ([segment] if segment is not None else []), _clock() - t0
+        self.results.append(("segment", 0, segment, _clock() - t0))
+        return 1
 
     def close(self, graceful: bool) -> None:
         self.builder.abandon()
@@ -391,14 +386,16 @@ class _InProcess:
 
 def _batches(units: Iterable, report: IndexReport) -> Iterator[list[Unit]]:
     batch: list[Unit] = []
+    size = 0
     for unit in units:
         if isinstance(unit, Failure):
             report.failed.append(unit)
             continue
         batch.append(unit)
-        if len(batch) >= UNITS_PER_TASK:
+        size += unit.size
+        if len(batch) >= UNITS_PER_TASK or size >= TASK_BYTES:
             yield batch
-            batch = []
+            batch, size = [], 0
     if batch:
         yield batch
 
@@ -457,17 +454,35 @@ class _Run:
         return idx
 
     def receive(self, pool) -> None:
-        """Wait for one outcome; tally every outcome that is next in input order (so the first of two articles
-        with one id wins, whichever worker finished first)."""
+        """Wait for one outcome (see `outcome`)."""
         msg = pool.receive()
+        assert msg[0] == "outcome", msg[0]
+        self.outcome(msg)
+
+    def outcome(self, msg) -> None:
+        """Tally every outcome that is next in input order (so the first of two articles with one id wins, whichever
+        worker finished first)."""
         self.waiting[msg[2]] = msg[3]
         while self.next_seq in self.waiting:
             self.tally(self.waiting.pop(self.next_seq))
             self.next_seq += 1
 
-    def drain(self, pool) -> None:
-        while pool.busy():
-            self.receive(pool)
+    def finish(self, pool) -> tuple[list, float]:
+        """Tally everything handed out so far and finish every worker's segment; returns the segments and the CPU
+        seconds of their flushes. Each worker flushes as soon as its own tasks are done, while the others may
+        still be working."""
+        expected = pool.request_flush()
+        segments, seconds = [], 0.0
+        while expected or pool.busy():
+            msg = pool.receive()
+            if msg[0] == "segment":
+                expected -= 1
+                seconds += msg[3]
+                if msg[2] is not None:
+                    segments.append(msg[2])
+            else:
+                self.outcome(msg)
+        return segments, seconds
 
     def tally(self, outcome: Outcome) -> None:
         report, stages = self.report, self.report.stage_seconds
@@ -503,8 +518,9 @@ class _Run:
             self.progress(self.done_bytes, self.total, report.indexed)
 
     def commit(self, pool) -> None:
-        """Finish the workers' segments and commit them (plus deletions of replaced and duplicate documents)."""
-        segments, flush_secs = pool.flush()
+        """Tally what was handed out, finish the workers' segments and commit them (plus deletions of replaced and
+        duplicate documents)."""
+        segments, flush_secs = self.finish(pool)
         segments = self.segments + segments
         self.segments = []
         stages = self.report.stage_seconds
@@ -611,9 +627,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
             pool.submit(seq, batch)
             seq += 1
             if mode == "add" and run.since_commit >= commit_every:
-                run.drain(pool)   # a checkpoint: everything handed out so far is tallied, then committed
-                run.commit(pool)
-        run.drain(pool)
+                run.commit(pool)   # a checkpoint: everything handed out so far is tallied, then committed
         run.commit(pool)
         graceful = True
     finally:

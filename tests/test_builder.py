@@ -178,6 +178,22 @@ def test_a_worker_past_its_memory_budget_starts_new_segments_and_nothing_is_lost
         assert sorted((round(h.score, 6), h.id) for h in ra.hits) == sorted((round(h.score, 6), h.id) for h in rb.hits)
 
 
+def test_tasks_are_cut_by_count_and_by_bytes():
+    """A task is UNITS_PER_TASK units, or fewer once they hold TASK_BYTES (a few large HTML pages make a task,
+    so the expensive ones spread over the workers)."""
+    from index import builder
+    from index.model import Failure, IndexReport
+    from index.readers import Unit
+    pages = [Unit("html", f"p{i}.html", size=300_000) for i in range(5)]
+    records = [Unit("jsonl", "wire.jsonl", position=f"line {i}", size=100) for i in range(300)]
+    report = IndexReport()
+    broken = Failure("bad.jsonl", "unreadable")
+    tasks = list(builder._batches(pages + [broken] + records, report))
+    assert builder.TASK_BYTES == 512 * 1024 and builder.UNITS_PER_TASK == 128
+    assert [len(t) for t in tasks] == [2, 2, 128, 128, 45]
+    assert [u for t in tasks for u in t] == pages + records and report.failed == [broken]
+
+
 def test_a_duplicate_id_keeps_the_first_article_and_reports_the_second(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
