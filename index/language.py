@@ -213,8 +213,8 @@ _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
 
 
 class _Model(NamedTuple):
-    langs: tuple
-    packed: dict        # n-gram -> sum over languages of quantised log(1 + p/smoothing) << lane
+    lanes: dict         # language -> its lane in its script's packed scores
+    packed: dict        # script -> {n-gram -> sum over the script's languages of quantised log(1 + p/smoothing) << lane}
     known: dict         # language -> frozenset of its n-grams
     letters: dict       # language -> frozenset of the letters its profile has
     normalize: dict     # str.translate table: langdetect's character normalisation
@@ -223,26 +223,29 @@ class _Model(NamedTuple):
 @lru_cache(maxsize=1)
 def _model() -> _Model:
     """Load langdetect's profiles for the languages of the shared scripts (once per process)."""
-    langs = tuple(sorted({lang for group in SCRIPT_CANDIDATES.values() for lang in group}))
-    packed: dict = {}
-    known, letters = {}, {}
-    for lane, lang in enumerate(langs):
-        with open(os.path.join(_PROFILES, lang), encoding="utf-8") as f:
-            profile = json.load(f)
-        n_words = profile["n_words"]
-        grams = {g: c for g, c in profile["freq"].items() if 1 <= len(g) <= 3}
-        for gram, count in grams.items():
-            score = round(math.log1p(count / n_words[len(gram) - 1] / _SMOOTHING) * _QUANT)
-            packed[gram] = packed.get(gram, 0) | (score << (lane * _LANE))
-        known[lang] = frozenset(grams)
-        letters[lang] = frozenset(g for g in grams if len(g) == 1)
+    # One packed table per script, with lanes for its candidates only: the integers a text's n-grams add up are
+    # as short as its script allows (31 lanes for Latin, 4 for Cyrillic).
+    lanes, packed, known, letters = {}, {}, {}, {}
+    for script, candidates in SCRIPT_CANDIDATES.items():
+        table = packed[script] = {}
+        for lane, lang in enumerate(candidates):
+            lanes[lang] = lane
+            with open(os.path.join(_PROFILES, lang), encoding="utf-8") as f:
+                profile = json.load(f)
+            n_words = profile["n_words"]
+            grams = {g: c for g, c in profile["freq"].items() if 1 <= len(g) <= 3}
+            for gram, count in grams.items():
+                score = round(math.log1p(count / n_words[len(gram) - 1] / _SMOOTHING) * _QUANT)
+                table[gram] = table.get(gram, 0) | (score << (lane * _LANE))
+            known[lang] = frozenset(grams)
+            letters[lang] = frozenset(g for g in grams if len(g) == 1)
     normalize = {}
     for cp in range(0x2070):
         ch = chr(cp)
         mapped = NGram.normalize(ch)
         if mapped != ch:
             normalize[cp] = mapped
-    return _Model(langs, packed, known, letters, normalize)
+    return _Model(lanes, packed, known, letters, normalize)
 
 
 def _ngrams(text: str, model: _Model) -> tuple[list, list]:
@@ -309,8 +312,8 @@ def _score(sample: str, script: str, candidates: tuple, counts: Counter) -> Dete
     grams, trigrams = _ngrams(sample, model)
     if not grams:
         return Detection(UND, "empty", script, {})
-    total = sum(map(model.packed.get, grams, repeat(0)))
-    lanes = {lang: lane for lane, lang in enumerate(model.langs)}
+    total = sum(map(model.packed[script].get, grams, repeat(0)))
+    lanes = model.lanes
     scores = {lang: ((total >> (lanes[lang] * _LANE)) & _MASK) / _QUANT / len(grams) for lang in candidates}
     winner = max(scores, key=scores.get)
     if len(candidates) == 1 and scores[winner] == 0:
