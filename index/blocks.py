@@ -106,6 +106,8 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
     if len(docs) and int(docs.max()) >= 2 ** 31:
         raise ValueError("document numbers must be below 2**31")
     n_terms = len(bounds) - 1
+    if n_terms < 1:
+        return b"", np.zeros(0, TERM_INFO)
     per_term = np.diff(bounds)
     # blocks: each term's postings cut every BLOCK
     nblocks = (per_term + BLOCK - 1) // BLOCK
@@ -135,7 +137,7 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
         deltas = deltas.astype(np.int64, copy=False)
         pstart = _exclusive(freqs)                # each posting's first position
         pos_sizes = _int_sizes(deltas)
-        pos_bytes = np.add.reduceat(pos_sizes, pstart) if len(pstart) else pos_sizes[:0]
+        pos_bytes = np.add.reduceat(pos_sizes, pstart)
         multi = freqs > 1
         vlen = 4 + len(_LIST_HEAD) + pos_bytes + np.where(multi, 3, 2)   # count, list pickle
         vhead = np.where(vlen < 256, 2, 5)
@@ -147,8 +149,7 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
     info_len = 22 + _int_sizes(lastid)
     block_len = 4 + info_len + data_len
     bo = _exclusive(block_len) + 4 * (block_term + 1)     # each term's blocks follow its 4-byte header
-    total = int(bo[-1] + block_len[-1]) if len(bo) else 0
-    buf = np.zeros(total, np.uint8)
+    buf = np.zeros(int(bo[-1] + block_len[-1]), np.uint8)
 
     term_at = bo[first_block] - 4
     _put_bytes(buf, term_at, np.broadcast_to(_MAGIC, (n_terms, 4)))
@@ -246,20 +247,18 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
     else:
         blob = buf.tobytes()
     saved_before = _exclusive(saved)                      # bytes saved by blocks before each block
-    term_saved = np.add.reduceat(saved, first_block) if n_terms else saved[:0]
 
     infos = np.zeros(n_terms, TERM_INFO)
     starts = bounds[:-1]
-    infos["weight"] = np.add.reduceat(weights, starts) if n_terms else 0
+    infos["weight"] = np.add.reduceat(weights, starts)
     infos["df"] = per_term
-    infos["minlen"] = np.minimum.reduceat(lengths, starts) if n_terms else 0
-    infos["maxlen"] = np.maximum.reduceat(lengths, starts) if n_terms else 0
-    infos["maxweight"] = np.maximum.reduceat(weights, starts) if n_terms else 0
+    infos["minlen"] = np.minimum.reduceat(lengths, starts)
+    infos["maxlen"] = np.maximum.reduceat(lengths, starts)
+    infos["maxweight"] = np.maximum.reduceat(weights, starts)
     infos["minid"] = docs[starts]
     infos["maxid"] = docs[bounds[1:] - 1]
     infos["offset"] = term_at - saved_before[first_block]
-    term_len = np.add.reduceat(block_len, first_block) + 4 if n_terms else block_len[:0]
-    infos["length"] = term_len - term_saved
+    infos["length"] = np.add.reduceat(block_len, first_block) + 4 - np.add.reduceat(saved, first_block)
     return blob, infos
 
 
