@@ -60,7 +60,6 @@ _pointer = Struct("!Iq")
 _dir_entry = Struct("!qi")
 _int = Struct("!i")
 _ushort = Struct("!H")
-_uint = Struct("!I")
 _terminfo = W3TermInfo._struct      # flags, total weight, doc freq, min/max length byte, max weight, min/max id
 _extent = Struct("!qi")             # where the postings are: offset, length
 
@@ -450,8 +449,9 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
 
 def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths) -> None:
     """Write one text field's terms, in term order: the tokens sorted by term (stable, so by document and
-    position within a term) and cut where term or document changes. Python lists are made for a slice of terms
-    at a time, so memory stays near the size of the arrays; a term in one document (most) is written inline."""
+    position within a term) and cut where term or document changes; then index.blocks encodes a slice of terms
+    at a time (CHUNK_POSTINGS), each slice written out before the next, so memory stays near the size of the
+    arrays."""
     lens = np.fromiter(map(len, field.arrays), dtype=np.int64, count=len(field.arrays))
     ids = np.concatenate(field.arrays)
     field.arrays = []
@@ -507,6 +507,7 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
                                       lengths[p_docs] if lengths is not None else np.zeros(b - a, np.uint8),
                                       p_freq, deltas[post[a]:post[b]], compress)
         files.add_many([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
+        files.spill()
         t = t_end
 
 

@@ -17,7 +17,7 @@ from index.builder import enrich
 from index.entities import make_extractor
 from index.model import Failure
 from index.schema import build_schema, document_for
-from index.blocks import COMPRESS_FROM, compress, encode_postings, term_records
+from index.blocks import TERM_INFO, compress, encode_postings, term_records
 from index.segment import FastSegmentWriter
 from tests.conftest import SAMPLES, article, country, person
 
@@ -249,7 +249,7 @@ def test_posting_blocks_read_back_as_whoosh_writes_them():
     rng = random.Random(5)
     poslists = [[0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7],
                 list(range(0, 3003, 3))]   # more than one pickle batch
-    terms = [[(7, [5])], [(0, p) for p in poslists[:1]]]
+    terms = [[(7, [5])], [(0, [0])]]
     terms.append([(d, poslists[d % len(poslists)]) for d in range(0, 300)])          # three blocks
     terms.append(sorted({rng.randrange(70000): [rng.randrange(9)] for _ in range(200)}.items()))
     terms.append([(d, [1, 2]) for d in range(100, 400, 2)])                           # one weight per block
@@ -289,9 +289,9 @@ def test_posting_blocks_read_back_as_whoosh_writes_them():
         assert compressed   # the case of blocks worth compressing is there
 
 
-def test_term_records_are_what_the_term_file_reads(tmp_path):
+def test_term_records_are_what_the_term_file_reads():
     from whoosh.codec.whoosh3 import W3TermInfo
-    infos = np.zeros(3, dtype=__import__("index.blocks", fromlist=["TERM_INFO"]).TERM_INFO)
+    infos = np.zeros(3, dtype=TERM_INFO)
     infos["weight"], infos["df"], infos["offset"], infos["length"] = [1.5, 2, 3], [1, 2, 3], [0, 10, 2 ** 33], 9
     keys = [b"\x00\x01a", b"\x00\x01bb", "\x00\x02é".encode()]
     records, where = term_records(keys, infos, 100)
