@@ -18,6 +18,7 @@ bookkeeping only (id -> checksum for `add`, the ids seen in this run): ~100-200 
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue as queue_mod
@@ -48,6 +49,7 @@ UNITS_PER_TASK = 128          # units (files or records) per task handed to a wo
 TASK_BYTES = 512 * 1024       # ... or fewer, when they hold this many bytes (HTML pages: ~30 ms each to clean)
 INFLIGHT_PER_WORKER = 2        # tasks queued per worker: enough to keep it busy, small enough to bound memory
 COMMIT_EVERY = 50_000          # `add` commits after this many written articles (a kill keeps the last commit)
+GC_THRESHOLDS = (50_000, 20, 10)   # a worker's garbage collector thresholds (Python's default: 700, 10, 10)
 POLL_SECONDS = 0.5             # how often the parent checks that its workers are alive while it waits
 
 Progress = Callable[[int, int, int], None]   # (bytes done, bytes total or 0, articles done)
@@ -263,6 +265,11 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
             pass
     global _extractor
     _extractor = extractor = extractor or make_extractor(aliases_path)
+    # The collector: what the worker inherited or built (tables, profiles) lives as long as it does, so it is
+    # never scanned again; and young objects are collected every 50,000 allocations instead of every 700 (a task
+    # allocates millions, nearly all freed by reference counting: 3-4% of a worker's CPU went to the collector).
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
     try:
         while True:
