@@ -29,6 +29,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 from itertools import repeat
+from operator import add
 from typing import NamedTuple
 
 import langdetect
@@ -253,10 +254,9 @@ def _ngrams(text: str, model: _Model) -> tuple[list, list]:
     text = _URL.sub(" ", text).translate(model.normalize)
     words = [w.lower() if len(w) > 1 and w.isupper() else w for w in text.split()]
     s = " " + " ".join(words) + " "
-    n = len(s)
-    trigrams = [s[i:i + 3] for i in range(n - 2) if s[i + 1] != " "]
-    grams = [c for c in s if c != " "]
-    grams += [s[i:i + 2] for i in range(n - 1)]
+    trigrams = [s[i:i + 3] for i in range(len(s) - 2) if s[i + 1] != " "]
+    grams = list(s.replace(" ", ""))
+    grams += map(add, s, s[1:])   # bigrams
     grams += trigrams
     # The fit is judged on the words that are not names (capitalised words are in every language's news).
     common = " " + " ".join(w for w in words if not w[:1].isupper()) + " "
