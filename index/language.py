@@ -214,7 +214,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
 
 
 class _Model(NamedTuple):
-    lanes: dict         # language -> its lane in its script's packed scores
+    lanes: dict         # script -> {language -> its lane in the script's packed scores}
     packed: dict        # script -> {n-gram -> sum over the script's languages of quantised log(1 + p/smoothing) << lane}
     known: dict         # language -> frozenset of its n-grams
     letters: dict       # language -> frozenset of the letters its profile has
@@ -229,8 +229,8 @@ def _model() -> _Model:
     lanes, packed, known, letters = {}, {}, {}, {}
     for script, candidates in SCRIPT_CANDIDATES.items():
         table = packed[script] = {}
+        lanes[script] = {lang: lane for lane, lang in enumerate(candidates)}
         for lane, lang in enumerate(candidates):
-            lanes[lang] = lane
             with open(os.path.join(_PROFILES, lang), encoding="utf-8") as f:
                 profile = json.load(f)
             n_words = profile["n_words"]
@@ -313,7 +313,7 @@ def _score(sample: str, script: str, candidates: tuple, counts: Counter) -> Dete
     if not grams:
         return Detection(UND, "empty", script, {})
     total = sum(map(model.packed[script].get, grams, repeat(0)))
-    lanes = model.lanes
+    lanes = model.lanes[script]
     scores = {lang: ((total >> (lanes[lang] * _LANE)) & _MASK) / _QUANT / len(grams) for lang in candidates}
     winner = max(scores, key=scores.get)
     if len(candidates) == 1 and scores[winner] == 0:
