@@ -85,20 +85,43 @@ def _put_ints(buf: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
         buf[a[:, None] + np.arange(1, 5)] = v.astype("<i4").view(np.uint8).reshape(-1, 4)
 
 
+def _bytes_head_sizes(sizes: np.ndarray) -> np.ndarray:
+    """Bytes pickle uses before a bytes object of each size: SHORT_BINBYTES and 1 byte, or BINBYTES and 4."""
+    return np.where(sizes < 256, 2, 5)
+
+
+def _put_bytes_heads(buf: np.ndarray, at: np.ndarray, sizes: np.ndarray) -> None:
+    """Write the opcode and length that begin a pickled bytes object of each size, at offsets `at`."""
+    short = sizes < 256
+    buf[at[short]] = _C
+    buf[at[short] + 1] = sizes[short]
+    if not short.all():
+        long_ = ~short
+        buf[at[long_]] = _B
+        _put_bytes(buf, at[long_] + 1, sizes[long_].astype("<u4").view(np.uint8).reshape(-1, 4))
+
+
 def _put_bytes(buf: np.ndarray, at: np.ndarray, rows: np.ndarray) -> None:
     """Write the rows of a 2-D uint8 array at offsets `at`."""
     buf[at[:, None] + np.arange(rows.shape[1])] = rows
 
 
-def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray,
-                    freqs: np.ndarray | None, deltas: np.ndarray | None, compress) -> tuple[bytes, np.ndarray]:
+def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, compress, *,
+                    positions: tuple | None = None, values: tuple | None = None,
+                    joined: bool = False) -> tuple[bytes, np.ndarray]:
     """The W3 postings of consecutive terms, and their term infos (extents relative to the start of the bytes).
 
     bounds: T+1 indexes into the postings, term t's postings being bounds[t]:bounds[t+1] (at least one each);
     docs, weights, lengths: each posting's document (ascending within a term), weight and the length byte of its
-    document (zeros for a field without lengths); freqs, deltas: the number of positions of each posting and the
-    positions, posting after posting, each posting's first position absolute and the others as deltas; None for
-    a field without values (what Existence stores). `compress(data) -> bytes` compresses a block's data.
+    document (zeros for a field without lengths). `compress(data) -> bytes` compresses a block's data.
+
+    The postings' values, as the field's format stores them, are one of:
+    - positions=(freqs, deltas): the number of positions of each posting and the positions, posting after
+      posting, each posting's first position absolute and the others as deltas (Whoosh's Positions encoding is
+      written here);
+    - values=(data, sizes): each posting's value bytes, concatenated (uint8) and their sizes: a tuple of bytes per
+      block, or with `joined` (a format of fixed-size values, such as Frequency) one bytes object per block;
+    - neither: no values (Existence).
     """
     docs = docs.astype(np.int64, copy=False)
     weights = weights.astype(np.float64, copy=False)
@@ -132,17 +155,24 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
     ones = (bminw == 1.0) & (bmaxw == 1.0)
     same = bminw == bmaxw
     w_bytes = np.where(ones, 1, np.where(same, 9, 2 + 9 * bcount))   # None | one float | a tuple of floats
-    if freqs is not None:
-        freqs = freqs.astype(np.int64, copy=False)
-        deltas = deltas.astype(np.int64, copy=False)
+    if positions is not None:
+        freqs, deltas = (a.astype(np.int64, copy=False) for a in positions)
         pstart = _exclusive(freqs)                # each posting's first position
         pos_sizes = _int_sizes(deltas)
         pos_bytes = np.add.reduceat(pos_sizes, pstart)
         multi = freqs > 1
         vlen = 4 + len(_LIST_HEAD) + pos_bytes + np.where(multi, 3, 2)   # count, list pickle
-        vhead = np.where(vlen < 256, 2, 5)
+    elif values is not None:
+        data, vlen = values
+        vlen = vlen.astype(np.int64, copy=False)
+    as_tuple = positions is not None or (values is not None and not joined)   # else one bytes object, or None
+    if as_tuple:
+        vhead = _bytes_head_sizes(vlen)
         item = vhead + vlen
         v_bytes = 2 + np.add.reduceat(item, bstart)                        # a tuple of bytes
+    elif values is not None:
+        block_vlen = np.add.reduceat(vlen, bstart)
+        v_bytes = _bytes_head_sizes(block_vlen) + block_vlen               # one bytes object
     else:
         v_bytes = np.ones(len(bstart), np.int64)                           # None
     data_len = 3 + ids_bytes + 1 + w_bytes + v_bytes + 2
@@ -197,18 +227,18 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
         buf[at] = _G
         _put_bytes(buf, at + 1, weights[in_varied].astype(">f8").view(np.uint8).reshape(-1, 8))
     vo = wo + w_bytes
-    if freqs is not None:
+    if as_tuple:
         buf[vo] = _MARK
         buf[vo + v_bytes - 1] = _TUPLE
         item_at = vo[posting_block] + 1 + _within(item, bstart)
-        short = vhead == 2
-        buf[item_at[short]] = _C
-        buf[item_at[short] + 1] = vlen[short]
-        if not short.all():
-            long_ = ~short
-            buf[item_at[long_]] = _B
-            _put_bytes(buf, item_at[long_] + 1, vlen[long_].astype("<u4").view(np.uint8).reshape(-1, 4))
-        po = item_at + vhead                      # the value: positions count, then the pickled list
+        _put_bytes_heads(buf, item_at, vlen)
+        po = item_at + vhead                      # each value's bytes
+    elif values is not None:
+        _put_bytes_heads(buf, vo, block_vlen)
+        po = (vo + _bytes_head_sizes(block_vlen))[posting_block] + _within(vlen, bstart)
+    else:
+        buf[vo] = _N
+    if positions is not None:                     # the positions count, then the pickled list of deltas
         _put_bytes(buf, po, freqs.astype(">u4").view(np.uint8).reshape(-1, 4))
         _put_bytes(buf, po + 4, np.broadcast_to(_LIST_HEAD, (len(po), len(_LIST_HEAD))))
         head = po + 4 + len(_LIST_HEAD)
@@ -219,8 +249,8 @@ def encode_postings(bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, l
         end = ints_at + pos_bytes
         buf[end] = np.where(multi, _APPENDS, _APPEND)
         buf[end + 1] = _STOP
-    else:
-        buf[vo] = _N
+    elif values is not None:
+        buf[np.repeat(po, vlen) + _ranges(vlen)] = data
     buf[vo + v_bytes] = _TUPLE3
     buf[vo + v_bytes + 1] = _STOP
 

@@ -19,9 +19,8 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - Id fields (IDTokenizer, no scoring) index their value as it is; other fields (keywords) go through Whoosh's
   own `field.index`, remembered for values that recur; both are kept per term.
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
-  hash format; its hash tables filled in another valid order) itself: a text field's postings, a slice of terms
-  at a time, go to `index.blocks`, which writes their pickles with numpy (see there); the few other fields'
-  terms are written one by one (`_term_postings`).
+  hash format; its hash tables filled in another valid order) itself: `index.blocks` writes every field's
+  posting pickles with numpy (see there), a text field's a slice of terms at a time.
 - `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
 `tests/test_segment.py` builds the same articles with both writers and compares everything a reader can see.
@@ -32,8 +31,7 @@ from array import array
 from collections import defaultdict
 from functools import partial
 from hashlib import md5
-from itertools import count
-from pickle import dumps
+from itertools import chain, count
 from struct import Struct
 
 import numpy as np
@@ -43,25 +41,19 @@ from whoosh.analysis import IDTokenizer, StopFilter
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
 from whoosh.lang import stemmer_for_language
-from whoosh.codec.whoosh3 import W3TermInfo, WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index.blocks import BLOCK, COMPRESS_FROM, COMPRESSION, compress, encode_postings, term_records
+from index.blocks import compress, encode_postings, term_records
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
                             term_list)
 
-_PICKLE = 5
 CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.blocks' arrays)
 
 
-_lengths = Struct("!ii")
 _pointer = Struct("!Iq")
 _dir_entry = Struct("!qi")
-_int = Struct("!i")
 _ushort = Struct("!H")
-_terminfo = W3TermInfo._struct      # flags, total weight, doc freq, min/max length byte, max weight, min/max id
-_extent = Struct("!qi")             # where the postings are: offset, length
 
 
 _EMPTY_IDS = np.zeros(0, np.int32)
@@ -384,9 +376,10 @@ class FastSegmentWriter(SegmentWriter):
 
 
 class _Files:
-    """Where write_postings puts things: posting blobs and term records buffered, with their offsets."""
+    """Where write_postings puts things: the posting and term files, where the next bytes of each go, and the
+    keys written (with their records' positions) for the term file's hash tables."""
 
-    __slots__ = ("termfile", "postfile", "keys", "positions", "pos", "offset", "chunks", "records")
+    __slots__ = ("termfile", "postfile", "keys", "positions", "pos", "offset")
 
     def __init__(self, termfile, postfile):
         self.termfile, self.postfile = termfile, postfile
@@ -394,35 +387,17 @@ class _Files:
         self.positions: list[int] = []      # of each term record in the term file
         self.pos = termfile.tell()
         self.offset = postfile.tell()
-        self.chunks: list[bytes] = []
-        self.records: list[bytes] = []
 
-    def add(self, key: bytes, blob: bytes, info: bytes) -> None:
-        """One term: its postings (at `offset`, which the caller put in `info`) and its term record."""
-        self.chunks.append(blob)
-        self.offset += len(blob)
-        self.positions.append(self.pos)
-        self.records += (_lengths.pack(len(key), len(info)), key, info)
-        self.pos += 8 + len(key) + len(info)
-        self.keys.append(key)
-
-    def add_many(self, keys: list[bytes], blob: bytes, infos: np.ndarray) -> None:
-        """Consecutive terms: their postings (`blob`, to be written at `offset`) and their term infos (extents
-        relative to the blob)."""
+    def add(self, keys: list[bytes], blob: bytes, infos: np.ndarray) -> None:
+        """Consecutive terms: their postings (`blob`) and their term infos (extents relative to the blob)."""
         infos["offset"] += self.offset
-        self.chunks.append(blob)
+        self.postfile.write(blob)
         self.offset += len(blob)
         records, where = term_records(keys, infos, self.pos)
-        self.records.append(records)
+        self.termfile.write(records)
         self.pos += len(records)
         self.positions += where.tolist()
         self.keys += keys
-
-    def spill(self) -> None:
-        self.postfile.write(b"".join(self.chunks))
-        self.chunks.clear()
-        self.termfile.write(b"".join(self.records))
-        self.records.clear()
 
 
 def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: list, termfile, postfile,
@@ -437,13 +412,20 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
         if fieldname in text:
             _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths)
             continue
-        entries = posts[fieldname]
+        entries = posts[fieldname]   # term -> flat [docnum, weight, value bytes, ...]
+        terms = sorted(entries)
+        flat = [entries[term] for term in terms]
+        docs = np.fromiter(chain.from_iterable(e[0::3] for e in flat), np.int64)
+        weights = np.fromiter(chain.from_iterable(e[1::3] for e in flat), np.float64, len(docs))
         fixed = field.format.fixed_value_size()
-        for term in sorted(entries):
-            e = entries[term]
-            files.add(prefix + term, *_term_postings(e[0::3], e[1::3], e[2::3], lengths, fixed, files.offset))
-        files.spill()
-    files.spill()
+        values = None
+        if fixed != 0:   # Existence stores none
+            vals = [v for e in flat for v in e[2::3]]
+            values = (np.frombuffer(b"".join(vals), np.uint8), np.fromiter(map(len, vals), np.int64, len(vals)))
+        bounds = np.cumsum([0] + [len(e) // 3 for e in flat])
+        blob, infos = encode_postings(bounds, docs, weights, _length_bytes(lengths, docs), compress, values=values,
+                                      joined=fixed is not None and fixed > 0)
+        files.add([prefix + term for term in terms], blob, infos)
     _close_ordered_hash(termfile, files.keys, files.positions, {"fieldmap": fieldmap})
 
 
@@ -490,11 +472,6 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
     deltas[1:] -= pos[:-1]
     deltas[post] = pos[post]
     del pos
-    if lengths is not None:   # each document's length byte (documents after the last with this field: none)
-        lengths = np.frombuffer(lengths, np.uint8)
-        top = int(docs.max()) + 1
-        if len(lengths) < top:
-            lengths = np.concatenate((lengths, np.zeros(top - len(lengths), np.uint8)))
     post = np.append(post, n)
     t = 0
     while t < len(term_starts):
@@ -504,73 +481,21 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
         p_docs = docs[post[a:b]]
         p_freq = freq[a:b]
         blob, infos = encode_postings(bounds[t:t_end + 1] - a, p_docs, p_freq * boost,
-                                      lengths[p_docs] if lengths is not None else np.zeros(b - a, np.uint8),
-                                      p_freq, deltas[post[a]:post[b]], compress)
-        files.add_many([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
-        files.spill()
+                                      _length_bytes(lengths, p_docs), compress,
+                                      positions=(p_freq, deltas[post[a]:post[b]]))
+        files.add([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
         t = t_end
 
 
-def _single_posting(doc: int, weight: float, value: bytes, lengths, fixed, offset: int) -> tuple[bytes, bytes]:
-    """_term_postings for a term with one posting (one block, its statistics those of the posting)."""
-    lb = lengths[doc] if lengths is not None else 0
-    data = dumps(((doc,), None if weight == 1.0 else weight,
-                  (value,) if fixed is None or fixed < 0 else None if fixed == 0 else value), _PICKLE)
-    infobytes = dumps((1, doc, weight, 0, lb, lb), 2)
-    size = len(infobytes) + len(data)
-    blob = b"".join((WHOOSH3_HEADER_MAGIC, _int.pack(-size), infobytes, data))
-    return blob, _terminfo.pack(0, weight, 1, lb, lb, weight, doc, doc) + _extent.pack(offset, size + 8)
-
-
-def _term_postings(docs: list, weights: list, values: list, lengths, fixed, offset: int) -> tuple[bytes, bytes]:
-    """One term's W3 posting blocks (its postings in document order) and its term info bytes, the postings being
-    written at `offset`: what W3PostingsWriter and W3TermInfo write."""
-    n = len(docs)
-    if n == 1:   # one posting: most terms
-        return _single_posting(docs[0], weights[0], values[0], lengths, fixed, offset)
-    total = 0.0
-    minb = maxb = None
-    top = 0
-    parts = [WHOOSH3_HEADER_MAGIC]
-    for b in range(0, n, BLOCK):
-        ids = docs[b:b + BLOCK]
-        ws = weights[b:b + BLOCK]
-        count_ = len(ids)
-        if lengths is not None:
-            lbytes = [lengths[d] for d in ids]
-            bmin, bmax = min(lbytes), max(lbytes)
-            minb = bmin if minb is None else min(minb, bmin)
-            maxb = bmax if maxb is None else max(maxb, bmax)
-        else:
-            bmin = bmax = 0
-        maxweight = max(ws)
-        top = max(top, maxweight)
-        total += sum(ws)
-        # minified ids (deltas from 0 within the block), weights and values, as W3PostingsWriter does
-        mids = (ids[0], *[y - x for x, y in zip(ids, ids[1:])])
-        w0 = ws[0]
-        if ws.count(w0) == count_:
-            mws = None if w0 == 1.0 else w0
-        else:
-            mws = tuple(ws)
-        if fixed is None or fixed < 0:
-            mvs = tuple(values[b:b + BLOCK])
-        elif fixed == 0:
-            mvs = None
-        else:
-            mvs = b"".join(values[b:b + BLOCK])
-        data = dumps((mids, mws, mvs), _PICKLE)
-        comp = 0
-        if len(data) >= COMPRESS_FROM:
-            packed = compress(data)
-            if len(packed) < len(data):
-                data, comp = packed, COMPRESSION
-        infobytes = dumps((count_, ids[-1], maxweight, comp, bmin, bmax), 2)
-        size = len(infobytes) + len(data)
-        parts += (_int.pack(-size if b + BLOCK >= n else size), infobytes, data)
-    blob = b"".join(parts)
-    info = _terminfo.pack(0, total, n, minb or 0, maxb or 0, top, docs[0], docs[-1]) + _extent.pack(offset, len(blob))
-    return blob, info
+def _length_bytes(lengths, docs: np.ndarray) -> np.ndarray:
+    """The length byte of each posting's document (`lengths`: one per document, up to the last document with the
+    field; None for a field without lengths)."""
+    out = np.zeros(len(docs), np.uint8)
+    if lengths is not None:
+        known = np.frombuffer(lengths, np.uint8)
+        inside = docs < len(known)
+        out[inside] = known[docs[inside]]
+    return out
 
 
 def _close_ordered_hash(dbfile, keys: list[bytes], positions: list[int], extras: dict) -> None:

@@ -242,9 +242,10 @@ def _decoded(blocks: list, fmt) -> list:
 
 
 def test_posting_blocks_read_back_as_whoosh_writes_them():
-    """encode_postings against W3PostingsWriter: every block's info and data, every term info, and the positions
-    values byte for byte (Whoosh's Positions encoding) up to pickle's batch of 1000."""
-    from whoosh.formats import Existence, Positions
+    """encode_postings against W3PostingsWriter: every block's info and data and every term info, for positions
+    (the values byte for byte, Whoosh's Positions encoding, up to pickle's batch of 1000), value bytes as a tuple,
+    fixed-size values joined (Frequency) and no values (Existence)."""
+    from whoosh.formats import Existence, Frequency, Positions
     from whoosh.util.numeric import length_to_byte
     rng = random.Random(5)
     poslists = [[0], [5], [300], [70000], [1, 2, 3], [0, 255, 256, 65535, 65536, 10 ** 7],
@@ -255,24 +256,32 @@ def test_posting_blocks_read_back_as_whoosh_writes_them():
     terms.append([(d, [1, 2]) for d in range(100, 400, 2)])                           # one weight per block
     terms.append([(2 ** 20, [3])])
     terms.append([(2 ** 20 + 70001 * i, [i % 5]) for i in range(300)])              # 4-byte ids
-    for fmt, boost in ((Positions(), 1.0), (Positions(), 2.5), (Existence(), 1.0)):
-        flat = [(doc, len(ps) * boost if fmt.supports("positions") else boost, ps, 1 + doc % 300)
-                for postings in terms for doc, ps in postings]
+    encodings = {"positions": Positions().encode, "bytes": Positions().encode,
+                 "joined": lambda ps: struct.pack("!I", len(ps)), None: lambda ps: b""}
+    cases = [(Positions(), 1.0, "positions"), (Positions(), 2.5, "positions"), (Positions(), 1.0, "bytes"),
+             (Frequency(), 1.0, "joined"), (Existence(), 1.0, None)]
+    for fmt, boost, mode in cases:
+        flat = [(doc, len(ps) * boost, ps, 1 + doc % 300) for postings in terms for doc, ps in postings]
+        values = [encodings[mode](ps) for _, _, ps, _ in flat]
         bounds = np.cumsum([0] + [len(t) for t in terms])
         docs = np.array([d for d, _, _, _ in flat])
         weights = np.array([w for _, w, _, _ in flat])
         lengths = np.array([length_to_byte(n) for _, _, _, n in flat], np.uint8)
-        positional = fmt.supports("positions")
-        freqs = np.array([len(ps) for _, _, ps, _ in flat]) if positional else None
-        deltas = (np.concatenate([np.diff(ps, prepend=0) for _, _, ps, _ in flat]) if positional else None)
-        blob, infos = encode_postings(bounds, docs, weights, lengths, freqs, deltas, compress)
+        if mode == "positions":
+            given = {"positions": (np.array([len(ps) for _, _, ps, _ in flat]),
+                                   np.concatenate([np.diff(ps, prepend=0) for _, _, ps, _ in flat]))}
+        elif mode:
+            given = {"values": (np.frombuffer(b"".join(values), np.uint8), np.array([len(v) for v in values])),
+                     "joined": mode == "joined"}
+        else:
+            given = {}
+        blob, infos = encode_postings(bounds, docs, weights, lengths, compress, **given)
         assert infos["offset"][0] == 0 and int(infos["offset"][-1] + infos["length"][-1]) == len(blob)
         compressed = 0
         for t, postings in enumerate(terms):
             mine = blob[int(infos["offset"][t]):int(infos["offset"][t] + infos["length"][t])]
-            values = [fmt.encode(ps) if positional else b"" for _, ps in postings]
             theirs, ti = _whoosh_postings(fmt, [(d, w, v, n) for (d, w, _, n), v in
-                                                zip(flat[bounds[t]:bounds[t + 1]], values)])
+                                                zip(flat[bounds[t]:bounds[t + 1]], values[bounds[t]:bounds[t + 1]])])
             assert _decoded(_blocks(mine), fmt) == _decoded(_blocks(theirs), fmt)
             assert (infos["weight"][t], infos["df"][t], infos["maxweight"][t], infos["minid"][t],
                     infos["maxid"][t]) == (ti.weight(), ti.doc_frequency(), ti.max_weight(), ti.min_id(), ti.max_id())
@@ -280,13 +289,13 @@ def test_posting_blocks_read_back_as_whoosh_writes_them():
                                                                 length_to_byte(ti.max_length()))
             blocks = _blocks(mine)
             compressed += sum(1 for info, _ in blocks if info[3])
-            if positional:   # the values byte for byte, up to pickle's batch size
+            if mode in ("positions", "bytes"):   # the values byte for byte (positions: up to pickle's batch size)
                 got = [v for _, data in blocks for v in data[2]]
-                for value, want, (_, ps) in zip(got, values, postings):
+                for value, want, (_, ps) in zip(got, values[bounds[t]:bounds[t + 1]], postings):
                     assert fmt.decode_positions(value) == ps
-                    if len(ps) <= 1000:
+                    if len(ps) <= 1000 or mode == "bytes":
                         assert value == want
-        assert compressed   # the case of blocks worth compressing is there
+        assert compressed, mode   # the case of blocks worth compressing is there
 
 
 def test_term_records_are_what_the_term_file_reads():
