@@ -41,6 +41,7 @@ from index.errors import NewsdexError
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
+from index import schema as S
 from index.schema import CHECKSUM, ID, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
@@ -175,6 +176,9 @@ class _SegmentBuilder:
         if not docs:
             return out
         writer = self._writer()
+        if S.TITLE_DERIVED not in writer.schema:   # an index built before the field existed: adds go on without it
+            for doc in docs:
+                doc.pop(S.TITLE_DERIVED, None)
         out.segment_id = writer.newsegment.segment_id()
         written = []
         for (item, article), got in zip(kept, writer.add_documents(docs)):

@@ -22,6 +22,7 @@ PATH = "path"
 URL = "url"
 CHECKSUM = "checksum"
 TITLE = "title"            # unstemmed, boosted, stored
+TITLE_DERIVED = "title_derived"  # "1" when the headline was derived from the body's first sentence (not boosted)
 BODY = "body"              # unstemmed, stored, spelling source
 KEYWORDS = "keywords"      # the article's own keyword line
 PERSON = "person"          # canonical person keys (multi-valued facet)
@@ -66,6 +67,7 @@ def build_schema() -> fields.Schema:
         URL: fields.STORED(),
         CHECKSUM: fields.ID(stored=True),
         TITLE: fields.TEXT(analyzer=universal, stored=True, field_boost=TITLE_BOOST, phrase=True),
+        TITLE_DERIVED: fields.ID(),
         BODY: fields.TEXT(analyzer=universal, stored=True, phrase=True, spelling=True),
         KEYWORDS: fields.TEXT(analyzer=universal),
         PERSON: fields.KEYWORD(commas=True, lowercase=False),
@@ -118,6 +120,7 @@ def document_for(article: Article) -> dict:
         URL: article.url or "",
         CHECKSUM: article.checksum,
         TITLE: article.title,
+        TITLE_DERIVED: "1" if article.title_derived else "",
         BODY: article.body,
         KEYWORDS: "\n".join(article.keywords),
         PERSON: ",".join(p.key for p in article.people),

@@ -2,8 +2,9 @@
 
 Each word is analysed once per field it searches: the unstemmed `title` and `body` fields (exact words, CJK
 bigrams: a word that analyses to several tokens becomes a phrase of them) plus the stemmed field of every
-language present in the index. A document matches a word when any of those fields holds it; its score sums
-BM25F over the fields (title boosted), so an exact match outranks a stem-only one.
+language present in the index. A document matches a word when any of those fields holds it; the word is scored
+once, BM25F over its fields (search.ranking): the title boosted (unless derived from the body), other forms of the
+word found through the stemmed field counted with the body.
 """
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import numpy as np
 
 from index import schema as S
 from index.analysis import stem_analyzer, universal_analyzer
+from search import ranking
 from search.query import And, DateRange, Not, Or, Phrase, Word
 from search.snapshot import Snapshot
 
-B, K1 = 0.75, 1.2
 BOOSTS = {S.TITLE: S.TITLE_BOOST, S.PERSON_NAME: 1.5}
 METADATA_SCORE = 1.0           # score of a country:/lang:/source: match (a constant: they are filters)
 CONSTANT_SCORE = 1.0           # score per field of a prefix/wildcard match (like Lucene's constant score)
@@ -50,6 +51,7 @@ class Match:
 
     mask: np.ndarray
     score: Optional[np.ndarray] = None
+    idf: float = 0.0               # a word's idf (over the documents holding it in any of its fields)
 
 
 @dataclass
@@ -84,13 +86,72 @@ class Evaluator:
         score = np.zeros(self.n, dtype=np.float32)
         if len(post.ids):
             snap = self.snap
-            idf = snap.idf(field, text, len(post.ids))
-            avg = snap.avg_length(field) or 1.0
-            lengths = snap.lengths(field)[post.ids]
-            tf = post.weights
-            s = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg))
-            score[post.ids] = s * BOOSTS.get(field, 1.0)
+            idf = ranking.idf(snap.n_docs, len(post.ids))
+            pf = post.weights / snap.norms(field)[post.ids]
+            score[post.ids] = ranking.saturate(pf, idf * BOOSTS.get(field, 1.0))
         return Match(mask, score)
+
+    def concept(self, text: str, fields: list[tuple[str, Optional[str]]]) -> Optional[Match]:
+        """One query word over its fields, scored once (BM25F): exact occurrences in each unstemmed field by that
+        field's weight and length norm, other forms of the word (the stemmed field's occurrences beyond the exact
+        ones) with the body's; None when the word has nothing searchable."""
+        analysed = [(f, lang, stem_tokens(lang, text) if lang else universal_tokens(text)) for f, lang in fields]
+        analysed = [(f, lang, toks) for f, lang, toks in analysed if toks]
+        if not analysed:
+            return None
+        if any(len(toks) > 1 for _, _, toks in analysed):
+            return self._multi_token(analysed)
+        snap, n = self.snap, self.n
+        mask = np.zeros(n, dtype=bool)
+        pf = np.zeros(n, dtype=np.float32)
+        exact = np.zeros(n, dtype=np.float32)
+        stem = None
+        for fname, lang, (tok,) in analysed:
+            post = snap.postings(fname, tok)
+            if not len(post.ids):
+                continue
+            mask[post.ids] = True
+            if lang:
+                if stem is None:
+                    stem = np.zeros(n, dtype=np.float32)
+                stem[post.ids] += post.weights
+            else:
+                weight = self._field_weight(fname, post.ids, len(analysed) > 1)
+                pf[post.ids] += weight * post.weights / snap.norms(fname)[post.ids]
+                exact[post.ids] += post.weights
+        if stem is not None:
+            other = np.flatnonzero(stem > exact)
+            pf[other] += ranking.VARIANT_WEIGHT * (stem[other] - exact[other]) / snap.norms(S.BODY)[other]
+        idf = ranking.idf(snap.n_docs, int(np.count_nonzero(mask & snap.live)))
+        ids = np.flatnonzero(mask)
+        score = np.zeros(n, dtype=np.float32)
+        score[ids] = ranking.saturate(pf[ids], idf)
+        return Match(mask, score, idf)
+
+    def _field_weight(self, fname: str, ids: np.ndarray, several: bool):
+        """A field's weight in a word's BM25F: a derived headline counts nothing beside the body it repeats."""
+        if fname == S.TITLE and several:
+            return self.snap.title_weights()[ids]
+        return BOOSTS.get(fname, 1.0)
+
+    def _multi_token(self, analysed) -> Match:
+        """A word the analyser cuts into several tokens (CJK, `jae-myung`): a phrase of them in any field, scored
+        as the sum of its tokens' BM25F."""
+        mask = np.zeros(self.n, dtype=bool)
+        for fname, _, toks in analysed:
+            m = self.tokens(fname, toks, scored=False)
+            mask |= m.mask
+        exact = [(f, lang) for f, lang, _ in analysed if lang is None]
+        first = next(toks for _, lang, toks in analysed if lang is None) if exact else analysed[0][2]
+        score = np.zeros(self.n, dtype=np.float32)
+        idfs = []
+        for tok in dict.fromkeys(first):
+            m = self.concept(tok, exact or [(analysed[0][0], None)])
+            if m is not None:
+                score += m.score
+                idfs.append(m.idf)
+        score[~mask] = 0
+        return Match(mask, score, sum(idfs))
 
     def phrase(self, field: str, words: tuple[str, ...]) -> Match:
         docs = self.snap.phrase_docs(field, words)
@@ -102,10 +163,16 @@ class Evaluator:
         score[~mask] = 0
         return Match(mask, score)
 
-    def tokens(self, field: str, words: tuple[str, ...]) -> Optional[Match]:
+    def tokens(self, field: str, words: tuple[str, ...], scored: bool = True) -> Optional[Match]:
         if not words:
             return None
-        return self.term(field, words[0]) if len(words) == 1 else self.phrase(field, words)
+        if len(words) == 1:
+            return self.term(field, words[0], scored)
+        if not scored:
+            mask = np.zeros(self.n, dtype=bool)
+            mask[self.snap.phrase_docs(field, words)] = True
+            return Match(mask, None)
+        return self.phrase(field, words)
 
     def expanded(self, field: str, terms: list[str], constant: bool) -> Match:
         mask = np.zeros(self.n, dtype=bool)
@@ -154,6 +221,45 @@ class Evaluator:
             return self._word_leaf(node)
         raise TypeError(node)
 
+    def plain(self, words: tuple[Word, ...]) -> tuple[Optional[Match], "ranking.Relaxation", list]:
+        """A plain-words query: (its match, how it matched, [(word, Match)] of the words searched).
+
+        Every word is required while ranking.ENOUGH articles hold them all; otherwise the query is relaxed
+        (ranking.relax). Repeated words count once; a paragraph keeps its MAX_PLAIN_WORDS rarest words."""
+        seen, unique = set(), []
+        for w in words:
+            key = w.text.casefold()
+            if key not in seen:
+                seen.add(key)
+                unique.append(w)
+        dropped = []
+        if len(unique) > ranking.MAX_PLAIN_WORDS:
+            df = {w: max(self.snap.doc_frequency(S.BODY, t) for t in universal_tokens(w.text) or ("",))
+                  for w in unique}
+            keep = set(sorted(unique, key=lambda w: (df[w], w.pos))[:ranking.MAX_PLAIN_WORDS])
+            dropped = [w.text for w in unique if w not in keep]
+            unique = [w for w in unique if w in keep]
+        found = []
+        for w in unique:
+            m = self._word_leaf(w)
+            if m is None:
+                dropped.append(w.text)
+            else:
+                found.append((w.text, m))
+        info = ranking.Relaxation(words=tuple(t for t, _ in found), dropped=tuple(dropped))
+        if not found:
+            return None, info, []
+        idfs = [m.idf if np.any(m.mask & self.snap.live) else 0.0 for _, m in found]
+        info.weights = {t: w / (sum(idfs) or 1.0) for (t, _), w in zip(found, idfs)}
+        mask, share = ranking.relax([m.mask for _, m in found], idfs, self.snap.live)
+        score = found[0][1].score.copy()
+        for _, m in found[1:]:
+            score += m.score
+        score[~mask] = 0
+        if share < 1.0:
+            info.relaxed, info.share, info.optional = True, share, info.words
+        return Match(mask, score), info, found
+
     def _and(self, parts: list[Optional[Match]]) -> Optional[Match]:
         parts = [p for p in parts if p is not None]
         if not parts:
@@ -193,18 +299,17 @@ class Evaluator:
             return self._metadata(w.field, w.text, w.kind)
         if w.kind in ("prefix", "wildcard", "fuzzy"):
             return self._expansion(w)
-        parts = []
-        for fname, lang in self.text_fields(w.field):
+        fields = self.text_fields(w.field)
+        for fname, lang in fields:
             toks = stem_tokens(lang, w.text) if lang else universal_tokens(w.text)
             if lang:
                 self.plan.highlight_stems.setdefault(lang, set()).update(toks)
             else:
                 self.plan.highlight.update(toks)
-            parts.append(self.tokens(fname, toks))
             if toks:
                 self.plan.lines.append(f"{fname}:{' '.join(toks)}" if len(toks) == 1
                                        else f'{fname}:"{" ".join(toks)}"')
-        return self.union(parts)
+        return self.concept(w.text, fields)
 
     def _phrase_leaf(self, p: Phrase) -> Optional[Match]:
         if p.field in ("country", "lang", "source"):

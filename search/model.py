@@ -222,6 +222,7 @@ class Hit:
     story_outlets: int = 0               # distinct outlets of the story's other articles
     also: tuple = ()                     # collapsed hits: up to MAX_ALSO other versions, earliest first:
                                          # {"id", "source", "published" (ISO or None), "title"}
+    missing: tuple[str, ...] = ()        # a relaxed query's words this article lacks
 
     def to_json(self) -> dict:
         return {
@@ -233,6 +234,7 @@ class Hit:
             "via": self.via, "rank": self.rank,
             "story_id": self.story_id, "story_size": self.story_size, "story_outlets": self.story_outlets,
             "also": [dict(a) for a in self.also],
+            "missing": list(self.missing),
         }
 
 
@@ -250,6 +252,12 @@ class SearchResult:
     took_ms: float = 0.0
     articles: Optional[int] = None       # matching articles (= total with all_articles)
     stories: Optional[int] = None        # matching stories (= total when collapsed)
+    matching: Any = None                 # a plain-words query: how it matched (search.ranking.Relaxation)
+
+    @property
+    def relaxed(self) -> bool:
+        """True when not every word of a plain-words query was required."""
+        return bool(self.matching is not None and self.matching.relaxed)
 
     @property
     def page(self) -> int:
@@ -289,6 +297,9 @@ class SearchResult:
             "count": "articles" if self.request.all_articles else self.request.count,
             "articles": self.articles,
             "stories": self.stories,
+            # a plain-words query: whether every word was required, and the words' shares of the query's weight
+            "relaxed": self.relaxed,
+            "matching": self.matching.to_json() if self.matching is not None else None,
         }
 
 

@@ -331,10 +331,38 @@ def _raw_word(w: Word) -> str:
 
 
 def parse_query(q: str) -> Optional[Node]:
-    """The tree of a query string (None for an empty query); raises QueryError when it makes no sense."""
+    """The tree of a query string (None for an empty query); raises QueryError when it makes no sense.
+
+    Plain words (see plain_words) are an And of Words whatever their number: pasting a paragraph is normal."""
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: {len(q)} characters (the limit is {MAX_QUERY_CHARS})")
-    return _Parser(tokenize(q), q).parse()
+    toks = tokenize(q)
+    words = _plain(toks, q)
+    if words is not None:
+        return words[0] if len(words) == 1 else And(words)
+    return _Parser(toks, q).parse()
+
+
+def plain_words(q: str) -> Optional[tuple[Word, ...]]:
+    """The words of a query typed without any syntax (no operator, quote, parenthesis, field:, leading - or +,
+    wildcard or ~), or None when it uses some: such a query is relaxed when too few articles hold every word."""
+    if len(q) > MAX_QUERY_CHARS:
+        return None
+    try:
+        return _plain(tokenize(q), q)
+    except QueryError:
+        return None
+
+
+def _plain(toks: list[_Tok], q: str) -> Optional[tuple[Word, ...]]:
+    if not toks or any(t.kind != "WORD" or (t.pos and q[t.pos - 1] == "+") for t in toks):
+        return None
+    words = []
+    for t in toks:
+        if set(t.text) & set("*?~"):
+            return None
+        words.append(Word(t.text, None, "word", 0, t.pos))
+    return tuple(words)
 
 
 def has_positive(node: Optional[Node]) -> bool:

@@ -24,7 +24,8 @@ from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
-from search.query import Word, has_positive, leaves, parse_query, to_text
+from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
+from search.rerank import rerank
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
 
@@ -39,12 +40,13 @@ SUGGEST_RATIO = 20   # ... and suggests a word held by at least 20 times as many
 class _Masks:
     """The request's document sets: the result set, and the sets the multi-select facets count over."""
 
-    def __init__(self, final, base, lang, source, match):
+    def __init__(self, final, base, lang, source, match, plain=None):
         self.final = final      # query & all filters
         self.base = base        # query & people & countries & date
         self.lang = lang        # language selection (None: no selection)
         self.source = source    # source selection (None: no selection)
         self.match = match      # the query's Match (None: empty query)
+        self.plain = plain      # a plain-words query: (Relaxation, [(word, Match)]); None otherwise
 
 
 class Searcher:
@@ -154,12 +156,17 @@ class Searcher:
         positive = masks.match is not None and masks.match.score is not None and has_positive(tree)
         sort = request.sort if (request.sort != "relevance" or positive) else "newest"
         score = masks.match.score if positive else None
+        tier = None
+        if score is not None and sort == "relevance" and masks.plain is not None:
+            score = rerank(snap, Evaluator(snap), masks.plain[1], score, final)
+            tier = _every_word(masks)
         if request.all_articles or n_stories == articles:   # no two matching articles share a story
-            docs, scores = self._rank(snap, final, score, sort, request)
+            docs, scores = self._rank(snap, final, score, sort, request, tier)
         else:
-            docs, scores = self._rank_stories(snap, stories, final, score, sort, request)
+            docs, scores = self._rank_stories(snap, stories, final, score, sort, request, tier)
         hl = Highlight(plan.highlight, plan.highlight_stems)
-        hits = tuple(self._hit(snap, d, s, hl, request.snippets, rank, stories, not request.all_articles)
+        hits = tuple(self._hit(snap, d, s, hl, request.snippets, rank, stories, not request.all_articles,
+                               _missing(masks, d))
                      for rank, (d, s) in enumerate(zip(docs, scores), (request.page - 1) * request.per_page + 1))
         facets, interval = {}, "month"
         if request.facets:
@@ -167,11 +174,16 @@ class Searcher:
         did_you_mean = self._did_you_mean(snap, request.q, tree, articles)
         return SearchResult(request=request, total=total, hits=hits, facets=facets, date_interval=interval,
                             did_you_mean=did_you_mean, query_explain=to_text(tree), articles=articles,
-                            stories=n_stories)
+                            stories=n_stories, matching=masks.plain[0] if masks.plain else None)
 
     def _masks(self, snap: Snapshot, request: SearchRequest, tree, plan: Plan) -> _Masks:
         ev = Evaluator(snap, plan)
-        match = ev.evaluate(tree) if tree is not None else None
+        words, plain = plain_words(request.q), None
+        if words:
+            match, info, found = ev.plain(words)
+            plain = (info, found)
+        else:
+            match = ev.evaluate(tree) if tree is not None else None
         if tree is not None and match is None:
             raise QueryError(f"the query {request.q!r} has no searchable words (only punctuation or symbols)")
         base = snap.live.copy() if match is None else (match.mask & snap.live)
@@ -188,7 +200,7 @@ class Searcher:
             final = final & lang
         if source is not None:
             final = final & source
-        return _Masks(final, base, lang, source, match)
+        return _Masks(final, base, lang, source, match, plain)
 
     @staticmethod
     def _any_of(ev: Evaluator, field: str, values: list[str]):
@@ -212,8 +224,10 @@ class Searcher:
         return value
 
     @staticmethod
-    def _sort_key(snap: Snapshot, cand: np.ndarray, score, sort: str, request: SearchRequest) -> np.ndarray:
-        """The ranking key of each candidate (higher first; ties: newer first, then lower doc number)."""
+    def _sort_key(snap: Snapshot, cand: np.ndarray, score, sort: str, request: SearchRequest,
+                  tier=None) -> np.ndarray:
+        """The ranking key of each candidate (higher first; ties: newer first, then lower doc number); with `tier`
+        (relevance only), the candidates in it before all others."""
         ts = snap.ts[cand]
         if sort == "relevance":
             key = score[cand].astype(np.float64)
@@ -225,10 +239,12 @@ class Searcher:
             key = ts.astype(np.float64)
         else:
             key = np.where(snap.dated[cand], -ts.astype(np.float64), -np.inf)
+        if tier is not None and sort == "relevance" and len(key):
+            key = key + np.where(tier[cand], key.max() - key.min() + 1.0, 0.0)
         return key
 
     def _rank_stories(self, snap: Snapshot, stories, final: np.ndarray, score, sort: str,
-                      request: SearchRequest):
+                      request: SearchRequest, tier=None):
         """(doc numbers, scores) of the requested page with one hit per story.
 
         Sorted by relevance, a story is shown by its best-ranked matching article, at that article's rank (the
@@ -242,7 +258,7 @@ class Searcher:
         shared = cand[stories.size[stories.ord[cand]] > 1]   # only copies compete: a story of one is its own hit
         ords = stories.ord[shared]
         if sort == "relevance":
-            key = self._sort_key(snap, shared, score, sort, request)
+            key = self._sort_key(snap, shared, score, sort, request, tier)
             best = np.lexsort((shared, -snap.ts[shared], -key, ords))   # same tie-breaks as _rank
         else:
             best = np.lexsort((shared, np.where(snap.dated[shared], snap.ts[shared], 2 ** 62), ords))
@@ -250,17 +266,17 @@ class Searcher:
         reps = final.copy()
         reps[shared] = False
         reps[shared[best[first]]] = True
-        return self._rank(snap, reps, score, sort, request)
+        return self._rank(snap, reps, score, sort, request, tier)
 
-    def _rank(self, snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest):
-        """(doc numbers, scores) of the requested page."""
+    def _rank(self, snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest, tier=None):
+        """(doc numbers, scores) of the requested page (the scores without the tier's lift)."""
         cand = np.flatnonzero(final)
         start = (request.page - 1) * request.per_page
         k = min(start + request.per_page, len(cand))
         if start >= len(cand):
             return [], []
         ts = snap.ts[cand]
-        key = self._sort_key(snap, cand, score, sort, request)
+        key = self._sort_key(snap, cand, score, sort, request, tier)
         if k < len(cand):
             top = np.argpartition(-key, k - 1)[:k]
             # widen to every candidate tied with the cut-off so ties are broken the same way on every page
@@ -270,11 +286,12 @@ class Searcher:
             top = np.arange(len(cand))
         order = top[np.lexsort((cand[top], -ts[top], -key[top]))][start:k]
         docs = cand[order].tolist()
-        scores = key[order].tolist() if sort == "relevance" else [None] * len(docs)
+        scores = (self._sort_key(snap, cand[order], score, sort, request).tolist() if sort == "relevance"
+                  else [None] * len(docs))
         return docs, scores
 
     def _hit(self, snap: Snapshot, docnum: int, score, hl: Highlight, with_snippet: bool, rank: int,
-             stories=None, with_also: bool = False) -> Hit:
+             stories=None, with_also: bool = False, missing: tuple = ()) -> Hit:
         art = snap.stored_article(docnum)
         story_id, size, outlets, also = art.story_id or art.id, 1, 0, ()
         if stories is not None:
@@ -297,7 +314,7 @@ class Searcher:
                    language=art.language, people=tuple(p.name for p in art.people),
                    countries=tuple(c.code for c in art.countries if c.about), score=score, url=art.url,
                    title_html=title_html, title_derived=art.title_derived, via=art.via, rank=rank,
-                   story_id=story_id, story_size=size, story_outlets=outlets, also=also)
+                   story_id=story_id, story_size=size, story_outlets=outlets, also=also, missing=missing)
 
     @staticmethod
     def _version(snap: Snapshot, docnum: int) -> dict:
@@ -548,6 +565,24 @@ class Searcher:
                 lines.append("  no words to rank by: newest first")
             return "\n".join(lines)
         return self._run(run)
+
+
+def _every_word(masks: _Masks) -> Optional[np.ndarray]:
+    """A relaxed query's articles holding every word (ranked before the others), else None."""
+    if masks.plain is None or not masks.plain[0].relaxed:
+        return None
+    found = masks.plain[1]
+    every = found[0][1].mask.copy()
+    for _, m in found[1:]:
+        every &= m.mask
+    return every
+
+
+def _missing(masks: _Masks, docnum: int) -> tuple[str, ...]:
+    """The words of a relaxed plain-words query that an article lacks (Google's "Missing: ...")."""
+    if masks.plain is None or not masks.plain[0].relaxed:
+        return ()
+    return tuple(word for word, m in masks.plain[1] if not m.mask[docnum])
 
 
 def _with_time(result: SearchResult, ms: float) -> SearchResult:

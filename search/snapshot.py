@@ -10,7 +10,6 @@ All Whoosh calls of a snapshot hold its lock: Whoosh's file objects keep a share
 from __future__ import annotations
 
 import fnmatch
-import math
 import re
 import struct
 import threading
@@ -28,6 +27,7 @@ from index import schema as S
 from index.dedup import read_story_map
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
+from search.ranking import length_norm
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
@@ -247,6 +247,8 @@ class Snapshot:
         self.dated = self.day != S.NO_DAY
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
+        self._norms: dict[str, np.ndarray] = {}
+        self._title_weights = None
         self._terms: OrderedDict = OrderedDict()
         self._term_postings = 0
         self._phrases: OrderedDict = OrderedDict()
@@ -529,11 +531,21 @@ class Snapshot:
 
     # -- scoring ---------------------------------------------------------------------------------------------
 
-    def idf(self, field: str, text: str, df: int | None = None) -> float:
-        """Whoosh's BM25F idf: log(N / (df + 1)) + 1."""
-        if df is None:
-            df = self.doc_frequency(field, text)
-        return math.log(max(self.n_docs, 1) / (df + 1)) + 1
+    def norms(self, field: str) -> np.ndarray:
+        """BM25's length normalisation of every document for a text field (cached)."""
+        arr = self._norms.get(field)
+        if arr is None:
+            arr = self._norms[field] = length_norm(self.lengths(field), self.avg_length(field))
+        return arr
+
+    def title_weights(self) -> np.ndarray:
+        """The title's weight in BM25F per document: TITLE_BOOST, 0 where the headline was derived from the body."""
+        if self._title_weights is None:
+            weights = np.full(self.n_all, S.TITLE_BOOST, dtype=np.float32)
+            if S.TITLE_DERIVED in self.schema:
+                weights[self.postings(S.TITLE_DERIVED, "1").ids] = 0.0
+            self._title_weights = weights
+        return self._title_weights
 
     def close(self) -> None:
         with self.lock:

@@ -74,7 +74,7 @@ def test_tree_nodes_carry_kind_field_and_position():
     ('""', "empty phrase at position 1"),
     ("title:(person:x)", "field person: at position 8 is inside title:( ); one field per term"),
     ("x" * (MAX_QUERY_CHARS + 1), f"query too long: {MAX_QUERY_CHARS + 1} characters (the limit is {MAX_QUERY_CHARS})"),
-    (" ".join(["w"] * (MAX_QUERY_CLAUSES + 1)), f"query too complex: more than {MAX_QUERY_CLAUSES} terms"),
+    (" OR ".join(["w"] * (MAX_QUERY_CLAUSES + 1)), f"query too complex: more than {MAX_QUERY_CLAUSES} terms"),
 ])
 def test_malformed_queries_are_rejected_with_their_problem(q, message):
     with pytest.raises(QueryError) as err:
