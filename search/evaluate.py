@@ -52,6 +52,7 @@ class Match:
     mask: np.ndarray
     score: Optional[np.ndarray] = None
     idf: float = 0.0               # a word's idf (over the documents holding it in any of its fields)
+    qtf: int = 1                   # how often a plain-words query repeats the word
 
 
 @dataclass
@@ -225,13 +226,16 @@ class Evaluator:
         """A plain-words query: (its match, how it matched, [(word, Match)] of the words searched).
 
         Every word is required while ranking.ENOUGH articles hold them all; otherwise the query is relaxed
-        (ranking.relax). Repeated words count once; a paragraph keeps its MAX_PLAIN_WORDS rarest words."""
-        seen, unique = set(), []
+        (ranking.relax). A repeated word is searched once and its score counted as often as the query repeats it
+        (BM25's query term frequency: a word a long request names three times matters more); a paragraph keeps
+        its MAX_PLAIN_WORDS rarest words."""
+        qtf: dict[str, int] = {}
+        unique = []
         for w in words:
             key = w.text.casefold()
-            if key not in seen:
-                seen.add(key)
+            if key not in qtf:
                 unique.append(w)
+            qtf[key] = qtf.get(key, 0) + 1
         dropped = []
         if len(unique) > ranking.MAX_PLAIN_WORDS:
             df = {w: max(self.snap.doc_frequency(S.BODY, t) for t in universal_tokens(w.text) or ("",))
@@ -245,6 +249,7 @@ class Evaluator:
             if m is None:
                 dropped.append(w.text)
             else:
+                m.qtf = qtf[w.text.casefold()]
                 found.append((w.text, m))
         info = ranking.Relaxation(words=tuple(t for t, _ in found), dropped=tuple(dropped))
         if not found:
@@ -252,9 +257,9 @@ class Evaluator:
         idfs = [m.idf if np.any(m.mask & self.snap.live) else 0.0 for _, m in found]
         info.weights = {t: w / (sum(idfs) or 1.0) for (t, _), w in zip(found, idfs)}
         mask, share = ranking.relax([m.mask for _, m in found], idfs, self.snap.live)
-        score = found[0][1].score.copy()
-        for _, m in found[1:]:
-            score += m.score
+        score = np.zeros(self.n, dtype=np.float32)
+        for _, m in found:
+            score += m.score * m.qtf
         score[~mask] = 0
         if share < 1.0:
             info.relaxed, info.share, info.optional = True, share, info.words
