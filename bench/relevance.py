@@ -8,11 +8,12 @@
 
 Documents: `.T` title and `.W` text (`.A`, `.B`, `.X`, `.K`, `.C` are skipped); documents with neither are left
 out (Cranfield 471 and 995; 995 is judged relevant to query 125). Every document here has a title, so newsdex
-derives none; Cranfield's `.W` starts with the title again (kept as it is, for every system). Queries: the `.W` text of each query that has judgments (CISI: 76 of 112), typed
-as plain words (CISI queries 58-112 also have `.T`/`.A`/`.B`, a paper's title and authors: not used):
-lowercased, every non-alphanumeric character replaced by a space, whitespace collapsed, cut
-at the last whole word under 1,000 characters. Cranfield queries are numbered 1..225 in file order (as
-cranqrel does, whatever cran.qry's `.I` says); its codes 1-4 are relevant, -1 is not. Binary relevance.
+derives none; Cranfield's `.W` starts with the title again (kept as it is, for every system). Queries: the `.W`
+text of each query that has judgments (CISI: 76 of 112), typed as plain words (CISI queries 58-112 also have
+`.T`/`.A`/`.B`, a paper's title and authors: not used): lowercased, every non-alphanumeric character replaced by a
+space, whitespace collapsed, cut at the last whole word under 1,000 characters. Cranfield queries are numbered
+1..225 in file order (as cranqrel does, whatever cran.qry's `.I` says); its codes 1-4 are relevant, -1 is not.
+Binary relevance.
 
 Systems, on the same text in one run:
 - newsdex: a temporary index built with index.builder.build_index from one JSON Lines record per document
