@@ -17,6 +17,7 @@ import numpy as np
 from index import schema as S
 from index.analysis import stem_analyzer, universal_analyzer
 from search import ranking
+from search.model import MAX_PLAIN_WORDS
 from search.query import And, DateRange, Not, Or, Phrase, Word
 from search.snapshot import Snapshot
 
@@ -79,7 +80,7 @@ class Evaluator:
         return Match(np.zeros(self.n, dtype=bool), None)
 
     def term(self, field: str, text: str, scored: bool = True) -> Match:
-        post = self.snap.postings(field, text)
+        post = self.snap.term_frequencies(field, text) if scored else self.snap.postings(field, text)
         mask = np.zeros(self.n, dtype=bool)
         mask[post.ids] = True
         if not scored:
@@ -108,7 +109,7 @@ class Evaluator:
         exact = np.zeros(n, dtype=np.float32)
         stem = None
         for fname, lang, (tok,) in analysed:
-            post = snap.postings(fname, tok)
+            post = snap.term_frequencies(fname, tok)
             if not len(post.ids):
                 continue
             mask[post.ids] = True
@@ -128,6 +129,36 @@ class Evaluator:
         score = np.zeros(n, dtype=np.float32)
         score[ids] = ranking.saturate(pf[ids], idf)
         return Match(mask, score, idf)
+
+    def explain_word(self, text: str, fields: list[tuple[str, Optional[str]]], doc: int) -> dict:
+        """What one query word contributed to one document's score, field by field (as concept() computes it)."""
+        m = self.concept(text, fields)
+        out = {"word": text, "score": 0.0 if m is None else float(m.score[doc]),
+               "idf": 0.0 if m is None else round(m.idf, 4), "fields": []}
+        if m is None or not m.mask[doc]:
+            return out
+        exact = 0.0
+        for fname, lang in fields:
+            toks = stem_tokens(lang, text) if lang else universal_tokens(text)
+            if len(toks) != 1:
+                continue
+            post = self.snap.term_frequencies(fname, toks[0])
+            i = int(np.searchsorted(post.ids, doc))
+            if i == len(post.ids) or post.ids[i] != doc:
+                continue
+            tf = float(post.weights[i])
+            if lang:   # occurrences beyond the exact ones are other forms of the word, counted with the body
+                other = tf - exact
+                if other > 0:
+                    out["fields"].append({"field": f"{fname} (other forms)", "tf": other,
+                                          "weight": ranking.VARIANT_WEIGHT,
+                                          "norm": round(float(self.snap.norms(S.BODY)[doc]), 4)})
+            else:
+                exact += tf
+                weight = self._field_weight(fname, np.array([doc]), len(fields) > 1)
+                out["fields"].append({"field": fname, "tf": tf, "weight": float(np.ravel(weight)[0]),
+                                      "norm": round(float(self.snap.norms(fname)[doc]), 4)})
+        return out
 
     def _field_weight(self, fname: str, ids: np.ndarray, several: bool):
         """A field's weight in a word's BM25F: a derived headline counts nothing beside the body it repeats."""
@@ -237,10 +268,10 @@ class Evaluator:
                 unique.append(w)
             qtf[key] = qtf.get(key, 0) + 1
         dropped = []
-        if len(unique) > ranking.MAX_PLAIN_WORDS:
+        if len(unique) > MAX_PLAIN_WORDS:
             df = {w: max(self.snap.doc_frequency(S.BODY, t) for t in universal_tokens(w.text) or ("",))
                   for w in unique}
-            keep = set(sorted(unique, key=lambda w: (df[w], w.pos))[:ranking.MAX_PLAIN_WORDS])
+            keep = set(sorted(unique, key=lambda w: (df[w], w.pos))[:MAX_PLAIN_WORDS])
             dropped = [w.text for w in unique if w not in keep]
             unique = [w for w in unique if w in keep]
         found = []

@@ -14,7 +14,8 @@ DEFAULT_PER_PAGE = 10
 # `total` stays exact. Narrow the query or the filters, or sort by date, to reach older articles.
 MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
-MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together
+MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together (a query written with operators)
+MAX_PLAIN_WORDS = 64           # distinct words of a plain-words query searched: a pasted paragraph keeps its rarest
 MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
 COUNT_MODES = ("stories", "articles")

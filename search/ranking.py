@@ -27,13 +27,14 @@ from dataclasses import dataclass, field as dc_field
 
 import numpy as np
 
+
+
 K1, B = 1.2, 0.75
 VARIANT_WEIGHT = 1.0          # an occurrence of another form of the word (plural, verb form) in the stemmed field
 ENOUGH = 10                   # a plain-words query is strict while at least this many articles hold every word
 RELAX_SHARES = (0.75, 0.5, 0.25)   # shares of the query's weight tried in turn when too few hold every word ...
 RELAXED_ENOUGH = 100               # ... until this many articles qualify (ten pages: recall is the point)
 COMMON_IDF = math.log(2.0)    # the idf of a word held by half the articles
-MAX_PLAIN_WORDS = 64          # distinct words of a pasted paragraph kept (the most informative ones)
 FEEDBACK_MIN_WORDS = 3       # keyword queries of one or two words are ranked by their own words alone
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 10

@@ -30,23 +30,28 @@ def _top(score: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
     return cand[np.lexsort((cand, -score[cand]))]
 
 
-def rerank(snap: Snapshot, ev: Evaluator, found: list, score: np.ndarray, final: np.ndarray) -> np.ndarray:
+def rerank(snap: Snapshot, ev: Evaluator, found: list, score: np.ndarray,
+           final: np.ndarray) -> tuple[np.ndarray, dict]:
     """RM3: a plain-words query of FEEDBACK_MIN_WORDS or more, re-weighted and expanded from its best
-    FEEDBACK_DOCS documents, scored again over its result set (a new array; `score` itself when skipped)."""
+    FEEDBACK_DOCS documents, scored again over its result set: (new scores, {word or expansion term: weight});
+    (`score` itself, {}) when skipped."""
     query = [(universal_tokens(word) or ("",))[0] for word, m in found for _ in range(m.qtf)]
     if len(query) < ranking.FEEDBACK_MIN_WORDS or np.count_nonzero(final) <= ranking.FEEDBACK_DOCS:
-        return score   # (a set this small would only re-weight itself)
+        return score, {}   # (a set this small would only re-weight itself)
     fb = _top(score, final, ranking.FEEDBACK_DOCS)
     weights = ranking.feedback_weights([_terms(snap, int(d)) for d in fb], [float(score[d]) for d in fb], query,
                                        lambda t: max(snap.doc_frequency(S.BODY, t), snap.doc_frequency(S.TITLE, t)),
                                        snap.n_docs)
     out = np.zeros_like(score)
+    shown = {}
     for word, m in found:
-        out += m.score * weights.pop((universal_tokens(word) or ("",))[0], 0.0)   # repeats are in the weight
+        shown[word] = weights.pop((universal_tokens(word) or ("",))[0], 0.0)   # repeats are in the weight
+        out += m.score * shown[word]
     fields = ev.text_fields(None)
     for term, w in weights.items():
         m = ev.concept(term, fields)
         if m is not None:
             out += m.score * w
+            shown[term] = w
     out[~final] = 0
-    return out
+    return out, shown

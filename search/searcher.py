@@ -158,7 +158,7 @@ class Searcher:
         score = masks.match.score if positive else None
         tier = None
         if score is not None and sort == "relevance" and masks.plain is not None:
-            score = rerank(snap, Evaluator(snap), masks.plain[1], score, final)
+            score, _ = rerank(snap, Evaluator(snap), masks.plain[1], score, final)
             tier = _every_word(masks)
         if request.all_articles or n_stories == articles:   # no two matching articles share a story
             docs, scores = self._rank(snap, final, score, sort, request, tier)
@@ -549,6 +549,34 @@ class Searcher:
             }
         return self._run(run)
 
+    def explain_hits(self, request: SearchRequest, ids: tuple[str, ...] = ()) -> dict:
+        """Elasticsearch's explain: for the articles `ids` (default: the request's page of hits), what each query
+        word contributed to the score. Raises QueryError for a malformed query or an unknown id."""
+        request.validate()
+        tree = parse_query(request.q)
+        if tree is None:
+            raise QueryError("explain needs a query (q): an empty query is sorted by date, not scored")
+
+        def run(snap: Snapshot) -> dict:
+            masks = self._masks(snap, request, tree, Plan())
+            ev = Evaluator(snap)
+            score = masks.match.score if masks.match is not None else None
+            feedback = {}
+            if score is not None and masks.plain is not None:
+                score, feedback = rerank(snap, ev, masks.plain[1], score, masks.final)
+            docs = []
+            for i in ids or [h.id for h in self._search(snap, request, tree).hits]:
+                d = snap.docnum_of(i)
+                if d is None:
+                    raise QueryError(f"no article with id {i[:100]!r}")
+                docs.append(d)
+            return {"query": request.q, "parsed": to_text(tree),
+                    "matching": masks.plain[0].to_json() if masks.plain else None,
+                    "hits": [_explain_doc(snap, ev, masks, tree, feedback, d,
+                                          float(score[d]) if score is not None and masks.final[d] else 0.0)
+                             for d in docs]}
+        return self._run(run)
+
     def explain(self, q: str) -> str:
         """The parsed form of a query and what it searches, field by field (raises QueryError)."""
         tree = parse_query(q)
@@ -565,6 +593,40 @@ class Searcher:
                 lines.append("  no words to rank by: newest first")
             return "\n".join(lines)
         return self._run(run)
+
+
+def _explain_doc(snap: Snapshot, ev: Evaluator, masks: _Masks, tree, feedback: dict, doc: int,
+                 score: float) -> dict:
+    """Why one document scored what it did: each query word's BM25F part (fields, tf, weight, norm, idf), and
+    with feedback each word's and expansion term's weight in the re-weighted query."""
+    art = snap.stored_article(doc)
+    words = []
+    if masks.plain is not None:
+        for word, m in masks.plain[1]:
+            part = ev.explain_word(word, ev.text_fields(None), doc)
+            part["qtf"] = m.qtf
+            if feedback:
+                part["feedback_weight"] = round(feedback.get(word, 0.0), 4)
+            words.append(part)
+    else:
+        for leaf, negated in leaves(tree):
+            if negated:
+                continue
+            if isinstance(leaf, Word) and leaf.kind == "word" and leaf.field in (None, "title", "body", "person"):
+                words.append(ev.explain_word(leaf.text, ev.text_fields(leaf.field), doc))
+            else:
+                m = ev.evaluate(leaf)
+                words.append({"word": to_text(leaf), "score": float(m.score[doc]) if m and m.score is not None
+                              else 0.0, "fields": []})
+    known = {w["word"] for w in words}
+    expansion = []
+    for term, weight in feedback.items():
+        if term not in known:
+            m = ev.concept(term, ev.text_fields(None))
+            if m is not None and m.mask[doc]:
+                expansion.append({"term": term, "feedback_weight": round(weight, 4), "score": float(m.score[doc])})
+    return {"id": art.id, "title": art.title, "score": score, "missing": list(_missing(masks, doc)),
+            "words": words, "expansion": expansion}
 
 
 def _every_word(masks: _Masks) -> Optional[np.ndarray]:

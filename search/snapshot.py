@@ -538,6 +538,13 @@ class Snapshot:
             arr = self._norms[field] = length_norm(self.lengths(field), self.avg_length(field))
         return arr
 
+    def term_frequencies(self, field: str, text: str) -> Postings:
+        """postings() with the weights as plain term frequencies: Whoosh multiplies a field's weights by its
+        field_boost when it indexes them (the title's 2.5); ranking applies its own weights."""
+        post = self.postings(field, text)
+        boost = self.schema[field].format.field_boost
+        return post if boost == 1 or not len(post.ids) else Postings(post.ids, post.weights / boost)
+
     def title_weights(self) -> np.ndarray:
         """The title's weight in BM25F per document: TITLE_BOOST, 0 where the headline was derived from the body."""
         if self._title_weights is None:

@@ -9,10 +9,10 @@ import pytest
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
-# Pinned a little under the figures of bench/relevance.py on the ranking of issue 13 (CISI MAP 0.1981, Cranfield
-# 0.3321), both above the best BM25 baseline of the same run (bm25s: CISI 0.1689, Cranfield 0.3039). Before it,
+# Pinned a little under the figures of bench/relevance.py on the ranking of issue 13 (CISI MAP 0.1919, Cranfield
+# 0.3324), both above the best BM25 baseline of the same run (bm25s: CISI 0.1689, Cranfield 0.3039). Before it,
 # plain words were ANDed: 73 of 76 CISI and 216 of 225 Cranfield queries answered nothing.
-MAP_FLOOR = {"cisi": 0.19, "cran": 0.32}
+MAP_FLOOR = {"cisi": 0.185, "cran": 0.32}
 
 pytestmark = pytest.mark.skipif(not (CORPORA / "ir-judged").is_dir(), reason="../shared/corpora/ir-judged is absent")
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from search import FACET_NAMES, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest
+from search import FACET_NAMES, MAX_PLAIN_WORDS, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
@@ -51,7 +51,7 @@ def search():
     if result is not None and result.total == 0 and not state.get("q").strip() and not state.filtered:
         # an empty query without filters browses everything: nothing means the index holds no articles
         raise IndexUnavailable(current_app.config["INDEX_ROOT"], empty=True)
-    context = dict(state=state, error=error, result=result, req=search_request,
+    context = dict(state=state, error=error, result=result, req=search_request, max_plain_words=MAX_PLAIN_WORDS,
                    sort=(search_request.sort if search_request else state.get("sort", "relevance")))
     if result is not None:
         context.update(_result_context(state, result))
