@@ -259,7 +259,7 @@ class Evaluator:
         Every word is required while ranking.ENOUGH articles hold them all; otherwise the query is relaxed
         (ranking.relax). A repeated word is searched once and its score counted as often as the query repeats it
         (BM25's query term frequency: a word a long request names three times matters more); a paragraph keeps
-        its MAX_PLAIN_WORDS rarest words."""
+        its MAX_PLAIN_WORDS rarest words that some article holds."""
         qtf: dict[str, int] = {}
         unique = []
         for w in words:
@@ -271,7 +271,8 @@ class Evaluator:
         if len(unique) > MAX_PLAIN_WORDS:
             df = {w: max(self.snap.doc_frequency(S.BODY, t) for t in universal_tokens(w.text) or ("",))
                   for w in unique}
-            keep = set(sorted(unique, key=lambda w: (df[w], w.pos))[:MAX_PLAIN_WORDS])
+            # the rarest words inform most; a word no article holds cannot match anything, so it goes first
+            keep = set(sorted(unique, key=lambda w: (df[w] == 0, df[w], w.pos))[:MAX_PLAIN_WORDS])
             dropped = [w.text for w in unique if w not in keep]
             unique = [w for w in unique if w in keep]
         found = []

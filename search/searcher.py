@@ -25,6 +25,7 @@ from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
+from search import ranking
 from search.rerank import rerank
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
@@ -585,6 +586,9 @@ class Searcher:
             plan = Plan()
             Evaluator(snap, plan).evaluate(tree) if tree is not None else None
             lines = [f"query: {to_text(tree)}"]
+            if plain_words(q):
+                lines.append(f"plain words: every word is required while {ranking.ENOUGH} articles hold them all; "
+                             f"else articles holding most of the query's weight (idf) are listed too, after them")
             if tree is None:
                 lines.append("matches every article (browse, newest first)")
             for line in dict.fromkeys(plan.lines):

@@ -210,3 +210,20 @@ def test_pages_work_without_javascript(server, browser):
         assert page.locator(".chips a.chip").count() == 1
     finally:
         context.close()
+
+
+def test_a_question_is_relaxed_with_a_notice_and_missing_words(server, page):
+    page.goto(server + "/")
+    page.fill("header input[name=q]", "what did the prime minister of japan say about korea")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"q=what"))
+    notice = page.locator(".relaxed-note")
+    assert notice.is_visible() and "Not every word was required" in notice.inner_text()
+    first = page.locator("li.hit").first
+    assert "Japan and South Korea" in first.locator(".hit-title").inner_text()
+    assert first.locator(".missing").inner_text().startswith("Missing:")
+    page.screenshot(path=str(ARTIFACTS / "relaxed-query.png"), full_page=True)
+    page.locator(".relaxed-note a.require-all").click()
+    page.wait_for_url(re.compile(r"AND"))
+    assert page.locator(".relaxed-note").count() == 0
+    assert page.locator("li.hit").count() == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from search import SearchRequest
+from search import MAX_PER_PAGE, SearchRequest
 from web.app import get_searcher
 from web.errors import NotFound, WebError
 from web.state import FACET_PARAM
@@ -105,9 +105,15 @@ def facet_values(facet: str):
 
 @bp.get("/explain")
 def explain():
-    """How a query is understood."""
+    """How a query is understood and, for the page of hits (or the articles named by `id`), what each query word
+    contributed to their scores. Takes the search parameters."""
     q = request.args.get("q", "")
-    return jsonify({"query": q, "explain": get_searcher().explain(q)})
+    searcher = get_searcher()
+    out = {"query": q, "explain": searcher.explain(q)}
+    if q.strip():
+        search_request = SearchRequest.from_params(request.args, facets=False, snippets=False)
+        out.update(searcher.explain_hits(search_request, tuple(request.args.getlist("id"))[:MAX_PER_PAGE]))
+    return jsonify(out)
 
 
 @bp.get("/stats")

@@ -306,7 +306,7 @@ def _terminal_snippet(snippet: str) -> str:
 @click.option("--count", "count_mode", type=click.Choice(["stories", "articles"]), default="stories",
               show_default=True, help="What facet counts and the date histogram count when copies are grouped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.option("--explain", is_flag=True, help="Print the parsed query too.")
+@click.option("--explain", is_flag=True, help="Print the parsed query and what each word contributed to each hit's score.")
 def search(query, index_root, person, country, lang, source, date_from, date_to, sort, recency, page, per_page,
            all_articles, count_mode, as_json, explain):
     """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
@@ -325,6 +325,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
         try:
             result = searcher.search(request)
             explained = searcher.explain(q) if explain and q.strip() else ""
+            scores = searcher.explain_hits(request) if explain and q.strip() else None
         finally:
             searcher.close()
     except QueryError as exc:
@@ -336,16 +337,22 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
         data = result.to_json()
         if explain:
             data["explain"] = result.query_explain
+            data["scores"] = scores["hits"] if scores else []
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     if explain:
         click.echo((explained or "query: (everything)") + "\n")
-    _echo_result(result)
+    _echo_result(result, {h["id"]: h for h in scores["hits"]} if scores else {})
 
 
-def _echo_result(result) -> None:
+def _echo_result(result, scores: dict) -> None:
     if result.did_you_mean:
         click.echo(f"Did you mean: {result.did_you_mean}")
+    if result.relaxed and result.hits:
+        click.echo("Not every word was required: too few articles hold all of them; those with every word come "
+                   "first. Join the words with AND to require them all.")
+    if result.matching is not None and result.matching.dropped:
+        click.echo("Not searched: " + ", ".join(result.matching.dropped))
     first = (result.page - 1) * result.per_page + 1
     if not result.hits:
         click.echo(f"{result.total:,} results" + (" (past the last page)" if result.total else ""))
@@ -357,6 +364,10 @@ def _echo_result(result) -> None:
         click.echo(f"   {meta}   [{hit.id}]")
         if hit.snippet:
             click.echo("   " + _terminal_snippet(hit.snippet).replace("\n", " "))
+        if hit.missing:
+            click.echo("   Missing: " + " ".join(hit.missing))
+        if hit.id in scores:
+            _echo_score(scores[hit.id])
         if hit.also:
             others = ", ".join(o["source"] or o["id"] for o in hit.also)
             more = hit.story_size - 1 - len(hit.also)
@@ -366,6 +377,19 @@ def _echo_result(result) -> None:
         if buckets and name != "date":
             top = ", ".join(f"{b.label} ({b.count})" for b in list(buckets)[:8])
             click.echo(f"{name}: {top}")
+
+
+def _echo_score(explained: dict) -> None:
+    """One hit's score, word by word: idf, and per field term frequency x weight / length norm."""
+    click.echo(f"   score {explained['score']:.4f}:")
+    for w in explained["words"]:
+        fields = ", ".join(f"{f['field']} tf {f['tf']:g} x{f['weight']:g} /{f['norm']:g}" for f in w["fields"])
+        extra = f" x qtf {w['qtf']}" if w.get("qtf", 1) > 1 else ""
+        extra += f", feedback weight {w['feedback_weight']:g}" if "feedback_weight" in w else ""
+        idf = f" idf {w['idf']:g}" if "idf" in w else ""
+        click.echo(f"     {w['word']}: {w['score']:.4f}{idf}{extra}" + (f" ({fields})" if fields else ""))
+    for e in explained.get("expansion", ()):
+        click.echo(f"     +{e['term']} (feedback): {e['score']:.4f} x {e['feedback_weight']:g}")
 
 
 @main.command()
