@@ -36,6 +36,7 @@ RECENCY_HALF_LIFE_DAYS = 30   # recency=True: an article this much older than th
 FACET_VALUE_FACETS = ("people", "countries", "language", "source")
 RARE_DOCS = 3        # did-you-mean looks at words held by at most this many articles (more in big indexes)
 SUGGEST_RATIO = 20   # ... and suggests a word held by at least 20 times as many
+SUGGEST_MAX_WORDS = 8   # queries of more words get no suggestion
 
 
 class _Masks:
@@ -423,6 +424,9 @@ class Searcher:
         A word is rare when at most max(RARE_DOCS, articles / 20,000) articles hold it (any word, when the query
         found nothing); a word no article holds but whose stem some do (a plural, a verb form) is a real word and
         left alone."""
+        words = [leaf for leaf, _ in leaves(tree) if isinstance(leaf, Word)]
+        if len(words) > SUGGEST_MAX_WORDS:   # a pasted question: each look-up costs ~30 ms, one typo matters little
+            return None
         fixes = []
         # no result at all: any word may be the misspelled one (as long as a far more frequent neighbour exists)
         rare = max(RARE_DOCS, snap.n_docs // 20000) if total else snap.n_docs
