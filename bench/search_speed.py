@@ -1,7 +1,7 @@
 """Search speed: newsdex's Searcher against SQLite FTS5 doing the same work, at 10k and 100k real articles.
 
     python bench/search_speed.py build [--corpora ../shared/corpora] [--out /tmp/newsdex-bench] [--sizes 10000,100000]
-    python bench/search_speed.py run   [--out /tmp/newsdex-bench] [--sizes 10000,100000] [--rounds 5]
+    python bench/search_speed.py run   [--out /tmp/newsdex-bench] [--sizes 10000,100000] [--rounds 5] [--mix long]
 
 `build` makes, per size, a newsdex index (index.schema.document_for on Article objects, one Whoosh writer) and an
 SQLite FTS5 database of the same articles. The articles come from the real corpora (Reuters-21578, BBC News,
@@ -186,6 +186,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--check", type=int, default=len(QUERIES), help="queries to check against brute force (0: none)")
+    ap.add_argument("--mix", choices=("short", "long"), default="short",
+                    help="short: 1-2 words, phrases, OR (24 queries); long: 20 natural questions of 10-20 words")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.command == "build":
@@ -195,7 +197,7 @@ def main(argv=None) -> int:
         for n in sizes:
             build(args.corpora, args.out, n)
         return 0
-    return run(args.out, sizes, args.rounds, args.check)
+    return run(args.out, sizes, args.rounds, args.check, args.mix)
 
 
 QUERIES = [
@@ -210,14 +212,43 @@ QUERIES = [
 ]
 
 
+# natural questions and sentences of 10-20 words, typed as plain words (relaxed when few articles hold them all):
+# the topics of the corpora (1987 markets and commodities, 2004-05 business, politics, sport, technology, culture)
+LONG_QUERIES = [
+    "what did the federal reserve say about interest rates and the dollar this week",
+    "how much oil did opec agree to produce after the meeting in vienna",
+    "why are coffee prices falling after the brazilian harvest and export quotas",
+    "which football club won the premier league title and who scored the goals",
+    "what are the new rules for music downloads and file sharing in britain",
+    "how did the stock market react to the trade deficit figures from washington",
+    "will the bank of japan cut interest rates to support the yen and exports",
+    "who will win the general election campaign between labour and the conservatives",
+    "what happened to the shares of the airline after the takeover bid was rejected",
+    "new mobile phone technology lets people watch television programmes on the move",
+    "sugar and cocoa prices rose after poor weather hit crops in west africa",
+    "the government plans to raise taxes on tobacco and alcohol in the budget",
+    "film stars gathered for the oscars ceremony in hollywood on sunday night",
+    "wheat exports from the united states to the soviet union under the grain agreement",
+    "how many jobs will be lost when the car factory closes next year",
+    "the company reported higher quarterly profits thanks to strong sales in europe",
+    "tennis champion pulls out of the australian open with a knee injury",
+    "gold and silver prices climb as investors worry about inflation and the dollar",
+    "the prime minister said the country would not join the single european currency",
+    "computer virus spreads through email attachments and infects millions of machines around the world",
+]
+
+
 def _pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def sqlite_same_work(con, q: str) -> dict:
+def sqlite_same_work(con, q: str, any_word: bool = False) -> dict:
     """What the Searcher does, in SQLite FTS5: bm25 top-10 (title weighted 2.5), snippet(), total, GROUP BY counts
-    of people, countries, language, source and month."""
+    of people, countries, language, source and month. any_word: the query's words OR-ed (what a user of FTS5
+    would write for a natural question; FTS5 has no relaxed match)."""
+    if any_word:
+        q = " OR ".join(f'"{w}"' for w in q.split())
     con.execute("DELETE FROM m")
     con.execute("INSERT INTO m SELECT rowid FROM fts WHERE fts MATCH ?", (q,))
     # the top 10 by bm25 first, then snippet() for those 10 only (a plain ORDER BY ... LIMIT would build a
@@ -303,9 +334,12 @@ def brute_force_check(searcher, root: Path, queries) -> list[str]:
     return problems
 
 
-def run(out: Path, sizes, rounds: int, check: int) -> int:
-    """p50/p95 of the Searcher and of SQLite FTS5 on the query mix, at each size; facet counts checked first."""
+def run(out: Path, sizes, rounds: int, check: int, mix: str = "short") -> int:
+    """p50/p95 of the Searcher and of SQLite FTS5 on the query mix, at each size; facet counts checked first
+    (the short mix: its plain words are strict at these sizes, as the brute-force check assumes)."""
     from search import SearchRequest, Searcher
+    queries = QUERIES if mix == "short" else LONG_QUERIES
+    check = check if mix == "short" else 0
     summary = []
     for n in sizes:
         target = out / f"n{n}"
@@ -318,11 +352,11 @@ def run(out: Path, sizes, rounds: int, check: int) -> int:
         opened = time.perf_counter() - t0
         con = _sqlite(target / "fts.sqlite")
         cold, times = [], {"newsdex": [], "sqlite": [], "collapsed": []}
-        for q in QUERIES:   # first pass: newsdex's term cache is empty (the OS page cache is not)
+        for q in queries:   # first pass: newsdex's term cache is empty (the OS page cache is not)
             t = time.perf_counter()
             searcher.search(SearchRequest(q=q, all_articles=True))
             cold.append((time.perf_counter() - t) * 1000)
-            sqlite_same_work(con, q)
+            sqlite_same_work(con, q, mix == "long")
         if check:
             t0 = time.perf_counter()
             problems = brute_force_check(searcher, target / "index", QUERIES[:check])
@@ -333,7 +367,7 @@ def run(out: Path, sizes, rounds: int, check: int) -> int:
             if problems:
                 return 1
         for _ in range(rounds):
-            for q in QUERIES:   # interleaved, so both engines see the same machine load
+            for q in queries:   # interleaved, so both engines see the same machine load
                 t = time.perf_counter()
                 searcher.search(SearchRequest(q=q, all_articles=True))
                 times["newsdex"].append((time.perf_counter() - t) * 1000)
@@ -341,13 +375,13 @@ def run(out: Path, sizes, rounds: int, check: int) -> int:
                 searcher.search(SearchRequest(q=q))
                 times["collapsed"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                sqlite_same_work(con, q)
+                sqlite_same_work(con, q, mix == "long")
                 times["sqlite"].append((time.perf_counter() - t) * 1000)
         row = {"n": n, "open_s": opened, "cold_p50": _pct(cold, 50), "cold_p95": _pct(cold, 95)}
         for eng, vals in times.items():
             row[f"{eng}_p50"], row[f"{eng}_p95"] = _pct(vals, 50), _pct(vals, 95)
         summary.append(row)
-        print(f"n={n}: newsdex p50 {row['newsdex_p50']:.1f} ms p95 {row['newsdex_p95']:.1f} ms | sqlite fts5 p50 "
+        print(f"n={n} ({mix} mix): newsdex p50 {row['newsdex_p50']:.1f} ms p95 {row['newsdex_p95']:.1f} ms | sqlite fts5 p50 "
               f"{row['sqlite_p50']:.1f} ms p95 {row['sqlite_p95']:.1f} ms | newsdex stories collapsed p50 "
               f"{row['collapsed_p50']:.1f} ms p95 {row['collapsed_p95']:.1f} ms | newsdex first pass p50 "
               f"{row['cold_p50']:.1f} p95 {row['cold_p95']:.1f} ms | open + first search {opened:.1f} s", flush=True)
