@@ -37,7 +37,7 @@ from index.segment import FastSegmentWriter
 from index import store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
-from index.errors import NewsdexError
+from index.errors import NewsdexError, RebuildRefused
 from index.language import detect_language
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
@@ -564,11 +564,13 @@ class _Run:
 def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
                 workers: int | None = None, aliases_path: str | None = None, progress: Progress | None = None,
                 lock_timeout: float = 0.0, limitmb: int = WRITER_LIMIT_MB,
-                commit_every: int = COMMIT_EVERY) -> IndexReport:
+                commit_every: int = COMMIT_EVERY, force: bool = False) -> IndexReport:
     """Index the files under `paths` into the index at `root`.
 
     mode "rebuild": a new generation from scratch, published atomically when complete (a kill or Ctrl-C leaves
-    the previous index serving and the half-built one is removed, now or by the next run).
+    the previous index serving and the half-built one is removed, now or by the next run). RebuildRefused, and
+    nothing published, when a path is missing, when no article was read, or (unless `force`) when the new index
+    would hold fewer than half the live one's articles.
     mode "add": new articles added, changed ones (same id, other checksum) replaced, unchanged ones skipped
     without enrichment. Articles that disappeared from a re-added file are NOT deleted (use delete_articles or a
     rebuild). Commits every `commit_every` written articles, so a kill keeps what was committed.
@@ -580,6 +582,8 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
     report = IndexReport(index_dir=str(root))
     started, parent_cpu = time.perf_counter(), _clock()
     workers = default_workers() if workers is None else max(1, workers)
+    if mode == "rebuild":
+        _check_paths(paths, root)
     with store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
         report.recovered = store.recover(root)
         if mode == "add" and store.current_generation(root) is None:
@@ -598,6 +602,7 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
                  lock_fd, stories)
             report.stories = stories.stats()
             if mode == "rebuild":
+                _check_replacement(report, root, force)
                 t0 = _clock()
                 store.publish(root, gen)
                 report.stage_seconds["publish"] = _clock() - t0
@@ -610,6 +615,34 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
     report.seconds = time.perf_counter() - started
     report.stage_seconds["parent"] = _clock() - parent_cpu
     return report
+
+
+def _check_paths(paths: list[str], root: Path) -> None:
+    """Refuse a rebuild from a path that does not exist (a typo must not empty the live index)."""
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if not paths or missing:
+        what = f"{missing[0]}: no such file or folder" if missing else "no path given"
+        raise RebuildRefused(f"{what}; {_nothing_replaced(root)}")
+
+
+def _check_replacement(report: IndexReport, root: Path, force: bool) -> None:
+    """Refuse to publish a rebuild that read no article, or (unless forced) that holds fewer than half the live
+    index's articles: both are far likelier a wrong path than an archive that shrank."""
+    if report.indexed == 0:
+        raise RebuildRefused(f"no article could be read from the given paths; {_nothing_replaced(root)}",
+                             report)
+    live = store.article_count(store.current_generation(root))
+    if not force and live and report.indexed * 2 < live:
+        raise RebuildRefused(f"the new index would hold {report.indexed:,} articles, fewer than half of the "
+                             f"{live:,} in the live index; nothing was replaced (check the paths, or use --force "
+                             f"to replace it anyway)", report)
+
+
+def _nothing_replaced(root: Path) -> str:
+    live = store.article_count(store.current_generation(root))
+    if live is None:
+        return "nothing was built"
+    return f"nothing was replaced: the live index ({live:,} articles) still serves"
 
 
 def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,

@@ -26,3 +26,12 @@ class IndexBusy(NewsdexError):
                          f"or stop it, then run this again")
         self.path = path
         self.pid = pid
+
+
+class RebuildRefused(NewsdexError):
+    """A rebuild that would replace the live index by accident (a missing path, nothing read, too few articles)."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report   # what the refused run read (its failures say why nothing was), when it ran
+

@@ -48,6 +48,20 @@ def current_generation(root: str | os.PathLike) -> Path | None:
     return gen
 
 
+def article_count(gen: Path | None) -> int | None:
+    """How many articles a generation holds, or None when it cannot be opened."""
+    if gen is None or not whoosh_index.exists_in(str(gen), indexname=INDEX_NAME):
+        return None
+    try:
+        ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 - a damaged index must not stop the rebuild that mends it
+        return None
+
+
 def open_index(root: str | os.PathLike):
     """Open the live Whoosh index under `root` (IndexMissing when there is none)."""
     gen = current_generation(root)
