@@ -35,3 +35,6 @@ class RebuildRefused(NewsdexError):
         super().__init__(message)
         self.report = report   # what the refused run read (its failures say why nothing was), when it ran
 
+
+class NoPrevious(NewsdexError):
+    """A rollback with no previous generation to go back to."""

@@ -181,9 +181,30 @@ def reindex(paths, index_root, workers, aliases_path, quiet, force):
     The new index is built beside the live one and replaces it atomically when complete: searches keep
     working meanwhile, and an interrupted run leaves the previous index serving. A missing path, a run that
     reads no article, or one that would hold fewer than half the live index's articles (unless --force) is
-    refused and the live index keeps serving. Exit status 1 when any file failed (each is listed with its reason).
+    refused and the live index keeps serving. The index it replaces is kept for `newsdex rollback`. Exit
+    status 1 when any file failed (each is listed with its reason).
     """
     _run_build(paths, index_root, "rebuild", workers, aliases_path, quiet, force)
+
+
+@main.command()
+@index_option
+def rollback(index_root):
+    """Make the previous index live again (the one the last reindex replaced); run it again to swap back.
+
+    The previous index comes back as it was: articles added to the newer one since are not carried over.
+    """
+    try:
+        live, previous = store.rollback(index_root)
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"rolled back: {index_root} now serves {live.name} ({_count(live)} articles); {previous.name} "
+               f"({_count(previous)} articles) is kept: `newsdex rollback` again swaps back")
+
+
+def _count(gen: Path) -> str:
+    count = store.article_count(gen)
+    return "?" if count is None else f"{count:,}"
 
 
 @main.command()
