@@ -284,6 +284,8 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
                 t0 = _clock()
                 segment = builder.finish()
                 outbox.put(("segment", idx, segment, _clock() - t0))
+    except OSError as exc:   # disk full, read-only...: the parent says so in one line, no traceback here
+        outbox.put(("oserror", idx, (exc.errno, exc.strerror, exc.filename), 0))
     except BaseException:
         outbox.put(("error", idx, traceback.format_exc(), 0))
         raise
@@ -329,6 +331,8 @@ class _Pool:
                         raise NewsdexError(f"indexing worker {idx} (pid {proc.pid}) died unexpectedly "
                                            f"(exit code {proc.exitcode}); what it had not committed is discarded")
                 continue
+            if msg[0] == "oserror":
+                raise OSError(*msg[2])
             if msg[0] == "error":
                 raise NewsdexError(f"indexing worker {msg[1]} failed:\n{msg[2]}")
             if msg[0] == "outcome":
@@ -584,7 +588,8 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
     workers = default_workers() if workers is None else max(1, workers)
     if mode == "rebuild":
         _check_paths(paths, root)
-    with store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
+    with store.disk_errors(root, lambda: _kept(root, mode)), \
+            store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
         report.recovered = store.recover(root)
         if mode == "add" and store.current_generation(root) is None:
             mode = "rebuild"   # nothing to add to: the first add builds the index
@@ -607,14 +612,30 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
                 store.publish(root, gen)
                 report.stage_seconds["publish"] = _clock() - t0
         except BaseException:
-            if mode == "rebuild" and store.current_generation(root) != gen:   # interrupted after publishing: keep it
-                store.discard(gen)
-            else:
-                store.remove_orphans(gen)
+            _clean_up(root, gen, mode)
             raise
     report.seconds = time.perf_counter() - started
     report.stage_seconds["parent"] = _clock() - parent_cpu
     return report
+
+
+def _clean_up(root: Path, gen: Path, mode: str) -> None:
+    """Remove what a failed or interrupted run wrote (a best effort: on a broken disk the next run's recovery
+    tries again, and the error that stopped this run is the one to report)."""
+    try:
+        if mode == "rebuild" and store.current_generation(root) != gen:   # interrupted after publishing: keep it
+            store.discard(gen)
+        else:
+            store.remove_orphans(gen)
+    except OSError:
+        pass
+
+
+def _kept(root: Path, mode: str) -> str:
+    """What a run stopped by an OS error leaves (for its one-line message)."""
+    if mode == "add":
+        return "the index keeps what was committed before this run"
+    return _nothing_replaced(root)
 
 
 def _check_paths(paths: list[str], root: Path) -> None:
@@ -745,7 +766,7 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
                     lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
     """Delete articles by id from the live index: (deleted ids, ids not found)."""
     deleted, missing = [], []
-    with store.writer_lock(root, timeout=lock_timeout):
+    with store.disk_errors(root, lambda: "nothing was deleted"), store.writer_lock(root, timeout=lock_timeout):
         store.recover(root)
         ix = store.open_index(root)
         gen = store.current_generation(root)

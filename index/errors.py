@@ -1,4 +1,5 @@
 """Errors the indexer raises; each says what happened and what to do."""
+import errno
 
 
 class NewsdexError(Exception):
@@ -38,3 +39,24 @@ class RebuildRefused(NewsdexError):
 
 class NoPrevious(NewsdexError):
     """A rollback with no previous generation to go back to."""
+
+
+class DiskError(NewsdexError):
+    """The operating system refused a write to the index (disk full, read-only, permission denied)."""
+
+    def __init__(self, path, exc: OSError, outcome: str = ""):
+        name = errno.errorcode.get(exc.errno or 0, "")
+        reason = f"{exc.strerror or exc}" + (f" [{name}]" if name else "")
+        hint = _DISK_HINTS.get(name, "")
+        super().__init__(f"cannot write {path}: {reason}" + (f"; {hint}" if hint else "")
+                         + (f"; {outcome}" if outcome else ""))
+        self.path, self.errno = path, exc.errno
+
+
+_DISK_HINTS = {
+    "ENOSPC": "free some space (or use --index on another disk) and run this again",
+    "EDQUOT": "free some space (or use --index on another disk) and run this again",
+    "EROFS": "the file system is read-only: use --index on a writable disk",
+    "EACCES": "check the folder's permissions (or use --index elsewhere)",
+    "EPERM": "check the folder's permissions (or use --index elsewhere)",
+}

@@ -17,10 +17,11 @@ import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index.errors import IndexBusy, IndexMissing, NewsdexError, NoPrevious
+from index.errors import DiskError, IndexBusy, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
 CURRENT = "CURRENT"
@@ -159,7 +160,7 @@ def rollback(root: str | os.PathLike, lock_timeout: float = 0.0) -> tuple[Path, 
     """Make the previous generation live again, as it was, and keep the one it replaces as the previous one (a
     second rollback swaps back); returns (now live, now previous). NoPrevious when there is none."""
     root = Path(root)
-    with writer_lock(root, timeout=lock_timeout):
+    with disk_errors(root, lambda: "nothing changed"), writer_lock(root, timeout=lock_timeout):
         recover(root)
         live = current_generation(root)
         if live is None:
@@ -307,6 +308,16 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def disk_errors(root: str | os.PathLike, outcome: Callable[[], str]):
+    """Turn an OSError while writing the index (disk full, read-only, permission denied) into one DiskError line
+    naming the file (or, for a failed write that names none, the index folder) and `outcome()`: what was kept."""
+    try:
+        yield
+    except OSError as exc:
+        raise DiskError(exc.filename or root, exc, outcome()) from exc
 
 
 @contextmanager
