@@ -37,11 +37,12 @@ from index.segment import FastSegmentWriter
 from index import store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
-from index.errors import NewsdexError, RebuildRefused
+from index.errors import IndexOutdated, NewsdexError, RebuildRefused
 from index.language import detect_language
+from index.locations import Keys, read_archives, write_archives
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
-from index.schema import CHECKSUM, ID, article_from_stored, document_for
+from index.schema import CHECKSUM, ID, SCHEMA_VERSION, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
@@ -420,7 +421,7 @@ def _total_bytes(paths: Iterable[str]) -> int:
     """The bytes the units of `paths` will account for (progress): file sizes, and for gzipped multi-record files
     the uncompressed size (their records count uncompressed bytes)."""
     total = 0
-    for path, kind in walk(paths):
+    for path, kind, _ in walk(paths):
         if kind is None:
             continue
         try:
@@ -456,6 +457,7 @@ class _Run:
         self.done_bytes = 0
         self.total = 0
         self.since_commit = 0
+        self.keys = Keys()                       # the run's archive folders, saved with every commit
 
     def _where(self, path: str) -> int:
         idx = self.path_index.get(path)
@@ -552,6 +554,7 @@ class _Run:
                 writer._close_segment()
             final.extend(segments)
             write_story_files(self.gen, self.stories)   # before the TOC: readers of this commit see its stories
+            write_archives(self.gen, self.keys.archives)
             if self.mode == "add":
                 store.fsync_dir(self.gen)
             writer._commit_toc(final)
@@ -594,17 +597,20 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
         if mode == "add" and store.current_generation(root) is None:
             mode = "rebuild"   # nothing to add to: the first add builds the index
         if mode == "rebuild":
+            keys = Keys.for_rebuild(paths)
             gen = store.new_generation(root)
             known: dict = {}
             stories = StoryIndex()
         else:
             gen = store.current_generation(root)
+            _check_schema(gen, root)
             ix = store.open_index(root)
             known = _known_checksums(ix)
             stories = load_stories(gen, ix, known)
+            keys = Keys.for_add(paths, read_archives(gen), known)
         try:
             _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-                 lock_fd, stories)
+                 lock_fd, stories, keys)
             report.stories = stories.stats()
             if mode == "rebuild":
                 _check_replacement(report, root, force)
@@ -638,6 +644,15 @@ def _kept(root: Path, mode: str) -> str:
     return _nothing_replaced(root)
 
 
+def _check_schema(gen: Path, root: Path) -> None:
+    """Refuse to add to an index whose ids were made another way (the new ones would duplicate its articles)."""
+    version = store.schema_version(gen)
+    if version is not None and version < SCHEMA_VERSION:
+        raise IndexOutdated(f"the index at {root} was made by an older newsdex (format {version}, whose ids "
+                            f"depend on where the archive is): adding to it would duplicate its articles; rebuild "
+                            f"it once with `newsdex reindex PATH --index {root}`")
+
+
 def _check_paths(paths: list[str], root: Path) -> None:
     """Refuse a rebuild from a path that does not exist (a typo must not empty the live index)."""
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -667,14 +682,15 @@ def _nothing_replaced(root: Path) -> str:
 
 
 def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-         lock_fd, stories: StoryIndex) -> None:
+         lock_fd, stories: StoryIndex, keys: Keys) -> None:
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
     (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
     run = _Run(root, gen, mode, report, known, progress, stories)
+    run.keys = keys
     run.total = _total_bytes(paths) if progress else 0
     ignored: list[Failure] = []
-    batches = _batches(iter_units(paths, ignored), report)
+    batches = _batches(iter_units(paths, ignored, keys), report)
     if workers > 1:
         pool = _Pool(workers, str(gen), limitmb, extractor, aliases_path, known, (lock_fd,))
     else:

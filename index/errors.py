@@ -29,6 +29,10 @@ class IndexBusy(NewsdexError):
         self.pid = pid
 
 
+class IndexOutdated(NewsdexError):
+    """An index made by an older newsdex that an update cannot safely change (it needs a rebuild)."""
+
+
 class RebuildRefused(NewsdexError):
     """A rebuild that would replace the live index by accident (a missing path, nothing read, too few articles)."""
 

@@ -7,16 +7,18 @@ HTML cleaning), and runs in the workers.
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import html as html_lib
 import json
 import os
 import re
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import Callable, Iterable, Iterator, Union
 
 from index.html_extract import extract_html
 from index.model import Failure, RawArticle, checksum_of
@@ -41,9 +43,20 @@ class Unit:
     position: str = ""  # line number or NEWID for records
     data: bytes = b""   # the record's own bytes (records only; files are read by the worker)
     size: int = 0       # bytes this unit accounts for (progress)
+    key: str = ""       # the file's place inside its archive (index.locations), which ids are made from
 
 
 Item = Union[RawArticle, Failure]
+Keys = Callable[[str, str], str]   # (path given, file's path relative to it) -> the file's key
+
+
+def key_of(rel: str) -> str:
+    """A path inside an archive as a key: "/" between folders, Unicode NFC (macOS writes names decomposed)."""
+    return unicodedata.normalize("NFC", rel.replace(os.sep, "/"))
+
+
+def _plain_keys(given: str, rel: str) -> str:
+    return key_of(rel)
 
 
 def kind_of(path: str) -> str | None:
@@ -55,8 +68,9 @@ def kind_of(path: str) -> str | None:
     return None
 
 
-def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None]]:
-    """(path, kind) for every file under the given paths, recursively, in a stable order; hidden files skipped."""
+def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None, str]]:
+    """(path, kind, path relative to the folder given, or the name of a file given) for every file under the given
+    paths, recursively, in a stable order; hidden files skipped."""
     for given in paths:
         given = os.fspath(given)
         if os.path.isdir(given):
@@ -65,39 +79,49 @@ def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None]]
                 for name in sorted(filenames):
                     if not name.startswith("."):
                         full = os.path.join(dirpath, name)
-                        yield full, kind_of(full)
+                        yield full, kind_of(full), os.path.relpath(full, given)
         else:
-            yield given, kind_of(given) or "text"
+            yield given, kind_of(given) or "text", os.path.basename(given)
 
 
-def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None) -> Iterator[Unit | Failure]:
+def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None,
+               keys: Keys | None = None) -> Iterator[Unit | Failure]:
     """Units of work for every readable file under `paths`; Failures for what cannot even be opened.
 
     Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text).
+    `keys` gives each file its key (default: its path relative to the path given).
     """
-    for path, kind in walk(paths):
-        if not os.path.lexists(path):
-            yield Failure(path, "no such file or folder")
-            continue
-        if os.path.islink(path) and not os.path.exists(path):
-            yield Failure(path, f"broken link (points to {os.readlink(path)})")
-            continue
-        if kind is None:
-            if ignored is not None:
-                ignored.append(Failure(path, "not an article file type (" + ", ".join(SUPPORTED) + ")"))
-            continue
-        try:
-            size = os.stat(path).st_size
-        except OSError as exc:
-            yield Failure(path, _os_reason(exc))
-            continue
-        if kind in ("jsonl", "sgml"):
-            yield from _record_units(path, kind, size)
-        elif size > MAX_FILE_BYTES:
-            yield Failure(path, f"file too large ({size / 2**20:.1f} MiB; the limit for one article is "
-                                f"{MAX_FILE_BYTES // 2**20} MiB)")
-        else:
-            yield Unit(kind, path, size=size)
+    keys = keys or _plain_keys
+    for given in map(os.fspath, paths):
+        for path, kind, rel in walk([given]):
+            yield from _file_units(path, kind, keys(given, rel), ignored)
+
+
+def _file_units(path: str, kind: str | None, key: str, ignored: list | None) -> Iterator[Unit | Failure]:
+    """The units of one file found by walk (a Failure when it cannot even be opened)."""
+    if not os.path.lexists(path):
+        yield Failure(path, "no such file or folder")
+        return
+    if os.path.islink(path) and not os.path.exists(path):
+        yield Failure(path, f"broken link (points to {os.readlink(path)})")
+        return
+    if kind is None:
+        if ignored is not None:
+            ignored.append(Failure(path, "not an article file type (" + ", ".join(SUPPORTED) + ")"))
+        return
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        yield Failure(path, _os_reason(exc))
+        return
+    if kind in ("jsonl", "sgml"):
+        for unit in _record_units(path, kind, size):
+            yield dataclasses.replace(unit, key=key) if isinstance(unit, Unit) else unit
+    elif size > MAX_FILE_BYTES:
+        yield Failure(path, f"file too large ({size / 2**20:.1f} MiB; the limit for one article is "
+                            f"{MAX_FILE_BYTES // 2**20} MiB)")
+    else:
+        yield Unit(kind, path, size=size, key=key)
 
 
 def _record_units(path: str, kind: str, size: int) -> Iterator[Unit | Failure]:
@@ -149,7 +173,15 @@ def _sgml_units(path: str, size: int) -> Iterator[Unit | Failure]:
 
 
 def read_unit(unit: Unit) -> list[Item]:
-    """The articles (or the reason there are none) in one unit; never raises for bad input."""
+    """The articles (or the reason there are none) in one unit, each with the unit's key; never raises for bad
+    input."""
+    items = _read_unit(unit)
+    if unit.key:
+        items = [dataclasses.replace(item, key=unit.key) if isinstance(item, RawArticle) else item for item in items]
+    return items
+
+
+def _read_unit(unit: Unit) -> list[Item]:
     try:
         if unit.kind == "jsonl":
             return [read_json_record(unit.data, unit.path, unit.position)]

@@ -134,6 +134,14 @@ def new_generation(root: str | os.PathLike) -> Path:
     return gen
 
 
+def schema_version(gen: Path) -> int | None:
+    """The index format a generation was written in (index.schema.SCHEMA_VERSION), or None when unreadable."""
+    try:
+        return int((Path(gen) / "SCHEMA_VERSION").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
 PUBLISHED = "PUBLISHED"   # marker written into a generation just before it goes live (complete, not half-built)
 
 
