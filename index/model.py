@@ -146,7 +146,7 @@ class IndexReport:
     replaced: int = 0
     unchanged: int = 0
     deleted: int = 0
-    skipped: list[Failure] = field(default_factory=list)   # read fine, deliberately not indexed (duplicate id...)
+    skipped: list[Failure] = field(default_factory=list)   # left out on purpose, no article lost (a warning)
     failed: list[Failure] = field(default_factory=list)    # could not be read, or rejected (duplicate id)
     notes: list[Failure] = field(default_factory=list)     # indexed, but with a problem (e.g. not valid UTF-8)
     ignored: list[Failure] = field(default_factory=list)   # files in a folder that are not article files

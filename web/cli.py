@@ -156,7 +156,7 @@ def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet:
         raise click.ClickException(str(exc)) from None
     progress.close()
     _print_report(report, "indexed" if mode == "rebuild" else "processed")
-    if report.failed or report.notes or report.skipped:
+    if report.failed:   # warnings (problems indexed anyway, skipped, ignored files) leave the status 0
         sys.exit(1)
 
 
