@@ -141,14 +141,46 @@ def _open_maybe_gzip(path: str):
 
 
 def _jsonl_units(path: str) -> Iterator[Unit | Failure]:
+    lineno = records = 0
     with _open_maybe_gzip(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_RECORD_BYTES:
-                yield Failure(path, f"record too large ({len(line) / 2**20:.1f} MiB)", f"line {lineno}")
-                continue
-            yield Unit("jsonl", path, f"line {lineno}", line, len(line))
+        try:
+            for lineno, line, size in _lines(fh, MAX_RECORD_BYTES):
+                if line is not None and not line.strip():
+                    continue
+                records += 1
+                if line is None:
+                    yield Failure(path, f"record too large ({size / 2**20:.1f} MiB; the limit for one record is "
+                                        f"{MAX_RECORD_BYTES // 2**20} MiB)", f"line {lineno}")
+                    continue
+                yield Unit("jsonl", path, f"line {lineno}", line, size)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:   # what was read before stays read
+            yield Failure(path, f"the compressed data is cut off or damaged here ({exc}); "
+                                f"{f'lines 1-{lineno} were read' if lineno else 'nothing could be read'}",
+                          f"line {lineno + 1}")
+            return
+    if not records:
+        yield Failure(path, "empty file")
+
+
+def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, the line or None when it is longer than `limit` bytes, its size) for each line of a binary
+    file, never holding more than `limit` bytes of one line (a 600 MB line is skipped, not read into memory)."""
+    lineno = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) <= limit:
+            yield lineno, line, len(line)
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = fh.readline(1 << 20)
+            if not line:
+                break
+            size += len(line)
+        yield lineno, None, size
 
 
 _REUTERS = re.compile(rb"<REUTERS\b[^>]*>.*?</REUTERS>", re.S)
@@ -158,6 +190,9 @@ _NEWID = re.compile(rb'NEWID="(\d+)"')
 def _sgml_units(path: str, size: int) -> Iterator[Unit | Failure]:
     with _open_maybe_gzip(path) as fh:
         data = fh.read(MAX_FILE_BYTES * 8 + 1)
+    if not data.strip():
+        yield Failure(path, "empty file")
+        return
     if len(data) > MAX_FILE_BYTES * 8:
         yield Failure(path, f"SGML file too large (over {MAX_FILE_BYTES * 8 // 2**20} MiB); split it")
         return

@@ -4,10 +4,14 @@ Exit status 0 when everything was indexed, even with warnings; 1 when something 
 """
 from __future__ import annotations
 
-from pathlib import Path
+import gzip
+import json
+import tracemalloc
+import zlib
 
 from click.testing import CliRunner
 
+from index.readers import iter_units
 from tests.test_builder import article_text, make_folder, state
 from web.cli import main
 
@@ -36,3 +40,58 @@ def test_warnings_exit_zero_and_failures_one(tmp_path):
     result = reindex(folder, tmp_path / "ix")
     assert result.exit_code == 1
     assert f"  {folder / 'blank.txt'}: empty file" in result.stderr.splitlines()
+
+
+def test_empty_files_of_every_kind_are_reported(tmp_path):
+    folder = make_folder(tmp_path / "arch", 2)
+    (folder / "empty.jsonl").write_bytes(b"")
+    (folder / "blank.ndjson").write_bytes(b"\n  \n\n")
+    (folder / "empty.jsonl.gz").write_bytes(gzip.compress(b""))
+    (folder / "empty.sgm").write_bytes(b"")
+    result = reindex(folder, tmp_path / "ix")
+    assert result.exit_code == 1
+    failed = result.stderr.splitlines()
+    assert failed[failed.index("failed: 4") + 1:] == [
+        f"  {folder / name}: empty file" for name in ("blank.ndjson", "empty.jsonl", "empty.jsonl.gz", "empty.sgm")]
+    assert len(state(tmp_path / "ix")) == 2
+
+
+def records(n: int, start: int = 0) -> bytes:
+    return b"".join(json.dumps({"id": f"r{i}", "text": article_text(i)}).encode() + b"\n"
+                    for i in range(start, start + n))
+
+
+def test_a_cut_off_compressed_file_keeps_what_was_read_and_names_the_line(tmp_path):
+    folder = tmp_path / "arch"
+    folder.mkdir()
+    data = gzip.compress(records(2000))
+    (folder / "feed.jsonl.gz").write_bytes(data[:len(data) // 2])   # a download cut off half way
+    whole = zlib.decompressobj(31).decompress(data[:len(data) // 2]).count(b"\n")   # the complete lines in it
+    assert 500 < whole < 1500
+    result = reindex(folder, tmp_path / "ix")
+    assert result.exit_code == 1
+    assert f"  {folder / 'feed.jsonl.gz'}:line {whole + 1}: the compressed data is cut off or damaged here " \
+           f"(Compressed file ended before the end-of-stream marker was reached); lines 1-{whole} were read" \
+        in result.stderr.splitlines()
+    assert len(state(tmp_path / "ix")) == whole
+
+
+def test_the_record_size_limit_is_enforced_while_reading(tmp_path):
+    """A 40 MiB line is refused without being read into memory (the limit is 8 MiB)."""
+    path = tmp_path / "arch" / "feed.jsonl"
+    path.parent.mkdir()
+    huge = b'{"id": "huge", "text": "' + b"word " * (8 * 2**20) + b'"}\n'
+    path.write_bytes(records(1) + huge + records(1, start=1))
+    tracemalloc.start()
+    try:
+        units = list(iter_units([path]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 2**20, f"{peak / 2**20:.0f} MiB held while reading"   # the line is 40 MiB
+    assert [u.position for u in units] == ["line 1", "line 2", "line 3"]
+    result = reindex(path.parent, tmp_path / "ix")
+    assert result.exit_code == 1
+    assert f"  {path}:line 2: record too large (40.0 MiB; the limit for one record is 8 MiB)" in \
+        result.stderr.splitlines()
+    assert sorted(state(tmp_path / "ix")) == ["r0", "r1"]
