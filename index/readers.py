@@ -422,6 +422,18 @@ def read_json_record(line: bytes, path: str, position: str) -> Item:
         return Failure(path, f"not valid JSON: {exc}", position)
     if not isinstance(record, dict):
         return Failure(path, f"a JSON line must be an object, got {type(record).__name__}", position)
+    note = ""
+    if _ESCAPED_SURROGATE.search(line):   # only a \uD800-\uDFFF escape can make a lone surrogate
+        found: list = []
+        record = _without_surrogates(record, found)
+        if found:
+            field, code = found[0]
+            note = (f"invalid Unicode: a lone surrogate \\u{ord(code):04x} in \"{field}\" (half of a UTF-16 pair, not "
+                    f"a character); replaced by U+FFFD")
+    record_id = record.get("id")
+    if isinstance(record_id, bool) or not isinstance(record_id, (str, int, type(None))):
+        return Failure(path, f"the \"id\" must be a string or a whole number, not {_json_kind(record_id)}: "
+                             f"{json.dumps(record_id, ensure_ascii=False)[:80]}", position)
     body = next((record[k] for k in _BODY_KEYS if isinstance(record.get(k), str) and record[k].strip()), "")
     title = _str(record.get("title") or record.get("headline"))
     url = _str(record.get("url") or record.get("link"))
@@ -443,13 +455,41 @@ def read_json_record(line: bytes, path: str, position: str) -> Item:
         body = "\n\n".join(split_paragraphs(body.replace("\r\n", "\n")))
     if not body:
         return Failure(path, "record has no text (expected one of: text, body, html)", position)
-    record_id = record.get("id")
     record_id = str(record_id).strip() if record_id not in (None, "") else ""
     return RawArticle(path=path, body=body, title=title or derive_title(body),
                       title_source="json" if title else "derived", url=url, published=published,
                       date_source=date_source, source=source, language=language.lower(),
                       keywords=tuple(_str(k) for k in record.get("keywords") or () if _str(k)),
-                      record_id=record_id, position=position, checksum=checksum_of(line))
+                      record_id=record_id, position=position, checksum=checksum_of(line), note=note)
+
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value, found: list, field: str = ""):
+    """`value` with lone surrogates (which JSON can escape but UTF-8 cannot hold) replaced by U+FFFD; the first
+    one's top-level field and code point are appended to `found`."""
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        if match is None:
+            return value
+        if not found:
+            found.append((field, match.group()))
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k, found, field or "key"): _without_surrogates(v, found, field or k)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v, found, field) for v in value]
+    return value
+
+
+def _json_kind(value) -> str:
+    """What a JSON value is, in words."""
+    if isinstance(value, bool):
+        return "true or false"
+    return {dict: "an object", list: "an array", float: "a decimal number"}.get(type(value), type(value).__name__)
 
 
 def _str(value) -> str:

@@ -95,3 +95,38 @@ def test_the_record_size_limit_is_enforced_while_reading(tmp_path):
     assert f"  {path}:line 2: record too large (40.0 MiB; the limit for one record is 8 MiB)" in \
         result.stderr.splitlines()
     assert sorted(state(tmp_path / "ix")) == ["r0", "r1"]
+
+
+def test_a_lone_surrogate_is_replaced_and_reported(tmp_path):
+    folder = tmp_path / "arch"
+    folder.mkdir()
+    (folder / "feed.jsonl").write_text(
+        '{"id": "bad", "title": "Harbour \\ud800 reopens", "text": "The harbour of Kiel reopened on Monday."}\n'
+        '{"id": "good", "text": "Ships queued outside the harbour \\ud83d\\udea2 all week."}\n', encoding="utf-8")
+    result = reindex(folder, tmp_path / "ix")
+    assert result.exit_code == 0, result.output   # indexed anyway: a warning
+    assert result.stderr.splitlines() == [
+        "problems (indexed anyway): 1",
+        f"  {folder / 'feed.jsonl'}:line 1: invalid Unicode: a lone surrogate \\ud800 in \"title\" (half of a "
+        f"UTF-16 pair, not a character); replaced by U+FFFD"]
+    result = run("search", "harbour", "--index", tmp_path / "ix", "--json", "--all-articles")
+    titles = {hit["id"]: hit["title"] for hit in json.loads(result.stdout)["hits"]}
+    assert titles["bad"] == "Harbour \ufffd reopens" and "\U0001f6a2" in titles["good"]
+
+
+def test_ids_must_be_strings_or_whole_numbers(tmp_path):
+    folder = tmp_path / "arch"
+    folder.mkdir()
+    ids = ['{"a": 1}', "[1, 2]", "1.5", "true", "42", '"ok"', '""']
+    (folder / "feed.jsonl").write_text("".join(
+        f'{{"id": {value}, "text": "Article {n} about the harbour of Kiel."}}\n' for n, value in enumerate(ids)),
+        encoding="utf-8")
+    result = reindex(folder, tmp_path / "ix")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[lines.index("failed: 4") + 1:] == [
+        f"  {folder / 'feed.jsonl'}:line {n}: the \"id\" must be a string or a whole number, not {kind}"
+        for n, kind in ((1, 'an object: {"a": 1}'), (2, "an array: [1, 2]"), (3, "a decimal number: 1.5"),
+                        (4, "true or false: true"))]
+    got = sorted(state(tmp_path / "ix"))
+    assert got[:2] == ["42", "ok"] and len(got) == 3 and got[2].startswith("p")   # "" is no id: made from place
