@@ -690,7 +690,8 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
     run.keys = keys
     run.total = _total_bytes(paths) if progress else 0
     ignored: list[Failure] = []
-    batches = _batches(iter_units(paths, ignored, keys), report)
+    skipped: list[Failure] = []
+    batches = _batches(iter_units(paths, ignored, keys, skipped), report)
     if workers > 1:
         pool = _Pool(workers, str(gen), limitmb, extractor, aliases_path, known, (lock_fd,))
     else:
@@ -713,6 +714,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
     for name in ("read", "clean", "language", "entities", "write", "flush", "commit"):
         stages.setdefault(name, 0.0)
     report.ignored.extend(ignored)
+    report.skipped.extend(skipped)
 
 
 class _Interrupted(KeyboardInterrupt):

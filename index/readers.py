@@ -68,39 +68,117 @@ def kind_of(path: str) -> str | None:
     return None
 
 
-def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None, str]]:
+def walk(paths: Iterable[str | os.PathLike], problems: list | None = None) -> Iterator[tuple[str, str | None, str]]:
     """(path, kind, path relative to the folder given, or the name of a file given) for every file under the given
-    paths, recursively, in a stable order; hidden files skipped."""
+    paths, recursively, in a stable order; hidden files skipped.
+
+    Linked folders are followed once their own folder's tree is done, and a folder already read (a link loop, or
+    a second way into one) is not read again. Folders that cannot be listed or entered, and links not followed,
+    go into `problems` as ("failed" or "skipped", Failure)."""
     for given in paths:
         given = os.fspath(given)
         if os.path.isdir(given):
-            for dirpath, dirnames, filenames in os.walk(given):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if not name.startswith("."):
-                        full = os.path.join(dirpath, name)
-                        yield full, kind_of(full), os.path.relpath(full, given)
+            yield from _walk_folder(given, [] if problems is None else problems)
         else:
             yield given, kind_of(given) or "text", os.path.basename(given)
 
 
+def _walk_folder(given: str, problems: list) -> Iterator[tuple[str, str | None, str]]:
+    seen: dict[tuple, str] = {}     # (device, inode) of each folder read -> the path it was read by
+    tops = [given]                  # the folder given, then the linked folders found in it (breadth first)
+    while tops:
+        top = tops.pop(0)
+        first = seen.setdefault(_identity(top), top)
+        if first != top:
+            problems.append(("skipped", Failure(top, f"a link to a folder already read ({first}); not read again")))
+            continue
+        for dirpath, dirnames, filenames in os.walk(top, onerror=lambda exc: _unreadable(exc, problems)):
+            if not _can_enter(dirpath, dirnames + filenames, problems):
+                dirnames[:] = []
+                continue
+            real = []
+            for name in sorted(d for d in dirnames if not d.startswith(".")):
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
+                    tops.append(full)   # after the real folders, so a folder is read by its own path first
+                    continue
+                first = seen.setdefault(_identity(full), full)
+                if first != full:   # reached again through a linked folder above it
+                    problems.append(("skipped", Failure(full, f"a folder already read ({first}); not read again")))
+                    continue
+                real.append(name)
+            dirnames[:] = real
+            for name in sorted(filenames):
+                if not name.startswith("."):
+                    full = os.path.join(dirpath, name)
+                    yield full, kind_of(full), os.path.relpath(full, given)
+
+
+def _identity(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("unreadable", path)
+    return (st.st_dev, st.st_ino)
+
+
+def _unreadable(exc: OSError, problems: list) -> None:
+    """os.walk's report of a folder it cannot list."""
+    problems.append(("failed", Failure(exc.filename, f"cannot read this folder ({_os_reason(exc)}); the files in "
+                                                     f"it were not indexed")))
+
+
+def _can_enter(folder: str, names: list[str], problems: list) -> bool:
+    """False (and a problem) for a folder that lists but cannot be entered (no x permission)."""
+    if not names:
+        return True
+    try:
+        os.lstat(os.path.join(folder, names[0]))
+    except PermissionError as exc:
+        problems.append(("failed", Failure(folder, f"cannot enter this folder ({_os_reason(exc)}); the files "
+                                                   f"in it were not indexed")))
+        return False
+    except OSError:
+        pass
+    return True
+
+
 def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None,
-               keys: Keys | None = None) -> Iterator[Unit | Failure]:
+               keys: Keys | None = None, skipped: list | None = None) -> Iterator[Unit | Failure]:
     """Units of work for every readable file under `paths`; Failures for what cannot even be opened.
 
-    Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text).
-    `keys` gives each file its key (default: its path relative to the path given).
+    Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text),
+    linked folders not read twice in `skipped`. `keys` gives each file its key (default: its path relative to
+    the path given).
     """
     keys = keys or _plain_keys
+    problems: list = []
     for given in map(os.fspath, paths):
-        for path, kind, rel in walk([given]):
+        for path, kind, rel in walk([given], problems):
+            yield from _problems(problems, skipped)
             yield from _file_units(path, kind, keys(given, rel), ignored)
+        yield from _problems(problems, skipped)
+
+
+def _problems(problems: list, skipped: list | None) -> Iterator[Failure]:
+    """The failures among walk's problems (the skipped ones go to `skipped`); empties the list."""
+    for what, failure in problems:
+        if what == "failed":
+            yield failure
+        elif skipped is not None:
+            skipped.append(failure)
+    problems.clear()
 
 
 def _file_units(path: str, kind: str | None, key: str, ignored: list | None) -> Iterator[Unit | Failure]:
     """The units of one file found by walk (a Failure when it cannot even be opened)."""
-    if not os.path.lexists(path):
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
         yield Failure(path, "no such file or folder")
+        return
+    except OSError as exc:   # e.g. a folder on the way that cannot be entered
+        yield Failure(path, _os_reason(exc))
         return
     if os.path.islink(path) and not os.path.exists(path):
         yield Failure(path, f"broken link (points to {os.readlink(path)})")

@@ -4,13 +4,17 @@ Exit status 0 when everything was indexed, even with warnings; 1 when something 
 """
 from __future__ import annotations
 
+import errno
 import gzip
 import json
+import os
 import tracemalloc
 import zlib
+from pathlib import Path
 
 from click.testing import CliRunner
 
+from index import readers
 from index.readers import iter_units
 from tests.test_builder import article_text, make_folder, state
 from web.cli import main
@@ -130,3 +134,84 @@ def test_ids_must_be_strings_or_whole_numbers(tmp_path):
                         (4, "true or false: true"))]
     got = sorted(state(tmp_path / "ix"))
     assert got[:2] == ["42", "ok"] and len(got) == 3 and got[2].startswith("p")   # "" is no id: made from place
+
+
+def test_linked_folders_are_followed_once_and_loops_reported(tmp_path):
+    data = tmp_path / "data"
+    arch = data / "arch"
+    make_folder(arch / "real", 2)
+    make_folder(data / "elsewhere", 1, start=10)
+    (arch / "again").symlink_to(arch / "real")          # a second way into a folder
+    (arch / "loop").symlink_to(arch)                    # a loop
+    (arch / "outside").symlink_to(data / "elsewhere")   # a folder outside the archive: read
+    (data / "elsewhere" / "back").symlink_to(data)      # ... which leads back above the archive
+    result = reindex(arch, tmp_path / "ix")
+    assert result.exit_code == 0, result.output   # nothing failed: every article was read once
+    assert result.stderr.splitlines() == [
+        "skipped: 4",
+        f"  {arch / 'again'}: a link to a folder already read ({arch / 'real'}); not read again",
+        f"  {arch / 'loop'}: a link to a folder already read ({arch}); not read again",
+        f"  {arch / 'outside' / 'back' / 'arch'}: a folder already read ({arch}); not read again",
+        f"  {arch / 'outside' / 'back' / 'elsewhere'}: a folder already read ({arch / 'outside'}); not read again"]
+    assert len(state(tmp_path / "ix")) == 3
+
+
+def test_folders_and_files_that_cannot_be_read_are_reported(tmp_path, monkeypatch):
+    arch = tmp_path / "arch"
+    make_folder(arch / "good", 2)
+    make_folder(arch / "noenter", 1, start=10)   # no x permission: listed, but nothing in it can be opened
+    make_folder(arch / "noread", 1, start=20)    # no r permission: cannot be listed
+    secret = arch / "good" / "secret.txt"
+    secret.write_text(article_text(30), encoding="utf-8")
+    if os.geteuid() == 0:   # root reads through chmod: give what the kernel gives everyone else
+        deny_like_the_kernel(monkeypatch, noread=arch / "noread", noenter=arch / "noenter", unreadable=secret)
+    else:
+        secret.chmod(0)
+        (arch / "noenter").chmod(0o600)
+        (arch / "noread").chmod(0o300)
+    try:
+        result = reindex(arch, tmp_path / "ix")
+    finally:
+        for path in (arch / "noenter", arch / "noread"):
+            path.chmod(0o755)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[lines.index("failed: 3") + 1:] == [
+        f"  {arch / 'noenter'}: cannot enter this folder (permission denied); the files in it were not indexed",
+        f"  {arch / 'noread'}: cannot read this folder (permission denied); the files in it were not indexed",
+        f"  {secret}: permission denied"]
+    assert len(state(tmp_path / "ix")) == 2
+
+
+def deny_like_the_kernel(monkeypatch, noread: Path, noenter: Path, unreadable: Path) -> None:
+    """EACCES where a non-root user would get it: listing `noread`, looking inside `noenter`, opening
+    `unreadable`."""
+    def denied(path):
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    real_scandir, real_lstat, real_stat = os.scandir, os.lstat, os.stat
+
+    def scandir(path="."):
+        if Path(path) == noread:
+            raise denied(path)
+        return real_scandir(path)
+
+    def lstat(path, *args, **kwargs):
+        if Path(path).parent == noenter:
+            raise denied(path)
+        return real_lstat(path, *args, **kwargs)
+
+    def stat(path, *args, **kwargs):
+        if Path(path).parent == noenter:
+            raise denied(path)
+        return real_stat(path, *args, **kwargs)
+
+    def open_(path, *args, **kwargs):
+        if Path(path) == unreadable:
+            raise denied(path)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "lstat", lstat)
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(readers, "open", open_, raising=False)
