@@ -37,12 +37,12 @@ from index.segment import FastSegmentWriter
 from index import store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
-from index.errors import NewsdexError
+from index.errors import IndexOutdated, NewsdexError, RebuildRefused
 from index.language import detect_language
+from index.locations import Keys, read_archives, write_archives
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
-from index import schema as S
-from index.schema import CHECKSUM, ID, article_from_stored, document_for
+from index.schema import CHECKSUM, ID, SCHEMA_VERSION, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
@@ -176,9 +176,6 @@ class _SegmentBuilder:
         if not docs:
             return out
         writer = self._writer()
-        if S.TITLE_DERIVED not in writer.schema:   # an index built before the field existed: adds go on without it
-            for doc in docs:
-                doc.pop(S.TITLE_DERIVED, None)
         out.segment_id = writer.newsegment.segment_id()
         written = []
         for (item, article), got in zip(kept, writer.add_documents(docs)):
@@ -288,6 +285,8 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
                 t0 = _clock()
                 segment = builder.finish()
                 outbox.put(("segment", idx, segment, _clock() - t0))
+    except OSError as exc:   # disk full, read-only...: the parent says so in one line, no traceback here
+        outbox.put(("oserror", idx, (exc.errno, exc.strerror, exc.filename), 0))
     except BaseException:
         outbox.put(("error", idx, traceback.format_exc(), 0))
         raise
@@ -333,6 +332,8 @@ class _Pool:
                         raise NewsdexError(f"indexing worker {idx} (pid {proc.pid}) died unexpectedly "
                                            f"(exit code {proc.exitcode}); what it had not committed is discarded")
                 continue
+            if msg[0] == "oserror":
+                raise OSError(*msg[2])
             if msg[0] == "error":
                 raise NewsdexError(f"indexing worker {msg[1]} failed:\n{msg[2]}")
             if msg[0] == "outcome":
@@ -420,7 +421,7 @@ def _total_bytes(paths: Iterable[str]) -> int:
     """The bytes the units of `paths` will account for (progress): file sizes, and for gzipped multi-record files
     the uncompressed size (their records count uncompressed bytes)."""
     total = 0
-    for path, kind in walk(paths):
+    for path, kind, _ in walk(paths):
         if kind is None:
             continue
         try:
@@ -456,6 +457,7 @@ class _Run:
         self.done_bytes = 0
         self.total = 0
         self.since_commit = 0
+        self.keys = Keys()                       # the run's archive folders, saved with every commit
 
     def _where(self, path: str) -> int:
         idx = self.path_index.get(path)
@@ -552,6 +554,7 @@ class _Run:
                 writer._close_segment()
             final.extend(segments)
             write_story_files(self.gen, self.stories)   # before the TOC: readers of this commit see its stories
+            write_archives(self.gen, self.keys.archives)
             if self.mode == "add":
                 store.fsync_dir(self.gen)
             writer._commit_toc(final)
@@ -568,11 +571,13 @@ class _Run:
 def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
                 workers: int | None = None, aliases_path: str | None = None, progress: Progress | None = None,
                 lock_timeout: float = 0.0, limitmb: int = WRITER_LIMIT_MB,
-                commit_every: int = COMMIT_EVERY) -> IndexReport:
+                commit_every: int = COMMIT_EVERY, force: bool = False) -> IndexReport:
     """Index the files under `paths` into the index at `root`.
 
     mode "rebuild": a new generation from scratch, published atomically when complete (a kill or Ctrl-C leaves
-    the previous index serving and the half-built one is removed, now or by the next run).
+    the previous index serving and the half-built one is removed, now or by the next run). RebuildRefused, and
+    nothing published, when a path is missing, when no article was read, or (unless `force`) when the new index
+    would hold fewer than half the live one's articles.
     mode "add": new articles added, changed ones (same id, other checksum) replaced, unchanged ones skipped
     without enrichment. Articles that disappeared from a re-added file are NOT deleted (use delete_articles or a
     rebuild). Commits every `commit_every` written articles, so a kill keeps what was committed.
@@ -584,47 +589,109 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
     report = IndexReport(index_dir=str(root))
     started, parent_cpu = time.perf_counter(), _clock()
     workers = default_workers() if workers is None else max(1, workers)
-    with store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
+    if mode == "rebuild":
+        _check_paths(paths, root)
+    with store.disk_errors(root, lambda: _kept(root, mode)), \
+            store.writer_lock(root, timeout=lock_timeout) as lock_fd, _sigterm_as_interrupt():
         report.recovered = store.recover(root)
         if mode == "add" and store.current_generation(root) is None:
             mode = "rebuild"   # nothing to add to: the first add builds the index
         if mode == "rebuild":
+            keys = Keys.for_rebuild(paths)
             gen = store.new_generation(root)
             known: dict = {}
             stories = StoryIndex()
         else:
             gen = store.current_generation(root)
+            _check_schema(gen, root)
             ix = store.open_index(root)
             known = _known_checksums(ix)
             stories = load_stories(gen, ix, known)
+            keys = Keys.for_add(paths, read_archives(gen), known)
         try:
             _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-                 lock_fd, stories)
+                 lock_fd, stories, keys)
             report.stories = stories.stats()
             if mode == "rebuild":
+                _check_replacement(report, root, force)
                 t0 = _clock()
                 store.publish(root, gen)
                 report.stage_seconds["publish"] = _clock() - t0
         except BaseException:
-            if mode == "rebuild" and store.current_generation(root) != gen:   # interrupted after publishing: keep it
-                store.discard(gen)
-            else:
-                store.remove_orphans(gen)
+            _clean_up(root, gen, mode)
             raise
     report.seconds = time.perf_counter() - started
     report.stage_seconds["parent"] = _clock() - parent_cpu
     return report
 
 
+def _clean_up(root: Path, gen: Path, mode: str) -> None:
+    """Remove what a failed or interrupted run wrote (a best effort: on a broken disk the next run's recovery
+    tries again, and the error that stopped this run is the one to report)."""
+    try:
+        if mode == "rebuild" and store.current_generation(root) != gen:   # interrupted after publishing: keep it
+            store.discard(gen)
+        else:
+            store.remove_orphans(gen)
+    except OSError:
+        pass
+
+
+def _kept(root: Path, mode: str) -> str:
+    """What a run stopped by an OS error leaves (for its one-line message)."""
+    if mode == "add":
+        return "the index keeps what was committed before this run"
+    return _nothing_replaced(root)
+
+
+def _check_schema(gen: Path, root: Path) -> None:
+    """Refuse to add to an index whose ids were made another way (the new ones would duplicate its articles)."""
+    version = store.schema_version(gen)
+    if version is not None and version < SCHEMA_VERSION:
+        raise IndexOutdated(f"the index at {root} was made by an older newsdex (format {version}, whose ids "
+                            f"depend on where the archive is): adding to it would duplicate its articles; rebuild "
+                            f"it once with `newsdex reindex PATH --index {root}`")
+
+
+def _check_paths(paths: list[str], root: Path) -> None:
+    """Refuse a rebuild from a path that does not exist (a typo must not empty the live index)."""
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if not paths or missing:
+        what = f"{missing[0]}: no such file or folder" if missing else "no path given"
+        raise RebuildRefused(f"{what}; {_nothing_replaced(root)}")
+
+
+def _check_replacement(report: IndexReport, root: Path, force: bool) -> None:
+    """Refuse to publish a rebuild that read no article, or (unless forced) that holds fewer than half the live
+    index's articles: both are far likelier a wrong path than an archive that shrank."""
+    if report.indexed == 0:
+        raise RebuildRefused(f"no article could be read from the given paths; {_nothing_replaced(root)}",
+                             report)
+    live = store.article_count(store.current_generation(root))
+    if not force and live and report.indexed * 2 < live:
+        raise RebuildRefused(f"the new index would hold {report.indexed:,} articles, fewer than half of the "
+                             f"{live:,} in the live index; nothing was replaced (check the paths, or use --force "
+                             f"to replace it anyway)", report)
+
+
+def _nothing_replaced(root: Path) -> str:
+    live = store.article_count(store.current_generation(root))
+    if live is None:
+        return "nothing was built"
+    return f"nothing was replaced: the live index ({live:,} articles) still serves"
+
+
 def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
-         lock_fd, stories: StoryIndex) -> None:
+         lock_fd, stories: StoryIndex, keys: Keys) -> None:
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
     (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
     run = _Run(root, gen, mode, report, known, progress, stories)
+    run.keys = keys
     run.total = _total_bytes(paths) if progress else 0
     ignored: list[Failure] = []
-    batches = _batches(iter_units(paths, ignored), report)
+    skipped: list[Failure] = []
+    batches = _batches(iter_units(paths, ignored, keys, skipped), report)
     if workers > 1:
         pool = _Pool(workers, str(gen), limitmb, extractor, aliases_path, known, (lock_fd,))
     else:
@@ -647,6 +714,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
     for name in ("read", "clean", "language", "entities", "write", "flush", "commit"):
         stages.setdefault(name, 0.0)
     report.ignored.extend(ignored)
+    report.skipped.extend(skipped)
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -716,7 +784,7 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
                     lock_timeout: float = 0.0) -> tuple[list[str], list[str]]:
     """Delete articles by id from the live index: (deleted ids, ids not found)."""
     deleted, missing = [], []
-    with store.writer_lock(root, timeout=lock_timeout):
+    with store.disk_errors(root, lambda: "nothing was deleted"), store.writer_lock(root, timeout=lock_timeout):
         store.recover(root)
         ix = store.open_index(root)
         gen = store.current_generation(root)

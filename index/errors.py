@@ -1,4 +1,5 @@
 """Errors the indexer raises; each says what happened and what to do."""
+import errno
 
 
 class NewsdexError(Exception):
@@ -26,3 +27,40 @@ class IndexBusy(NewsdexError):
                          f"or stop it, then run this again")
         self.path = path
         self.pid = pid
+
+
+class IndexOutdated(NewsdexError):
+    """An index made by an older newsdex that an update cannot safely change (it needs a rebuild)."""
+
+
+class RebuildRefused(NewsdexError):
+    """A rebuild that would replace the live index by accident (a missing path, nothing read, too few articles)."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report   # what the refused run read (its failures say why nothing was), when it ran
+
+
+class NoPrevious(NewsdexError):
+    """A rollback with no previous generation to go back to."""
+
+
+class DiskError(NewsdexError):
+    """The operating system refused a write to the index (disk full, read-only, permission denied)."""
+
+    def __init__(self, path, exc: OSError, outcome: str = ""):
+        name = errno.errorcode.get(exc.errno or 0, "")
+        reason = f"{exc.strerror or exc}" + (f" [{name}]" if name else "")
+        hint = _DISK_HINTS.get(name, "")
+        super().__init__(f"cannot write {path}: {reason}" + (f"; {hint}" if hint else "")
+                         + (f"; {outcome}" if outcome else ""))
+        self.path, self.errno = path, exc.errno
+
+
+_DISK_HINTS = {
+    "ENOSPC": "free some space (or use --index on another disk) and run this again",
+    "EDQUOT": "free some space (or use --index on another disk) and run this again",
+    "EROFS": "the file system is read-only: use --index on a writable disk",
+    "EACCES": "check the folder's permissions (or use --index elsewhere)",
+    "EPERM": "check the folder's permissions (or use --index elsewhere)",
+}

@@ -52,6 +52,7 @@ class RawArticle:
     language: str = ""               # a language the file declares (trusted only if detection agrees)
     keywords: tuple[str, ...] = ()
     record_id: str = ""              # an id the record itself carries (JSON Lines `id`, Reuters NEWID)
+    key: str = ""                    # the file's place inside its archive, e.g. "2026-11/x.txt" (index.locations)
     position: str = ""               # where in a multi-article file (line number, NEWID)
     checksum: str = ""               # of the bytes this article came from
     note: str = ""                   # a problem met while reading it anyway (e.g. not valid UTF-8)
@@ -120,14 +121,20 @@ _URL_ID_TRIM = re.compile(r"^https?://(www\.)?|[?#].*$|/+$", re.I)
 
 
 def article_id(raw: RawArticle) -> str:
-    """A stable id: the record's own id, else one from the URL, else from path + position.
+    """A stable id: the record's own id, else one from the URL, else from the file's key (its place inside the
+    archive, not the archive's location) + position.
 
     Content is deliberately left out, so an edited file keeps its id and `newsdex add` replaces it."""
     if raw.record_id:
         return raw.record_id
     if raw.url:
         return "u" + checksum_of(_URL_ID_TRIM.sub("", raw.url.strip()).lower())[:16]
-    return "p" + checksum_of(f"{raw.path}\0{raw.position}")[:16]
+    return key_id(raw.key or raw.path, raw.position)
+
+
+def key_id(key: str, position: str = "") -> str:
+    """The id of an article known only by where it sits in its archive."""
+    return "p" + checksum_of(f"{key}\0{position}")[:16]
 
 
 @dataclass
@@ -139,7 +146,7 @@ class IndexReport:
     replaced: int = 0
     unchanged: int = 0
     deleted: int = 0
-    skipped: list[Failure] = field(default_factory=list)   # read fine, deliberately not indexed (duplicate id...)
+    skipped: list[Failure] = field(default_factory=list)   # left out on purpose, no article lost (a warning)
     failed: list[Failure] = field(default_factory=list)    # could not be read, or rejected (duplicate id)
     notes: list[Failure] = field(default_factory=list)     # indexed, but with a problem (e.g. not valid UTF-8)
     ignored: list[Failure] = field(default_factory=list)   # files in a folder that are not article files

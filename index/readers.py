@@ -7,16 +7,18 @@ HTML cleaning), and runs in the workers.
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import html as html_lib
 import json
 import os
 import re
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import Callable, Iterable, Iterator, Union
 
 from index.html_extract import extract_html
 from index.model import Failure, RawArticle, checksum_of
@@ -41,9 +43,20 @@ class Unit:
     position: str = ""  # line number or NEWID for records
     data: bytes = b""   # the record's own bytes (records only; files are read by the worker)
     size: int = 0       # bytes this unit accounts for (progress)
+    key: str = ""       # the file's place inside its archive (index.locations), which ids are made from
 
 
 Item = Union[RawArticle, Failure]
+Keys = Callable[[str, str], str]   # (path given, file's path relative to it) -> the file's key
+
+
+def key_of(rel: str) -> str:
+    """A path inside an archive as a key: "/" between folders, Unicode NFC (macOS writes names decomposed)."""
+    return unicodedata.normalize("NFC", rel.replace(os.sep, "/"))
+
+
+def _plain_keys(given: str, rel: str) -> str:
+    return key_of(rel)
 
 
 def kind_of(path: str) -> str | None:
@@ -55,49 +68,138 @@ def kind_of(path: str) -> str | None:
     return None
 
 
-def walk(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str | None]]:
-    """(path, kind) for every file under the given paths, recursively, in a stable order; hidden files skipped."""
+def walk(paths: Iterable[str | os.PathLike], problems: list | None = None) -> Iterator[tuple[str, str | None, str]]:
+    """(path, kind, path relative to the folder given, or the name of a file given) for every file under the given
+    paths, recursively, in a stable order; hidden files skipped.
+
+    Linked folders are followed once their own folder's tree is done, and a folder already read (a link loop, or
+    a second way into one) is not read again. Folders that cannot be listed or entered, and links not followed,
+    go into `problems` as ("failed" or "skipped", Failure)."""
     for given in paths:
         given = os.fspath(given)
         if os.path.isdir(given):
-            for dirpath, dirnames, filenames in os.walk(given):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if not name.startswith("."):
-                        full = os.path.join(dirpath, name)
-                        yield full, kind_of(full)
+            yield from _walk_folder(given, [] if problems is None else problems)
         else:
-            yield given, kind_of(given) or "text"
+            yield given, kind_of(given) or "text", os.path.basename(given)
 
 
-def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None) -> Iterator[Unit | Failure]:
+def _walk_folder(given: str, problems: list) -> Iterator[tuple[str, str | None, str]]:
+    seen: dict[tuple, str] = {}     # (device, inode) of each folder read -> the path it was read by
+    tops = [given]                  # the folder given, then the linked folders found in it (breadth first)
+    while tops:
+        top = tops.pop(0)
+        first = seen.setdefault(_identity(top), top)
+        if first != top:
+            problems.append(("skipped", Failure(top, f"a link to a folder already read ({first}); not read again")))
+            continue
+        for dirpath, dirnames, filenames in os.walk(top, onerror=lambda exc: _unreadable(exc, problems)):
+            if not _can_enter(dirpath, dirnames + filenames, problems):
+                dirnames[:] = []
+                continue
+            real = []
+            for name in sorted(d for d in dirnames if not d.startswith(".")):
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
+                    tops.append(full)   # after the real folders, so a folder is read by its own path first
+                    continue
+                first = seen.setdefault(_identity(full), full)
+                if first != full:   # reached again through a linked folder above it
+                    problems.append(("skipped", Failure(full, f"a folder already read ({first}); not read again")))
+                    continue
+                real.append(name)
+            dirnames[:] = real
+            for name in sorted(filenames):
+                if not name.startswith("."):
+                    full = os.path.join(dirpath, name)
+                    yield full, kind_of(full), os.path.relpath(full, given)
+
+
+def _identity(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("unreadable", path)
+    return (st.st_dev, st.st_ino)
+
+
+def _unreadable(exc: OSError, problems: list) -> None:
+    """os.walk's report of a folder it cannot list."""
+    problems.append(("failed", Failure(exc.filename, f"cannot read this folder ({_os_reason(exc)}); the files in "
+                                                     f"it were not indexed")))
+
+
+def _can_enter(folder: str, names: list[str], problems: list) -> bool:
+    """False (and a problem) for a folder that lists but cannot be entered (no x permission)."""
+    if not names:
+        return True
+    try:
+        os.lstat(os.path.join(folder, names[0]))
+    except PermissionError as exc:
+        problems.append(("failed", Failure(folder, f"cannot enter this folder ({_os_reason(exc)}); the files "
+                                                   f"in it were not indexed")))
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def iter_units(paths: Iterable[str | os.PathLike], ignored: list | None = None,
+               keys: Keys | None = None, skipped: list | None = None) -> Iterator[Unit | Failure]:
     """Units of work for every readable file under `paths`; Failures for what cannot even be opened.
 
-    Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text).
+    Files of unknown kinds inside folders are listed in `ignored` (a named file of unknown kind is read as text),
+    linked folders not read twice in `skipped`. `keys` gives each file its key (default: its path relative to
+    the path given).
     """
-    for path, kind in walk(paths):
-        if not os.path.lexists(path):
-            yield Failure(path, "no such file or folder")
-            continue
-        if os.path.islink(path) and not os.path.exists(path):
-            yield Failure(path, f"broken link (points to {os.readlink(path)})")
-            continue
-        if kind is None:
-            if ignored is not None:
-                ignored.append(Failure(path, "not an article file type (" + ", ".join(SUPPORTED) + ")"))
-            continue
-        try:
-            size = os.stat(path).st_size
-        except OSError as exc:
-            yield Failure(path, _os_reason(exc))
-            continue
-        if kind in ("jsonl", "sgml"):
-            yield from _record_units(path, kind, size)
-        elif size > MAX_FILE_BYTES:
-            yield Failure(path, f"file too large ({size / 2**20:.1f} MiB; the limit for one article is "
-                                f"{MAX_FILE_BYTES // 2**20} MiB)")
-        else:
-            yield Unit(kind, path, size=size)
+    keys = keys or _plain_keys
+    problems: list = []
+    for given in map(os.fspath, paths):
+        for path, kind, rel in walk([given], problems):
+            yield from _problems(problems, skipped)
+            yield from _file_units(path, kind, keys(given, rel), ignored)
+        yield from _problems(problems, skipped)
+
+
+def _problems(problems: list, skipped: list | None) -> Iterator[Failure]:
+    """The failures among walk's problems (the skipped ones go to `skipped`); empties the list."""
+    for what, failure in problems:
+        if what == "failed":
+            yield failure
+        elif skipped is not None:
+            skipped.append(failure)
+    problems.clear()
+
+
+def _file_units(path: str, kind: str | None, key: str, ignored: list | None) -> Iterator[Unit | Failure]:
+    """The units of one file found by walk (a Failure when it cannot even be opened)."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        yield Failure(path, "no such file or folder")
+        return
+    except OSError as exc:   # e.g. a folder on the way that cannot be entered
+        yield Failure(path, _os_reason(exc))
+        return
+    if os.path.islink(path) and not os.path.exists(path):
+        yield Failure(path, f"broken link (points to {os.readlink(path)})")
+        return
+    if kind is None:
+        if ignored is not None:
+            ignored.append(Failure(path, "not an article file type (" + ", ".join(SUPPORTED) + ")"))
+        return
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        yield Failure(path, _os_reason(exc))
+        return
+    if kind in ("jsonl", "sgml"):
+        for unit in _record_units(path, kind, size):
+            yield dataclasses.replace(unit, key=key) if isinstance(unit, Unit) else unit
+    elif size > MAX_FILE_BYTES:
+        yield Failure(path, f"file too large ({size / 2**20:.1f} MiB; the limit for one article is "
+                            f"{MAX_FILE_BYTES // 2**20} MiB)")
+    else:
+        yield Unit(kind, path, size=size, key=key)
 
 
 def _record_units(path: str, kind: str, size: int) -> Iterator[Unit | Failure]:
@@ -117,14 +219,46 @@ def _open_maybe_gzip(path: str):
 
 
 def _jsonl_units(path: str) -> Iterator[Unit | Failure]:
+    lineno = records = 0
     with _open_maybe_gzip(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_RECORD_BYTES:
-                yield Failure(path, f"record too large ({len(line) / 2**20:.1f} MiB)", f"line {lineno}")
-                continue
-            yield Unit("jsonl", path, f"line {lineno}", line, len(line))
+        try:
+            for lineno, line, size in _lines(fh, MAX_RECORD_BYTES):
+                if line is not None and not line.strip():
+                    continue
+                records += 1
+                if line is None:
+                    yield Failure(path, f"record too large ({size / 2**20:.1f} MiB; the limit for one record is "
+                                        f"{MAX_RECORD_BYTES // 2**20} MiB)", f"line {lineno}")
+                    continue
+                yield Unit("jsonl", path, f"line {lineno}", line, size)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:   # what was read before stays read
+            yield Failure(path, f"the compressed data is cut off or damaged here ({exc}); "
+                                f"{f'lines 1-{lineno} were read' if lineno else 'nothing could be read'}",
+                          f"line {lineno + 1}")
+            return
+    if not records:
+        yield Failure(path, "empty file")
+
+
+def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, the line or None when it is longer than `limit` bytes, its size) for each line of a binary
+    file, never holding more than `limit` bytes of one line (a 600 MB line is skipped, not read into memory)."""
+    lineno = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) <= limit:
+            yield lineno, line, len(line)
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = fh.readline(1 << 20)
+            if not line:
+                break
+            size += len(line)
+        yield lineno, None, size
 
 
 _REUTERS = re.compile(rb"<REUTERS\b[^>]*>.*?</REUTERS>", re.S)
@@ -134,6 +268,9 @@ _NEWID = re.compile(rb'NEWID="(\d+)"')
 def _sgml_units(path: str, size: int) -> Iterator[Unit | Failure]:
     with _open_maybe_gzip(path) as fh:
         data = fh.read(MAX_FILE_BYTES * 8 + 1)
+    if not data.strip():
+        yield Failure(path, "empty file")
+        return
     if len(data) > MAX_FILE_BYTES * 8:
         yield Failure(path, f"SGML file too large (over {MAX_FILE_BYTES * 8 // 2**20} MiB); split it")
         return
@@ -149,7 +286,15 @@ def _sgml_units(path: str, size: int) -> Iterator[Unit | Failure]:
 
 
 def read_unit(unit: Unit) -> list[Item]:
-    """The articles (or the reason there are none) in one unit; never raises for bad input."""
+    """The articles (or the reason there are none) in one unit, each with the unit's key; never raises for bad
+    input."""
+    items = _read_unit(unit)
+    if unit.key:
+        items = [dataclasses.replace(item, key=unit.key) if isinstance(item, RawArticle) else item for item in items]
+    return items
+
+
+def _read_unit(unit: Unit) -> list[Item]:
     try:
         if unit.kind == "jsonl":
             return [read_json_record(unit.data, unit.path, unit.position)]
@@ -355,6 +500,18 @@ def read_json_record(line: bytes, path: str, position: str) -> Item:
         return Failure(path, f"not valid JSON: {exc}", position)
     if not isinstance(record, dict):
         return Failure(path, f"a JSON line must be an object, got {type(record).__name__}", position)
+    note = ""
+    if _ESCAPED_SURROGATE.search(line):   # only a \uD800-\uDFFF escape can make a lone surrogate
+        found: list = []
+        record = _without_surrogates(record, found)
+        if found:
+            field, code = found[0]
+            note = (f"invalid Unicode: a lone surrogate \\u{ord(code):04x} in \"{field}\" (half of a UTF-16 pair, not "
+                    f"a character); replaced by U+FFFD")
+    record_id = record.get("id")
+    if isinstance(record_id, bool) or not isinstance(record_id, (str, int, type(None))):
+        return Failure(path, f"the \"id\" must be a string or a whole number, not {_json_kind(record_id)}: "
+                             f"{json.dumps(record_id, ensure_ascii=False)[:80]}", position)
     body = next((record[k] for k in _BODY_KEYS if isinstance(record.get(k), str) and record[k].strip()), "")
     title = _str(record.get("title") or record.get("headline"))
     url = _str(record.get("url") or record.get("link"))
@@ -376,13 +533,41 @@ def read_json_record(line: bytes, path: str, position: str) -> Item:
         body = "\n\n".join(split_paragraphs(body.replace("\r\n", "\n")))
     if not body:
         return Failure(path, "record has no text (expected one of: text, body, html)", position)
-    record_id = record.get("id")
     record_id = str(record_id).strip() if record_id not in (None, "") else ""
     return RawArticle(path=path, body=body, title=title or derive_title(body),
                       title_source="json" if title else "derived", url=url, published=published,
                       date_source=date_source, source=source, language=language.lower(),
                       keywords=tuple(_str(k) for k in record.get("keywords") or () if _str(k)),
-                      record_id=record_id, position=position, checksum=checksum_of(line))
+                      record_id=record_id, position=position, checksum=checksum_of(line), note=note)
+
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value, found: list, field: str = ""):
+    """`value` with lone surrogates (which JSON can escape but UTF-8 cannot hold) replaced by U+FFFD; the first
+    one's top-level field and code point are appended to `found`."""
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        if match is None:
+            return value
+        if not found:
+            found.append((field, match.group()))
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k, found, field or "key"): _without_surrogates(v, found, field or k)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v, found, field) for v in value]
+    return value
+
+
+def _json_kind(value) -> str:
+    """What a JSON value is, in words."""
+    if isinstance(value, bool):
+        return "true or false"
+    return {dict: "an object", list: "an array", float: "a decimal number"}.get(type(value), type(value).__name__)
 
 
 def _str(value) -> str:

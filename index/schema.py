@@ -14,7 +14,8 @@ from whoosh import fields
 from index.analysis import STEM_LANGUAGES, stem_analyzer, universal_analyzer
 from index.model import Article, Country, Person
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: ids of articles without an id or URL come from their place in the archive, not the path;
+                     # a title_derived field (a headline taken from the first sentence is not weighted as one)
 
 # Field names (constants so a typo is an import error, not an empty result).
 ID = "id"

@@ -4,6 +4,9 @@ An index root holds generations (`gen-*`, each a complete Whoosh index) and a `C
 one. A full rebuild writes a new generation beside the live one and then replaces `CURRENT` with one atomic
 rename, so a crash or kill at any moment leaves the previous generation serving. Readers resolve `CURRENT`
 when they open and reopen when it changes.
+
+The generation that was live before is kept, and a `PREVIOUS` file names it: `rollback` swaps the two names
+(CURRENT and PREVIOUS), so a second rollback swaps back. Only the next successful rebuild removes it.
 """
 from __future__ import annotations
 
@@ -14,17 +17,18 @@ import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index.errors import IndexBusy, IndexMissing, NewsdexError
+from index.errors import DiskError, IndexBusy, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
 CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"      # names the generation that was live before CURRENT's (what `rollback` makes live)
 LOCK = "writer.lock"
 GEN_PREFIX = "gen-"
 INDEX_NAME = "MAIN"
-KEEP_OLD_GENERATIONS = 1   # a reader that opened the previous generation keeps working until it refreshes
 
 ENV_VAR = "NEWSDEX_INDEX"
 DEFAULT_DIRNAME = "newsdex-index"
@@ -37,15 +41,55 @@ def default_index_root() -> Path:
 
 def current_generation(root: str | os.PathLike) -> Path | None:
     """The live generation's directory, or None when the root holds no complete index."""
-    root = Path(root)
+    return _named_generation(Path(root), CURRENT)
+
+
+def _named_generation(root: Path, pointer: str) -> Path | None:
+    """The generation a pointer file (CURRENT or PREVIOUS) names, or None when it names none that exists."""
     try:
-        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+        name = (root / pointer).read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
     gen = root / name
     if not name.startswith(GEN_PREFIX) or "/" in name or not gen.is_dir():
         return None
     return gen
+
+
+def previous_generation(root: str | os.PathLike) -> Path | None:
+    """The generation that was live before the live one (what `rollback` makes live again), or None."""
+    return _previous(Path(root))[0]
+
+
+def _previous(root: Path) -> tuple[Path | None, bool]:
+    """(previous generation, True when PREVIOUS names it). Without a usable PREVIOUS (an index made before it
+    existed, a run stopped between writing PREVIOUS and CURRENT, when both name the live one, or a generation
+    removed by hand) it is the newest other complete generation."""
+    live = current_generation(root)
+    named = _named_generation(root, PREVIOUS)
+    if named is not None and named != live and (named / PUBLISHED).exists():
+        return named, True
+    others = [g for g in _generations(root) if g != live and (g / PUBLISHED).exists()]
+    return (others[-1] if others else None), False
+
+
+def _generations(root: Path) -> list[Path]:
+    """Every generation directory under root, oldest name first."""
+    return sorted((p for p in root.glob(GEN_PREFIX + "*") if p.is_dir()), key=lambda p: p.name)
+
+
+def article_count(gen: Path | None) -> int | None:
+    """How many articles a generation holds, or None when it cannot be opened."""
+    if gen is None or not whoosh_index.exists_in(str(gen), indexname=INDEX_NAME):
+        return None
+    try:
+        ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 - a damaged index must not stop the rebuild or rollback that mends it
+        return None
 
 
 def open_index(root: str | os.PathLike):
@@ -81,49 +125,100 @@ def new_generation(root: str | os.PathLike) -> Path:
     """Create an empty Whoosh index in a fresh generation directory (not yet live)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    gen = root / f"{GEN_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    now = time.time()   # the name sorts by creation time (the microseconds too), which prune's fallback relies on
+    gen = root / (f"{GEN_PREFIX}{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{os.getpid()}-"
+                  f"{int(now * 1e6) % 10**6:06d}")
     gen.mkdir()
     whoosh_index.create_in(str(gen), build_schema(), indexname=INDEX_NAME)
     (gen / "SCHEMA_VERSION").write_text(str(SCHEMA_VERSION), encoding="utf-8")
     return gen
 
 
+def schema_version(gen: Path) -> int | None:
+    """The index format a generation was written in (index.schema.SCHEMA_VERSION), or None when unreadable."""
+    try:
+        return int((Path(gen) / "SCHEMA_VERSION").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
 PUBLISHED = "PUBLISHED"   # marker written into a generation just before it goes live (complete, not half-built)
 
 
 def publish(root: str | os.PathLike, gen: Path) -> None:
-    """Make `gen` the live generation with one atomic rename, then remove generations no one should need."""
+    """Make `gen` the live generation with one atomic rename, keep the one it replaces as the previous generation,
+    and remove the others."""
     root = Path(root)
     previous = current_generation(root)
     for done in (previous, gen):   # previous: a generation published before these markers existed
         if done is not None and not (done / PUBLISHED).exists():
             (done / PUBLISHED).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n", encoding="utf-8")
     _fsync_tree(gen)
-    tmp = root / f"{CURRENT}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(gen.name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / CURRENT)
-    _fsync_dir(root)
+    # PREVIOUS before CURRENT: stopped in between, both name the live generation, which prune reads as "unsure"
+    # and so removes no complete generation
+    if previous is not None:
+        _write_pointer(root, PREVIOUS, previous.name)
+    else:
+        (root / PREVIOUS).unlink(missing_ok=True)
+    _write_pointer(root, CURRENT, gen.name)
     prune(root)
 
 
+def rollback(root: str | os.PathLike, lock_timeout: float = 0.0) -> tuple[Path, Path]:
+    """Make the previous generation live again, as it was, and keep the one it replaces as the previous one (a
+    second rollback swaps back); returns (now live, now previous). NoPrevious when there is none."""
+    root = Path(root)
+    with disk_errors(root, lambda: "nothing changed"), writer_lock(root, timeout=lock_timeout):
+        recover(root)
+        live = current_generation(root)
+        if live is None:
+            raise IndexMissing(root)
+        previous = previous_generation(root)
+        if previous is None:
+            raise NoPrevious(f"no previous index to roll back to in {root} (one is kept after each successful "
+                             f"`newsdex reindex`); nothing changed")
+        _write_pointer(root, PREVIOUS, live.name)
+        _write_pointer(root, CURRENT, previous.name)
+    return previous, live
+
+
+def _write_pointer(root: Path, pointer: str, name: str) -> None:
+    """Replace a pointer file (CURRENT, PREVIOUS) atomically and durably."""
+    tmp = root / f"{pointer}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / pointer)
+    _fsync_dir(root)
+
+
 def prune(root: str | os.PathLike) -> list[str]:
-    """Remove half-built generations and superseded ones beyond the newest KEEP_OLD_GENERATIONS (kept for readers
-    that opened them); returns what was removed. Call it holding the writer lock: an unpublished generation is
-    then certainly a leftover, not one being built."""
+    """Remove half-built generations and superseded ones other than the previous generation (kept for `rollback`
+    and for readers that opened it); returns what was removed. Call it holding the writer lock: an unpublished
+    generation is then certainly a leftover, not one being built."""
     root = Path(root)
     live = current_generation(root)
-    gens = sorted((p for p in root.glob(GEN_PREFIX + "*") if p.is_dir() and p != live), key=lambda p: p.name)
-    superseded = [g for g in gens if (g / PUBLISHED).exists()]
-    half_built = [g for g in gens if not (g / PUBLISHED).exists()]
+    previous, sure = _previous(root)
     removed = []
-    for gen in half_built + (superseded[:-KEEP_OLD_GENERATIONS] if KEEP_OLD_GENERATIONS else superseded):
+    for gen in _generations(root):
+        if gen in (live, previous):
+            continue
+        if (gen / PUBLISHED).exists() and not sure:
+            continue   # which complete generation was live before is unknown: remove none of them
         shutil.rmtree(gen, ignore_errors=True)
         removed.append(gen.name)
-    for tmp in root.glob(f"{CURRENT}.*.tmp"):
-        tmp.unlink(missing_ok=True)
+    _remove_pointer_temps(root)
+    return removed
+
+
+def _remove_pointer_temps(root: Path) -> list[str]:
+    """Remove half-written CURRENT or PREVIOUS files; returns their names."""
+    removed = []
+    for pointer in (CURRENT, PREVIOUS):
+        for tmp in root.glob(f"{pointer}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp.name)
     return removed
 
 
@@ -138,14 +233,12 @@ def recover(root: str | os.PathLike) -> list[str]:
     if not root.is_dir():
         return messages
     live = current_generation(root)
-    for gen in sorted(p for p in root.glob(GEN_PREFIX + "*") if p.is_dir() and p != live):
-        if not (gen / PUBLISHED).exists():
+    for gen in _generations(root):
+        if gen != live and not (gen / PUBLISHED).exists():
             shutil.rmtree(gen, ignore_errors=True)
             messages.append(f"removed half-built index {gen.name} left by an interrupted rebuild"
                             f"{_pid_note(gen.name)}")
-    for tmp in root.glob(f"{CURRENT}.*.tmp"):
-        tmp.unlink(missing_ok=True)
-        messages.append(f"removed half-written {tmp.name}")
+    messages.extend(f"removed half-written {name}" for name in _remove_pointer_temps(root))
     if live is not None:
         count = len(remove_orphans(live))
         if count:
@@ -223,6 +316,16 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def disk_errors(root: str | os.PathLike, outcome: Callable[[], str]):
+    """Turn an OSError while writing the index (disk full, read-only, permission denied) into one DiskError line
+    naming the file (or, for a failed write that names none, the index folder) and `outcome()`: what was kept."""
+    try:
+        yield
+    except OSError as exc:
+        raise DiskError(exc.filename or root, exc, outcome()) from exc
 
 
 @contextmanager

@@ -309,9 +309,8 @@ def test_missing_index_says_how_to_build_one_then_picks_it_up(tmp_path):
 
 
 def test_empty_index_is_503_too(tmp_path):
-    from index.builder import build_index
-    (tmp_path / "nothing").mkdir()
-    build_index([tmp_path / "nothing"], tmp_path / "index", workers=1)
+    from tests.conftest import write_index
+    write_index(tmp_path / "index", [])   # a rebuild that reads nothing is refused; deleting everything gets here
     response, soup = get(create_app({"INDEX_ROOT": str(tmp_path / "index")}).test_client(), "/")
     assert response.status_code == 503
     assert soup.select_one(".error-message").get_text() == f"The index at {tmp_path / 'index'} holds no articles yet."

@@ -15,7 +15,7 @@ import click
 from index import store
 from index.builder import build_index, default_workers, delete_articles, enrich
 from index.entities import AliasError, load_aliases, make_extractor
-from index.errors import IndexBusy, IndexMissing, NewsdexError
+from index.errors import IndexMissing, NewsdexError, RebuildRefused
 from index.model import Failure, IndexReport
 from index.readers import read_path
 
@@ -119,6 +119,11 @@ def _print_report(report: IndexReport, verb: str) -> None:
     if report.ignored:
         click.echo(f"ignored {len(report.ignored)} file(s) that are not articles "
                    f"(e.g. {report.ignored[0].path})", err=True)
+    _print_problems(report)
+
+
+def _print_problems(report: IndexReport) -> None:
+    """What went wrong per file (a refused rebuild shows these before saying why it was refused)."""
     for title, items in (("problems (indexed anyway)", report.notes), ("skipped", report.skipped),
                          ("failed", report.failed)):
         if items:
@@ -129,11 +134,11 @@ def _print_report(report: IndexReport, verb: str) -> None:
                 click.echo(f"  ... and {len(items) - 200} more", err=True)
 
 
-def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet: bool) -> None:
+def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet: bool, force: bool = False) -> None:
     label = "Indexing" if mode == "rebuild" else "Adding"
     progress = _Progress(label, quiet)
     try:
-        report = build_index(paths, index_root, mode=mode, workers=workers,
+        report = build_index(paths, index_root, mode=mode, workers=workers, force=force,
                              aliases_path=_aliases_for(index_root, aliases_path), progress=progress)
     except KeyboardInterrupt:
         progress.close()
@@ -141,15 +146,17 @@ def _run_build(paths, index_root: Path, mode: str, workers, aliases_path, quiet:
                 else "the index keeps every chunk that was committed; run the same add again to finish")
         click.echo(f"\ninterrupted: {kept}", err=True)
         sys.exit(130)
-    except IndexBusy as exc:
+    except RebuildRefused as exc:
         progress.close()
+        if exc.report is not None:
+            _print_problems(exc.report)
         raise click.ClickException(str(exc)) from None
     except NewsdexError as exc:
         progress.close()
         raise click.ClickException(str(exc)) from None
     progress.close()
     _print_report(report, "indexed" if mode == "rebuild" else "processed")
-    if report.failed or report.notes or report.skipped:
+    if report.failed:   # warnings (problems indexed anyway, skipped, ignored files) leave the status 0
         sys.exit(1)
 
 
@@ -166,14 +173,38 @@ def build_options(command):
 
 @main.command()
 @build_options
-def reindex(paths, index_root, workers, aliases_path, quiet):
+@click.option("--force", is_flag=True,
+              help="Replace the live index even when the new one holds fewer than half its articles.")
+def reindex(paths, index_root, workers, aliases_path, quiet, force):
     """Build the index from scratch from PATHS (files or folders, recursively).
 
     The new index is built beside the live one and replaces it atomically when complete: searches keep
-    working meanwhile, and an interrupted run leaves the previous index serving. Exit status 1 when any
-    file failed (each is listed with its reason).
+    working meanwhile, and an interrupted run leaves the previous index serving. A missing path, a run that
+    reads no article, or one that would hold fewer than half the live index's articles (unless --force) is
+    refused and the live index keeps serving. The index it replaces is kept for `newsdex rollback`. Exit
+    status 1 when any file failed (each is listed with its reason).
     """
-    _run_build(paths, index_root, "rebuild", workers, aliases_path, quiet)
+    _run_build(paths, index_root, "rebuild", workers, aliases_path, quiet, force)
+
+
+@main.command()
+@index_option
+def rollback(index_root):
+    """Make the previous index live again (the one the last reindex replaced); run it again to swap back.
+
+    The previous index comes back as it was: articles added to the newer one since are not carried over.
+    """
+    try:
+        live, previous = store.rollback(index_root)
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"rolled back: {index_root} now serves {live.name} ({_count(live)} articles); {previous.name} "
+               f"({_count(previous)} articles) is kept: `newsdex rollback` again swaps back")
+
+
+def _count(gen: Path) -> str:
+    count = store.article_count(gen)
+    return "?" if count is None else f"{count:,}"
 
 
 @main.command()
