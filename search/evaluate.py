@@ -138,8 +138,9 @@ class Evaluator:
         if m is None or not m.mask[doc]:
             return out
         exact = 0.0
-        for fname, lang in fields:
-            toks = stem_tokens(lang, text) if lang else universal_tokens(text)
+        analysed = [(f, lang, stem_tokens(lang, text) if lang else universal_tokens(text)) for f, lang in fields]
+        analysed = [(f, lang, toks) for f, lang, toks in analysed if toks]
+        for fname, lang, toks in analysed:
             if len(toks) != 1:
                 continue
             post = self.snap.term_frequencies(fname, toks[0])
@@ -155,7 +156,7 @@ class Evaluator:
                                           "norm": round(float(self.snap.norms(S.BODY)[doc]), 4)})
             else:
                 exact += tf
-                weight = self._field_weight(fname, np.array([doc]), len(fields) > 1)
+                weight = self._field_weight(fname, np.array([doc]), len(analysed) > 1)
                 out["fields"].append({"field": fname, "tf": tf, "weight": float(np.ravel(weight)[0]),
                                       "norm": round(float(self.snap.norms(fname)[doc]), 4)})
         return out
