@@ -288,6 +288,7 @@ class Evaluator:
         if not found:
             return None, info, []
         idfs = [m.idf if np.any(m.mask & self.snap.live) else 0.0 for _, m in found]
+        self._unmark_common(found, idfs)
         info.weights = {t: w / (sum(idfs) or 1.0) for (t, _), w in zip(found, idfs)}
         mask, share = ranking.relax([m.mask for _, m in found], idfs, self.snap.live)
         score = np.zeros(self.n, dtype=np.float32)
@@ -297,6 +298,16 @@ class Evaluator:
         if share < 1.0:
             info.relaxed, info.share, info.optional = True, share, info.words
         return Match(mask, score), info, found
+
+    def _unmark_common(self, found: list, idfs: list[float]) -> None:
+        """A plain-words query's common words (held by half the articles or more: "the", "what") are not marked
+        in snippets: marking every "the" hides the words that matter (and costs the snippet search its time)."""
+        for (word, _), idf in zip(found, idfs):
+            if idf > ranking.COMMON_IDF:
+                continue
+            self.plan.highlight.difference_update(universal_tokens(word))
+            for lang, stems in self.plan.highlight_stems.items():
+                stems.difference_update(stem_tokens(lang, word))
 
     def _and(self, parts: list[Optional[Match]]) -> Optional[Match]:
         parts = [p for p in parts if p is not None]
