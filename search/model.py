@@ -15,6 +15,7 @@ DEFAULT_PER_PAGE = 10
 MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
 MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together
+MAX_QUERY_DEPTH = 32           # nested parentheses and NOTs (the parser and evaluator recurse once per level)
 MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
 COUNT_MODES = ("stories", "articles")

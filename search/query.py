@@ -14,12 +14,13 @@ Grammar (operators are upper case; lower-case `or`/`not` are ordinary words):
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Union
 
 from search.dates import parse_date_range
-from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, QUERY_FIELDS, QueryError
+from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError
 
 FIELDS = tuple(QUERY_FIELDS)
 _FIELD_NAME = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
@@ -126,12 +127,18 @@ def tokenize(q: str) -> list[_Tok]:
 
 
 def _word_tokens(raw: str, pos: int) -> list[_Tok]:
+    """A word's tokens: its leading signs (- is NOT, + the default; a loop: `-----...` may be 1,000 long), then it."""
+    signs = []
+    while len(raw) > 1 and raw[0] in "-+":
+        if raw[0] == "-":
+            signs.append(_Tok("MINUS", "-", pos))
+        raw, pos = raw[1:], pos + 1
+    return signs + _unsigned_word_tokens(raw, pos)
+
+
+def _unsigned_word_tokens(raw: str, pos: int) -> list[_Tok]:
     if raw in _OPERATORS:
         return [_Tok({"||": "OR", "&&": "AND"}.get(raw, raw), raw, pos)]
-    if raw.startswith("-") and len(raw) > 1:
-        return [_Tok("MINUS", "-", pos)] + _word_tokens(raw[1:], pos + 1)
-    if raw.startswith("+") and len(raw) > 1:
-        return _word_tokens(raw[1:], pos + 1)
     m = _FIELD_NAME.match(raw)
     if m and not m.group(2).startswith("//"):
         name, value = m.group(1), m.group(2)
@@ -151,6 +158,7 @@ class _Parser:
         self.i = 0
         self.q = q
         self.clauses = 0
+        self.depth = 0                         # parentheses and NOTs open around the current token
         self.field_ctx: Optional[str] = None   # inside field:( ... )
 
     def peek(self) -> Optional[_Tok]:
@@ -212,8 +220,21 @@ class _Parser:
             if nxt is None or nxt.kind in ("OR", ")", "AND"):
                 what = "NOT" if tok.kind == "NOT" else "-"
                 raise QueryError(f"{what} at position {tok.pos + 1} needs a term after it", position=tok.pos + 1)
-            return Not(self.unary())
+            with self.nested(tok):
+                return Not(self.unary())
         return self.atom()
+
+    @contextmanager
+    def nested(self, tok: _Tok):
+        """One level deeper: refused past MAX_QUERY_DEPTH, before the recursion could exhaust Python's stack."""
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise QueryError(f"query nested too deeply: more than {MAX_QUERY_DEPTH} levels of parentheses or NOT "
+                             f"(at position {tok.pos + 1})", position=tok.pos + 1)
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def atom(self, field: Optional[str] = None) -> Node:
         tok = self.take()
@@ -224,7 +245,8 @@ class _Parser:
             if nxt is None:
                 raise QueryError(f"unbalanced parenthesis: the ( at position {tok.pos + 1} is never closed",
                                  position=tok.pos + 1)
-            inner = self.or_expr_in(field)
+            with self.nested(tok):
+                inner = self.or_expr_in(field)
             close = self.peek()
             if close is None or close.kind != ")":
                 raise QueryError(f"unbalanced parenthesis: the ( at position {tok.pos + 1} is never closed",
