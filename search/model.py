@@ -16,6 +16,7 @@ MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
 MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together
 MAX_QUERY_DEPTH = 32           # nested parentheses and NOTs (the parser and evaluator recurse once per level)
+MAX_FILTER_VALUES = 20         # values per filter (person, country, lang, source): each link of a page repeats them
 MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
 COUNT_MODES = ("stories", "articles")
@@ -59,12 +60,17 @@ class QueryError(ValueError):
         return out
 
 
+# The request's filters: (attribute, the parameter that sets it in URLs and the CLI).
+FILTERS = (("people", "person"), ("countries", "country"), ("languages", "lang"), ("sources", "source"))
+
+
 def _tuple(value) -> tuple[str, ...]:
+    """The non-blank values, each once, in order."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,) if value.strip() else ()
-    return tuple(str(v) for v in value if str(v).strip())
+    return tuple(dict.fromkeys(str(v) for v in value if str(v).strip()))
 
 
 def parse_date_param(text: str | date | None, *, end: bool = False) -> Optional[date]:
@@ -131,6 +137,10 @@ class SearchRequest:
             raise QueryError(f"unknown count {self.count!r}: use one of {', '.join(COUNT_MODES)}")
         if self.sort not in SORTS:
             raise QueryError(f"unknown sort {self.sort!r}: use one of {', '.join(SORTS)}")
+        for name, param in FILTERS:
+            if len(getattr(self, name)) > MAX_FILTER_VALUES:
+                raise QueryError(f"too many {param} values: {len(getattr(self, name)):,} (the limit is "
+                                 f"{MAX_FILTER_VALUES} per filter)")
         if not isinstance(self.page, int) or self.page < 1:
             raise QueryError(f"page must be a whole number >= 1, not {self.page!r}")
         if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:

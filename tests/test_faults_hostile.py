@@ -2,19 +2,21 @@
 with a 400/414 and a short message (CLI: exit 2), quickly, without a traceback and without echoing the input."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
 
-from search.model import MAX_QUERY_DEPTH, QueryError
+from search.model import MAX_FILTER_VALUES, MAX_QUERY_DEPTH, QueryError, SearchRequest
 from search.query import parse_query, to_text
 from tests.web_fixtures import web_index  # noqa: F401  (fixture)
-from web.app import create_app
+from web.app import MAX_URL_BYTES, create_app
 from web.cli import main
 
 NESTED_195 = "(" * 195 + "harbour" + ")" * 195          # 397 characters: under the 1,000-character limit
 DEPTH_MESSAGE = f"query nested too deeply: more than {MAX_QUERY_DEPTH} levels of parentheses or NOT (at position 33)"
+COUNTRIES_1000 = [f"X{i}" for i in range(1000)]
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,78 @@ def test_deepest_allowed_query_is_answered(client, web_index):
     assert client.get("/api/search?" + urlencode({"q": q})).status_code == 200
     assert client.get("/?" + urlencode({"q": q})).status_code == 200
     assert cli("search", q, "--index", web_index).exit_code == 0
+
+
+# --- many filter values ----------------------------------------------------------------------------------------------
+
+def test_too_many_values_of_one_filter_are_refused():
+    with pytest.raises(QueryError) as err:
+        SearchRequest(countries=COUNTRIES_1000).validate()
+    assert err.value.message == f"too many country values: 1,000 (the limit is {MAX_FILTER_VALUES} per filter)"
+    SearchRequest(countries=COUNTRIES_1000[:MAX_FILTER_VALUES]).validate()
+    SearchRequest(countries=["KR"] * 1000).validate()   # one value, repeated
+
+
+def test_1000_country_values_in_the_cli_exit_2(web_index):
+    args = [x for code in COUNTRIES_1000 for x in ("--country", code)]
+    result = cli("search", "harbour", "--index", web_index, *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"Error: too many country values: 1,000 (the limit is {MAX_FILTER_VALUES} "
+                                      f"per filter)")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+def test_1000_country_values_are_refused_at_once_with_a_short_answer(client, path):
+    started = time.perf_counter()
+    response = client.get(path + "?" + urlencode([("country", c) for c in COUNTRIES_1000]))
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 414
+    assert len(response.data) < 4_000
+    assert b"X999" not in response.data
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+def test_more_values_than_the_limit_within_the_url_limit_are_a_400(client, path):
+    response = client.get(path + "?" + urlencode([("country", c) for c in COUNTRIES_1000[:300]]))
+    assert response.status_code == 400
+    assert "too many country values: 300 (the limit is 20 per filter)" in response.get_data(as_text=True)
+    assert len(response.data) < 60_000   # the refused state is not repeated in every link
+
+
+def test_a_page_with_every_filter_full_grows_linearly_not_quadratically(client):
+    def page_size(n: int) -> int:
+        params = [(p, f"{p}-{i}-" + "v" * 40) for p in ("person", "country", "lang", "source") for i in range(n)]
+        response = client.get("/?" + urlencode(params))
+        assert response.status_code == 200
+        return len(response.data)
+    small, full = page_size(5), page_size(MAX_FILTER_VALUES)
+    assert full < 1_500_000   # 80 chips and buckets, each linking to a 5 KB state
+    # the state is 4x longer and there are 4x more links: bounded by the caps, 16x at worst
+    assert full / small < 17
+
+
+# --- URL and parameter size ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/api/search", "/api/explain", "/api/facets/people", "/article/x"])
+def test_a_200_kb_url_is_refused_without_echoing_it(client, path):
+    response = client.get(path + "?q=" + "a" * 200_000)
+    assert response.status_code == 414
+    assert len(response.data) < 4_000
+    assert b"a" * 200 not in response.data
+    message = f"The address is too long: {len(path) + 200_002:,} bytes (the limit is {MAX_URL_BYTES:,})."
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_url_just_under_the_limit_is_served(client):
+    q = "harbour " + "x" * (MAX_URL_BYTES - 100)
+    response = client.get("/api/search?" + urlencode({"q": q}))
+    assert response.status_code == 400   # the query itself is too long: refused with its own message
+    assert response.get_json()["error"].startswith("query too long")
+
+
+def test_page_size_up_to_100_stays_allowed(client):
+    assert client.get("/api/search?per_page=100").status_code == 200
+    response = client.get("/api/search?per_page=101")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "per_page must be between 1 and 100, not 101"
+    assert client.get("/?per_page=100").status_code == 200

@@ -43,6 +43,13 @@ class NotFound(WebError):
     title = "Not found"
 
 
+class AddressTooLong(WebError):
+    """A URL over the size limit (refused before it is parsed; the answer does not echo it)."""
+
+    status = 414
+    title = "Address too long"
+
+
 class IndexUnavailable(WebError):
     """No index (or an empty one) under the configured root."""
 
