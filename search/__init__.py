@@ -15,7 +15,8 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
     QueryError (ValueError): a malformed query or request; HTTP 400 / CLI exit 2
 """
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
-                          FACET_NAMES, MAX_FILTER_VALUES, MAX_PER_PAGE, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
+                          FACET_NAMES, MAX_FILTER_VALUES, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW,
+                          QUERY_FIELDS, SORTS, shown)
 from search.searcher import Searcher, search  # noqa: F401
 from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
 from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when there is no index yet)
@@ -23,4 +24,4 @@ from index.store import default_index_root  # noqa: F401  (where an index is whe
 
 __all__ = ["IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError",
            "SearchRequest", "SearchResult", "Searcher", "search", "FACET_NAMES", "MAX_FILTER_VALUES", "MAX_PER_PAGE",
-           "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]
+           "MAX_QUERY_CHARS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS", "shown"]

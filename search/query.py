@@ -20,7 +20,7 @@ from datetime import date
 from typing import Optional, Union
 
 from search.dates import parse_date_range
-from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError
+from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError, clip
 
 FIELDS = tuple(QUERY_FIELDS)
 _FIELD_NAME = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
@@ -84,7 +84,8 @@ class _Tok:
 
 
 def _unknown_field(name: str, raw: str) -> QueryError:
-    return QueryError(f'unknown field "{name}" (in {raw}); valid fields: {", ".join(FIELDS)}', valid_fields=FIELDS)
+    return QueryError(f'unknown field "{clip(name)}" (in {clip(raw)}); valid fields: {", ".join(FIELDS)}',
+                      valid_fields=FIELDS)
 
 
 def tokenize(q: str) -> list[_Tok]:
@@ -302,17 +303,17 @@ def make_word(text: str, field: Optional[str], pos: int) -> Node:
     if field == "date":
         return _date_node(text, pos)
     if set(text) <= set("*?"):
-        raise QueryError(f"a bare {text} would match everything (at position {pos + 1}): put at least one letter "
+        raise QueryError(f"a bare {clip(text)} would match everything (at position {pos + 1}): put at least one letter "
                          f"before it (e.g. elect*), or leave the query empty to browse", position=pos + 1)
     fuzzy = _FUZZY.match(text)
     if fuzzy and not set(fuzzy.group(1)) & set("*?"):
         dist = int(fuzzy.group(2) or 1)
         if dist not in (1, 2):
-            raise QueryError(f"fuzzy distance must be 1 or 2 (in {text})", position=pos + 1)
+            raise QueryError(f"fuzzy distance must be 1 or 2 (in {clip(text)})", position=pos + 1)
         return Word(fuzzy.group(1), field, "fuzzy", dist, pos)
     first = min((text.find(c) for c in "*?" if c in text), default=-1)
     if first == 0:
-        raise QueryError(f"wildcards need at least one letter before them (in {text} at position {pos + 1})",
+        raise QueryError(f"wildcards need at least one letter before them (in {clip(text)} at position {pos + 1})",
                          position=pos + 1)
     if first > 0:
         if text.endswith("*") and first == len(text) - 1:
@@ -324,11 +325,11 @@ def make_word(text: str, field: Optional[str], pos: int) -> Node:
 def _date_node(text: str, pos: int) -> DateRange:
     rng = parse_date_range(text)
     if rng is None:
-        raise QueryError(f"bad date in date:{text}: use date:YYYY, date:YYYY-MM, date:YYYY-MM-DD or a range "
+        raise QueryError(f"bad date in date:{clip(text)}: use date:YYYY, date:YYYY-MM, date:YYYY-MM-DD or a range "
                          f"like date:2025-01..2025-06", position=pos + 1)
     lo, hi = rng
     if lo and hi and lo > hi:
-        raise QueryError(f"empty date range in date:{text}: {lo} is after {hi}", position=pos + 1)
+        raise QueryError(f"empty date range in date:{clip(text)}: {lo} is after {hi}", position=pos + 1)
     return DateRange(lo, hi, text, pos)
 
 

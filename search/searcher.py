@@ -24,6 +24,7 @@ from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search.model import shown
 from search.query import Word, has_positive, leaves, parse_query, to_text
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
@@ -173,7 +174,7 @@ class Searcher:
         ev = Evaluator(snap, plan)
         match = ev.evaluate(tree) if tree is not None else None
         if tree is not None and match is None:
-            raise QueryError(f"the query {request.q!r} has no searchable words (only punctuation or symbols)")
+            raise QueryError(f"the query {shown(request.q)} has no searchable words (only punctuation or symbols)")
         base = snap.live.copy() if match is None else (match.mask & snap.live)
         for name in request.people:
             base &= ev.term(S.PERSON, S.person_key(name), scored=False).mask

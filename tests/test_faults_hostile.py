@@ -141,6 +141,40 @@ def test_a_url_just_under_the_limit_is_served(client):
     assert response.get_json()["error"].startswith("query too long")
 
 
+@pytest.mark.parametrize("url, message", [
+    ("/api/search?sort=" + "s" * 5000, "unknown sort 'ssss"),
+    ("/api/search?page=" + "9" * 5000, "page must be a whole number, not '9999"),
+    ("/api/search?per_page=" + "1" * 300, "per_page must be between 1 and 100, not 1111"),
+    ("/api/search?from=" + "2" * 5000, "bad date '2222"),
+    ("/api/search?count=" + "c" * 5000, "unknown count 'cccc"),
+    ("/api/search?q=" + "u" * 900 + ":x", 'unknown field "uuuu'),
+    ("/api/search?q=date:" + "9" * 900, "bad date in date:9999"),
+    ("/api/similar/x?n=" + "7" * 5000, "n must be a whole number, not '7777"),
+    ("/api/facets/people?limit=" + "7" * 5000, "limit must be a whole number, not '7777"),
+])
+def test_refused_parameters_are_quoted_in_at_most_100_characters(client, url, message):
+    response = client.get(url)
+    assert response.status_code in (400, 404)
+    error = response.get_json()["error"]
+    assert error.startswith(message) or message in error
+    assert len(error) < 400, error
+
+
+def test_a_refused_page_echoes_the_query_only_up_to_the_query_limit(client):
+    response = client.get("/?" + urlencode({"q": "z" * 5000}))
+    assert response.status_code == 400
+    assert b"z" * 1001 not in response.data
+    assert len(response.data) < 12_000
+
+
+@pytest.mark.parametrize("url", ["/article/" + "i" * 600, "/api/article/" + "i" * 500, "/facets/" + "f" * 5000,
+                                 "/api/facets/" + "f" * 5000])
+def test_not_found_answers_quote_at_most_100_characters(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"i" * 101 not in response.data and b"f" * 101 not in response.data
+
+
 def test_page_size_up_to_100_stays_allowed(client):
     assert client.get("/api/search?per_page=100").status_code == 200
     response = client.get("/api/search?per_page=101")
