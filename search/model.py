@@ -1,6 +1,7 @@
 """The plain data of the search layer: requests in, results out (JSON-ready, no Whoosh object inside)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping, Optional
@@ -82,6 +83,15 @@ def shown(value) -> str:
     return f"{repr(cut) if isinstance(value, str) else cut} ({len(text):,} characters)"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_text(text: str) -> Optional[int]:
+    """The 1-based position of the first lone surrogate (what Python makes of an undecodable byte), else None."""
+    found = _SURROGATE.search(text)
+    return found.start() + 1 if found else None
+
+
 def _tuple(value) -> tuple[str, ...]:
     """The non-blank values, each once, in order."""
     if value is None:
@@ -159,6 +169,10 @@ class SearchRequest:
             if len(getattr(self, name)) > MAX_FILTER_VALUES:
                 raise QueryError(f"too many {param} values: {len(getattr(self, name)):,} (the limit is "
                                  f"{MAX_FILTER_VALUES} per filter)")
+            for value in getattr(self, name):
+                if not_text(value):   # it could match nothing, and would break a UTF-8 output
+                    raise QueryError(f"a {param} value is not valid text: character {not_text(value)} is an "
+                                     f"undecodable byte")
         if not isinstance(self.page, int) or self.page < 1:
             raise QueryError(f"page must be a whole number >= 1, not {shown(self.page)}")
         if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:

@@ -20,7 +20,8 @@ from datetime import date
 from typing import Optional, Union
 
 from search.dates import parse_date_range
-from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError, clip
+from search.model import (MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError, clip,
+                          not_text)
 
 FIELDS = tuple(QUERY_FIELDS)
 _FIELD_NAME = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
@@ -357,6 +358,9 @@ def parse_query(q: str) -> Optional[Node]:
     """The tree of a query string (None for an empty query); raises QueryError when it makes no sense."""
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: {len(q)} characters (the limit is {MAX_QUERY_CHARS})")
+    if not_text(q):   # an undecodable byte of a command line: it matches nothing and breaks a UTF-8 output
+        raise QueryError(f"the query is not valid text: character {not_text(q)} is an undecodable byte",
+                         position=not_text(q))
     return _Parser(tokenize(q), q).parse()
 
 

@@ -74,6 +74,16 @@ def test_deepest_allowed_query_is_answered(client, web_index):
     assert cli("search", q, "--index", web_index).exit_code == 0
 
 
+@pytest.mark.parametrize("args, message", [
+    (["\udcff harbour"], "the query is not valid text: character 1 is an undecodable byte"),
+    (["harbour", "--person", "Pieter\udcc3"], "a person value is not valid text: character 7 is an undecodable byte"),
+])
+def test_an_undecodable_byte_on_the_command_line_exits_2(web_index, args, message):
+    result = cli("search", *args, "--json", "--index", web_index)   # a shell passes b"\xff" as "\udcff"
+    assert result.exit_code == 2, result.exception
+    assert result.stderr.strip() == f"Error: {message}"
+
+
 # --- many filter values ----------------------------------------------------------------------------------------------
 
 def test_too_many_values_of_one_filter_are_refused():
