@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
-from index import store
+from index import integrity, store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
 from index.errors import NewsdexError
@@ -547,7 +547,8 @@ class _Run:
             else:
                 writer._close_segment()
             final.extend(segments)
-            write_story_files(self.gen, self.stories)   # before the TOC: readers of this commit see its stories
+            # before the TOC: readers of this commit see its stories
+            write_story_files(self.gen, self.stories, integrity.record_pending(self.gen))
             if self.mode == "add":
                 store.fsync_dir(self.gen)
             writer._commit_toc(final)
@@ -556,6 +557,7 @@ class _Run:
             if not writer.is_closed:
                 writer.cancel()
             raise
+        integrity.write_manifest(self.gen)
         self.replaced_ids.clear()
         self.since_commit = 0
         stages["commit"] = stages.get("commit", 0.0) + _clock() - t0
@@ -725,9 +727,10 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
                     stories.remove(article_id_)
                 else:
                     missing.append(article_id_)
-            write_story_files(gen, stories)
+            write_story_files(gen, stories, integrity.record_pending(gen))
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
+        integrity.write_manifest(gen)
     return deleted, missing

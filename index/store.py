@@ -85,6 +85,8 @@ def new_generation(root: str | os.PathLike) -> Path:
     gen.mkdir()
     whoosh_index.create_in(str(gen), build_schema(), indexname=INDEX_NAME)
     (gen / "SCHEMA_VERSION").write_text(str(SCHEMA_VERSION), encoding="utf-8")
+    from index import integrity   # (here: index.integrity imports this module)
+    integrity.write_manifest(gen, create=True)   # every commit of this generation updates it
     return gen
 
 

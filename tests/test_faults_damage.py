@@ -1,0 +1,255 @@
+"""Damage is found and named (issue 15, item 4): every commit writes a checksum list; `newsdex check` verifies every
+byte of the live index and names each damaged file (truncated, deleted, altered, garbage)."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index import integrity, store
+from index.builder import build_index, delete_articles
+from index.dedup import STORIES_FILE, STORY_MAP_FILE, StoryIndex, write_story_files
+from tests.web_fixtures import build
+from web.cli import main
+
+ADVICE = "run `newsdex rollback` to serve the previous index, or `newsdex reindex`"
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """A real index of the web fixture corpus (15 articles), built once; tests damage copies of it."""
+    base = tmp_path_factory.mktemp("damage")
+    return build(base / "corpus", base / "index")
+
+
+@pytest.fixture
+def index(pristine, tmp_path) -> Path:
+    """A fresh copy of the pristine index (its root)."""
+    return Path(shutil.copytree(pristine, tmp_path / "index"))
+
+
+def gen_of(root: Path) -> Path:
+    return store.current_generation(root)
+
+
+def segment_of(root: Path) -> Path:
+    return sorted(gen_of(root).glob("MAIN_*.seg"))[0]
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def overwrite(path: Path, offset: int, count: int) -> None:
+    """`count` random bytes over `path` from `offset` (the size stays the same)."""
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(random.Random(offset).randbytes(count))
+
+
+def truncate(path: Path, size: int) -> None:
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+
+
+# Each class of damage: (what is done to the index, the damaged file, the problem as the message states it).
+def truncated_segment(root):
+    seg = segment_of(root)
+    size = seg.stat().st_size
+    truncate(seg, size // 2)
+    return seg, f"has {size // 2:,} bytes, {size:,} expected (cut short)"
+
+
+def truncated_toc(root):
+    toc = gen_of(root) / integrity.live_toc(gen_of(root))
+    size = toc.stat().st_size
+    truncate(toc, 1000)
+    return toc, f"has 1,000 bytes, {size:,} expected (cut short)"
+
+
+def deleted_segment(root):
+    seg = segment_of(root)
+    seg.unlink()
+    return seg, "is missing"
+
+
+def garbage_at_the_start_of_a_segment(root):
+    seg = segment_of(root)
+    overwrite(seg, 0, 64)
+    return seg, "does not match its checksum at its beginning or end (altered)"
+
+
+def story_map_not_json(root):
+    path = gen_of(root) / STORY_MAP_FILE
+    path.write_text("{not json", encoding="utf-8")
+    return path, "is not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
+
+
+def stories_file_cut_in_half(root):
+    path = gen_of(root) / STORIES_FILE
+    size = path.stat().st_size
+    truncate(path, size // 2)
+    return path, f"has {size // 2:,} bytes where its header says {size:,} (cut short)"
+
+
+def stories_file_deleted(root):
+    path = gen_of(root) / STORIES_FILE
+    path.unlink()
+    return path, "is missing"
+
+
+def schema_version_garbage(root):
+    path = gen_of(root) / "SCHEMA_VERSION"
+    path.write_bytes(b"\x00\xffgarbage")
+    return path, "does not hold a schema version number (it holds b'\\x00\\xffgarbage')"
+
+
+def checksum_list_garbage(root):
+    path = gen_of(root) / integrity.MANIFEST
+    path.write_text("[1, 2", encoding="utf-8")
+    return path, ("is not a valid checksum list (JSONDecodeError: Expecting ',' delimiter: line 1 column 6 "
+                  "(char 5))")
+
+
+DAMAGE = [truncated_segment, truncated_toc, deleted_segment, garbage_at_the_start_of_a_segment, story_map_not_json,
+          stories_file_cut_in_half, stories_file_deleted, schema_version_garbage, checksum_list_garbage]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_check_names_each_damaged_file(index, damage):
+    path, problem = damage(index)
+    result = cli("check", "--index", index)
+    assert result.exit_code == 1
+    full = "does not match its checksum (altered)" if "beginning or end" in problem else problem   # every byte
+    assert result.stdout.splitlines() == [f"damaged: {path} {full}", f"1 damaged file in {gen_of(index)}; {ADVICE}"]
+
+
+def test_garbage_inside_a_segment_is_found_by_check(index):
+    seg = segment_of(index)
+    overwrite(seg, seg.stat().st_size // 4, seg.stat().st_size // 2)   # the middle half; both edges intact
+    result = cli("check", "--index", index)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == f"damaged: {seg} does not match its checksum (altered)"
+
+
+def test_a_sound_index_checks_in_one_line(index):
+    result = cli("check", "--index", index)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and result.stderr == ""
+    assert lines[0].startswith(f"ok: {gen_of(index)}: every file matches its size and checksum (5 files, ")
+
+
+def test_check_reports_unlisted_files_and_a_missing_index(index, tmp_path):
+    (gen_of(index) / "stray.bin").write_bytes(b"x" * 10)
+    result = cli("check", "--index", index)
+    assert result.exit_code == 0
+    assert result.stderr == (f"note: {gen_of(index) / 'stray.bin'} is not in the checksum list: not part of the "
+                             f"committed index (left by an interrupted run?)\n")
+    result = cli("check", "--index", tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no newsdex index at" in result.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_an_index_from_before_checksums_opens_and_says_a_reindex_adds_them(index, tmp_path):
+    (gen_of(index) / integrity.MANIFEST).unlink()
+    assert cli("search", "harbour", "--index", index).exit_code == 0
+    result = cli("check", "--index", index)
+    assert result.exit_code == 0
+    assert result.stdout.endswith("but the index has no checksums (it was built before newsdex wrote them): "
+                                  "`newsdex reindex` adds them\n")
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
+    assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0
+    assert not (gen_of(index) / integrity.MANIFEST).exists()   # an add does not vouch for files it never checked
+
+
+def listed(root: Path) -> dict:
+    return integrity.read_manifest(gen_of(root))
+
+
+def committed_files(root: Path) -> set:
+    return {p.name for p in gen_of(root).iterdir()} - {"PUBLISHED", "MAIN_WRITELOCK", integrity.MANIFEST}
+
+
+def test_every_commit_writes_the_checksum_list(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"a{i}.txt").write_text(f"Harbour cranes in Kiel number {i} stopped after a storm.\n")
+    root = tmp_path / "ix"
+    build_index([folder], root, workers=1)
+    manifest = listed(root)
+    assert manifest["toc"] == integrity.live_toc(gen_of(root)) and set(manifest["files"]) == committed_files(root)
+    (folder / "b.txt").write_text("Ships queued outside the harbour of Kiel for a second day.\n")
+    build_index([folder], root, mode="add", workers=1)
+    manifest = listed(root)
+    assert manifest["toc"] == integrity.live_toc(gen_of(root)) and set(manifest["files"]) == committed_files(root)
+    assert len([n for n in manifest["files"] if n.endswith(".seg")]) == 2
+    ids = delete_articles(root, [json.loads(cli("search", "--json", "--index", root).stdout)["hits"][0]["id"]])[0]
+    assert len(ids) == 1
+    manifest = listed(root)
+    assert manifest["toc"] == integrity.live_toc(gen_of(root)) and set(manifest["files"]) == committed_files(root)
+    assert "pending" not in manifest
+    assert cli("check", "--index", root).exit_code == 0
+
+
+def test_a_segment_damaged_since_its_commit_stays_found_after_later_commits(index, tmp_path):
+    seg = segment_of(index)
+    overwrite(seg, seg.stat().st_size // 2, 16)   # inside: opening does not see it
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
+    assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0   # no merge reads it
+    result = cli("check", "--index", index)
+    assert result.exit_code == 1 and result.stdout.startswith(f"damaged: {seg} does not match its checksum")
+
+
+def test_a_run_stopped_after_writing_its_story_files_leaves_no_false_damage(index):
+    gen = gen_of(index)
+    stories = StoryIndex.load(gen / STORIES_FILE)
+    stories.assign("extra", "A new wire story about harbour cranes in Kiel, told in twelve words or so.")
+    write_story_files(gen, stories, integrity.record_pending(gen))   # as a commit does, then the run is killed
+    assert cli("check", "--index", index).exit_code == 0
+    assert cli("search", "harbour", "--index", index).exit_code == 0
+    folder = index.parent / "new"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
+    assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0
+    assert "pending" not in integrity.read_manifest(gen)
+
+
+def test_a_run_stopped_between_its_commit_and_its_checksums_leaves_no_false_damage(index, monkeypatch):
+    folder = index.parent / "new"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
+
+    def killed(gen, create=False):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(integrity, "write_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_index([folder], index, mode="add", workers=1)
+    monkeypatch.undo()
+    assert integrity.read_manifest(gen_of(index))["toc"] != integrity.live_toc(gen_of(index))
+    result = cli("check", "--index", index)
+    assert result.exit_code == 0, result.output
+    assert "the checksums were written for _MAIN_1.toc, the live commit is _MAIN_2.toc" in result.stderr
+    assert cli("search", "harbour", "--index", index).exit_code == 0
+    (folder / "b.txt").write_text("Ships queued outside the harbour of Kiel for a second day.\n")
+    assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0
+    result = cli("check", "--index", index)
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_check_waits_for_a_running_writer_then_says_so(index, monkeypatch):
+    import web.cli
+    monkeypatch.setattr(web.cli, "CHECK_LOCK_WAIT", 0.2)
+    with store.writer_lock(index):   # another open file: its flock holds even against this process
+        result = cli("check", "--index", index)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: another indexing run is in progress")
