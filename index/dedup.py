@@ -635,8 +635,12 @@ def _write_temporary(path: Path, parts) -> Path:
 
 
 def read_story_map(gen_dir: str | os.PathLike) -> dict[str, str]:
-    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index)."""
-    return _load_story_map(Path(gen_dir) / STORY_MAP_FILE)[0]
+    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index);
+    StoriesFileError when the map is there but is not such a JSON object (stories would silently fall apart)."""
+    data, problem = _load_story_map(Path(gen_dir) / STORY_MAP_FILE)
+    if problem:
+        raise StoriesFileError(f"the story map {Path(gen_dir) / STORY_MAP_FILE} {problem}")
+    return data
 
 
 def story_map_problem(gen_dir: str | os.PathLike) -> Optional[str]:

@@ -6,10 +6,15 @@ keeps in a footer per file, kept beside Whoosh's files so that their formats sta
 changes a segment file once written, so a segment's entries are carried from commit to commit (a file damaged
 since its commit is still found); the other files are checksummed afresh at each commit.
 
+- `check_at_open`: what is cheap, when an index is opened: every listed file is there with its size, the edges of
+  segment files and the whole of small files match, small metadata parses (story map, schema version, the stories
+  file's header against its size). A few KiB per segment file, never a whole one.
 - `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files.
+- `diagnose`: after a read failed, which file is damaged (None: none is, the failure is something else).
 
 The stories file and the story map are replaced at every commit, before the TOC: a reader may see a new one
-beside the TOC it opened; `check`, holding the writer lock, checks their bytes. Their new checksums are added to the list as "pending"
+beside the TOC it opened. Opening therefore checks only their structure (always valid after an atomic replace);
+`check`, holding the writer lock, checks their bytes too. Their new checksums are added to the list as "pending"
 before they replace the old files, so a run killed before its commit leaves files the list accounts for.
 """
 from __future__ import annotations
@@ -28,7 +33,8 @@ from index.errors import IndexDamaged
 
 MANIFEST = "checksums.json"
 FORMAT = 1
-EDGE = 4096                   # bytes at each end of a file whose checksum is kept apart (for a cheap check)
+EDGE = 4096                   # bytes at each end of a file whose checksum opening compares
+SMALL_FILE = 1 << 20          # files (other than segments) up to this size are checksummed whole at opening
 CHUNK = 1 << 20
 SCHEMA_FILE = "SCHEMA_VERSION"
 REWRITTEN = frozenset({STORIES_FILE, STORY_MAP_FILE})   # replaced by every commit, before its TOC
@@ -222,6 +228,26 @@ def _metadata_problems(gen: Path) -> Iterator[tuple[Path, str]]:
             yield gen / STORIES_FILE, problem
 
 
+def check_at_open(gen: Path) -> None:
+    """The cheap checks of a generation being opened: IndexDamaged naming the first damaged file."""
+    gen = Path(gen)
+    for path, problem in _metadata_problems(gen):
+        raise IndexDamaged(path, problem)
+    manifest = read_manifest(gen)
+    if manifest is None:
+        return   # an index from before checksums: Whoosh's own reading is all there is
+    current = manifest.get("toc") == live_toc(gen)
+    for name, entry in manifest["files"].items():
+        if name in REWRITTEN and not (gen / name).exists():
+            raise IndexDamaged(gen / name, "is missing")   # replaced atomically: never missing once written
+        if name in REWRITTEN or (not current and not is_segment_file(name)):
+            continue   # replaced by a commit under way (its structure is checked above), or an earlier commit's
+        small = not is_segment_file(name) and entry["size"] <= SMALL_FILE
+        problem = _problem(gen / name, entry, full=small)
+        if problem and not (problem == "is missing" and not current):   # merged away since the list was written
+            raise IndexDamaged(gen / name, problem)
+
+
 @dataclass
 class Report:
     """What `verify` found: damaged files (path, problem), notes, and how much was checked."""
@@ -314,3 +340,15 @@ def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report:
             SegmentReader(storage, schema, segment).close()
         except Exception as exc:   # noqa: BLE001 - a segment Whoosh cannot open is damaged, whatever it raises
             report.add(gen / names[0], f"cannot be read ({type(exc).__name__}: {exc})")
+
+
+def diagnose(gen: Path) -> Optional[IndexDamaged]:
+    """After a read of the generation failed: the damage that explains it, or None when every file is sound."""
+    try:
+        check_at_open(gen)
+    except IndexDamaged as exc:
+        return exc
+    except FileNotFoundError:
+        return None   # the generation itself went away (a swap): not damage
+    report = verify(gen, rewritten=False)
+    return IndexDamaged(*report.damaged[0]) if report.damaged else None

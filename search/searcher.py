@@ -115,7 +115,10 @@ class Searcher:
         for attempt in (0, 1):
             with self._use(force=attempt == 1) as snap:
                 try:
-                    return fn(snap)
+                    result = fn(snap)
+                    if snap.damage is not None:   # a part that degrades alone (a facet) met a damaged file
+                        raise snap.damage
+                    return result
                 except (QueryError, IndexMissing):
                     raise
                 except Exception:

@@ -10,6 +10,7 @@ All Whoosh calls of a snapshot hold its lock: Whoosh's file objects keep a share
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import re
 import struct
@@ -24,8 +25,9 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from index import schema as S
+from index import integrity, schema as S
 from index.dedup import read_story_map
+from index.errors import IndexDamaged
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 
@@ -223,6 +225,25 @@ class Stories:
         return counts
 
 
+def _reads(method):
+    """A Snapshot method that reads Whoosh files: once a read fails on a damaged file, it and every later read of
+    the snapshot raise IndexDamaged naming the file (never an answer from a half-read index)."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        if self.damage is not None:
+            raise self.damage
+        try:
+            return method(self, *args, **kwargs)
+        except (QueryError, IndexDamaged):
+            raise
+        except Exception as exc:
+            damage = self.diagnose()
+            if damage is None:
+                raise
+            raise damage from exc
+    return reading
+
+
 class Snapshot:
     """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it."""
 
@@ -231,6 +252,28 @@ class Snapshot:
         self.version = index_version(root)
         self.ix = open_index(root)
         self.lock = threading.RLock()
+        self.damage: IndexDamaged | None = None   # set when a read found a damaged file
+        self._diagnosed = False
+        try:
+            self._open()
+        except Exception as exc:
+            damage = None if isinstance(exc, IndexDamaged) else self.diagnose()
+            if getattr(self, "searcher", None) is not None:
+                self.searcher.close()
+            if damage is None:
+                raise
+            raise damage from exc
+
+    def diagnose(self) -> IndexDamaged | None:
+        """After a failed read: the damaged file that explains it (once per snapshot; None when the index moved
+        on, so the Searcher retries on the new version, or when no file is damaged: a bug, not damage)."""
+        with self.lock:
+            if not self._diagnosed and index_version(self.root) == self.version:
+                self._diagnosed = True
+                self.damage = integrity.diagnose(self.ix.storage.folder)
+            return self.damage
+
+    def _open(self) -> None:
         self.searcher = self.ix.searcher()
         self.reader = self.searcher.reader()
         self.schema = self.ix.schema
@@ -279,6 +322,7 @@ class Snapshot:
         out[out == unsigned_default] = missing
         return out
 
+    @_reads
     def lengths(self, field: str) -> np.ndarray:
         """Per-document length (in tokens, as Whoosh stores it: one byte, approximate) of a text field."""
         arr = self._lengths.get(field)
@@ -295,6 +339,7 @@ class Snapshot:
             self._lengths[field] = arr
         return arr
 
+    @_reads
     def avg_length(self, field: str) -> float:
         avg = self._avg.get(field)
         if avg is None:
@@ -305,6 +350,7 @@ class Snapshot:
 
     # -- postings --------------------------------------------------------------------------------------------
 
+    @_reads
     def postings(self, field: str, text: str) -> Postings:
         """Doc numbers and frequencies of one term (cached, least recently used first out)."""
         key = (field, text)
@@ -332,10 +378,12 @@ class Snapshot:
                 self._term_postings -= len(old.ids)
             return post
 
+    @_reads
     def doc_frequency(self, field: str, text: str) -> int:
         with self.lock:
             return self.reader.doc_frequency(field, text)
 
+    @_reads
     def phrase_docs(self, field: str, words: tuple[str, ...]) -> np.ndarray:
         """Doc numbers holding the words as a phrase in `field` (positions checked by Whoosh; cached)."""
         key = (field, words)
@@ -356,6 +404,7 @@ class Snapshot:
                 self._phrases.popitem(last=False)
             return docs
 
+    @_reads
     def expand(self, field: str, text: str, kind: str, distance: int = 0) -> list[str]:
         """Index terms of `field` a prefix, wildcard or fuzzy word stands for (bounded: QueryError beyond)."""
         fieldobj = self.schema[field]
@@ -397,6 +446,7 @@ class Snapshot:
 
     # -- facets ----------------------------------------------------------------------------------------------
 
+    @_reads
     def facet(self, name: str) -> FacetField:
         """The doc->value pairs of a facet (built from the field's postings on first use)."""
         ff = self._facets.get(name)
@@ -409,6 +459,7 @@ class Snapshot:
                     self._facets[name] = ff
         return ff
 
+    @_reads
     def stories(self) -> Stories:
         """Each document's story (built from the STORY field's postings on first use)."""
         st = self._stories
@@ -496,6 +547,7 @@ class Snapshot:
         values = list(ords)
         return values, np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
 
+    @_reads
     def person_name(self, key: str) -> str:
         """The display name of a person key (from the stored metadata of one article mentioning them)."""
         name = self._person_names.get(key)
@@ -513,6 +565,7 @@ class Snapshot:
 
     # -- stored ----------------------------------------------------------------------------------------------
 
+    @_reads
     def stored(self, docnum: int) -> dict:
         with self.lock:
             return self.searcher.stored_fields(docnum)

@@ -1,5 +1,6 @@
-"""Damage is found and named (issue 15, item 4): every commit writes a checksum list; `newsdex check` verifies every
-byte of the live index and names each damaged file (truncated, deleted, altered, garbage)."""
+"""Damage is found and named (issue 15, item 4): truncated, deleted, altered and garbage files of a real index give
+one line naming the file and what to do, in the CLI (exit 1) and the site (503), never a traceback and never
+silently wrong counts; `newsdex check` verifies every byte; every commit writes the checksum list."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,10 @@ from click.testing import CliRunner
 from index import integrity, store
 from index.builder import build_index, delete_articles
 from index.dedup import STORIES_FILE, STORY_MAP_FILE, StoryIndex, write_story_files
+from index.errors import IndexDamaged
+from search import SearchRequest, Searcher
 from tests.web_fixtures import build
+from web.app import create_app
 from web.cli import main
 
 ADVICE = "run `newsdex rollback` to serve the previous index, or `newsdex reindex`"
@@ -120,6 +124,17 @@ DAMAGE = [truncated_segment, truncated_toc, deleted_segment, garbage_at_the_star
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
+def test_damage_is_one_line_naming_the_file_in_every_command(index, damage):
+    path, problem = damage(index)
+    message = f"the index is damaged: {path} {problem}; {ADVICE}"
+    for args in (["search", "harbour"], ["search", "--json"], ["stats"]):
+        result = cli(*args, "--index", index)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr == f"Error: {message}\n"
+        assert result.stdout == ""
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_check_names_each_damaged_file(index, damage):
     path, problem = damage(index)
     result = cli("check", "--index", index)
@@ -128,12 +143,78 @@ def test_check_names_each_damaged_file(index, damage):
     assert result.stdout.splitlines() == [f"damaged: {path} {full}", f"1 damaged file in {gen_of(index)}; {ADVICE}"]
 
 
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damage_is_a_503_naming_the_file_on_the_site_and_the_api(index, damage):
+    path, problem = damage(index)
+    message = f"the index is damaged: {path} {problem}; {ADVICE}"
+    client = create_app({"INDEX_ROOT": str(index)}).test_client()
+    for url in ("/api/search?q=harbour", "/api/stats", "/api/facets/people", "/api/explain?q=harbour"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert response.get_json() == {"error": message, "status": 503}
+    page = client.get("/?q=harbour")
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "The index is damaged" in html and str(path) in html
+    assert "To build an index" not in html and "Traceback" not in html
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_an_add_to_a_damaged_index_is_refused_and_changes_nothing(index, damage, tmp_path):
+    path, problem = damage(index)
+    before = sorted((p.name, p.stat().st_size) for p in gen_of(index).iterdir())
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
+    result = cli("add", folder, "--index", index, "--workers", 1, "-q")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: the index is damaged: {path} {problem}; {ADVICE}\n"
+    assert sorted((p.name, p.stat().st_size) for p in gen_of(index).iterdir()) == before
+
+
+def member(seg: Path, suffix: str) -> tuple[int, int]:
+    """(offset, length) of one of a compound segment file's members (`.trm` terms, `.pst` postings...)."""
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+    storage = CompoundStorage(FileStorage(str(seg.parent)).open_file(seg.name))
+    try:
+        return next(storage.range(name) for name in storage.list() if name.endswith(suffix))
+    finally:
+        storage.close()
+
+
+def inside(seg: Path, suffix: str) -> tuple[int, int]:
+    """(offset, length) of a member's bytes clear of the file's edges (which opening checks)."""
+    offset, length = member(seg, suffix)
+    start, end = max(offset, integrity.EDGE), min(offset + length, seg.stat().st_size - integrity.EDGE)
+    assert end - start > 10_000, (suffix, offset, length)
+    return start, end - start
+
+
 def test_garbage_inside_a_segment_is_found_by_check(index):
     seg = segment_of(index)
     overwrite(seg, seg.stat().st_size // 4, seg.stat().st_size // 2)   # the middle half; both edges intact
     result = cli("check", "--index", index)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == f"damaged: {seg} does not match its checksum (altered)"
+
+
+def test_a_search_that_reads_garbage_names_the_file_and_so_do_later_ones(index):
+    seg = segment_of(index)
+    overwrite(seg, *inside(seg, ".pst"))   # posting lists: opening does not read them, a search does
+    message = f"the index is damaged: {seg} does not match its checksum (altered); {ADVICE}"
+    result = cli("search", "harbour", "--index", index)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+    searcher = Searcher(index)
+    try:
+        with pytest.raises(IndexDamaged) as err:
+            searcher.search(SearchRequest(q="harbour"))
+        assert str(err.value) == message
+        with pytest.raises(IndexDamaged):   # even a search the damage would not touch: the version is in doubt
+            searcher.search(SearchRequest(q="", facets=False, snippets=False))
+    finally:
+        searcher.close()
+    assert create_app({"INDEX_ROOT": str(index)}).test_client().get("/api/search?q=harbour").status_code == 503
 
 
 def test_a_sound_index_checks_in_one_line(index):
@@ -167,6 +248,14 @@ def test_an_index_from_before_checksums_opens_and_says_a_reindex_adds_them(index
     (folder / "a.txt").write_text("Harbour cranes in Kiel stopped on Monday after a storm hit the port.\n")
     assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0
     assert not (gen_of(index) / integrity.MANIFEST).exists()   # an add does not vouch for files it never checked
+
+
+def test_damage_of_an_index_without_checksums_is_still_named(index):
+    (gen_of(index) / integrity.MANIFEST).unlink()
+    truncate(segment_of(index), 5000)   # found by what Whoosh makes of the file
+    result = cli("search", "harbour", "--index", index)
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: the index is damaged: {segment_of(index)} "
+                                                              f"cannot be read (")
 
 
 def listed(root: Path) -> dict:
@@ -208,6 +297,14 @@ def test_a_segment_damaged_since_its_commit_stays_found_after_later_commits(inde
     assert cli("add", folder, "--index", index, "--workers", 1, "-q").exit_code == 0   # no merge reads it
     result = cli("check", "--index", index)
     assert result.exit_code == 1 and result.stdout.startswith(f"damaged: {seg} does not match its checksum")
+
+
+def test_opening_reads_only_the_edges_of_segment_files(index, monkeypatch):
+    whole = []
+    crc = integrity._crc
+    monkeypatch.setattr(integrity, "_crc", lambda path: whole.append(Path(path).name) or crc(path))
+    store.open_index(index)
+    assert whole and not [name for name in whole if name.endswith(".seg")]   # the TOC and small files only
 
 
 def test_a_run_stopped_after_writing_its_story_files_leaves_no_false_damage(index):

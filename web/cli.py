@@ -332,7 +332,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
     except QueryError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(2)
-    except IndexMissing as exc:
+    except (IndexMissing, IndexDamaged) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         data = result.to_json()
@@ -378,7 +378,7 @@ def stats(index_root, as_json):
     searcher = _searcher(index_root)
     try:
         data = searcher.stats()
-    except IndexMissing as exc:
+    except (IndexMissing, IndexDamaged) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         searcher.close()

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from search import FACET_NAMES, MAX_QUERY_CHARS, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest, shown
+from search import (FACET_NAMES, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing, QueryError,
+                    SearchRequest, shown)
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
@@ -42,7 +43,7 @@ def search():
         result = searcher.search(search_request)
     except QueryError as exc:
         error = exc
-    except IndexMissing:
+    except (IndexMissing, IndexDamaged):
         raise
     except Exception:
         if _article_count(searcher) == 0:   # an index with no articles may not be searchable at all
@@ -192,6 +193,8 @@ def _similar(searcher, article_id: str) -> list:
     """More like this; a failure here degrades to nothing rather than failing the page."""
     try:
         return list(searcher.more_like_this(article_id, current_app.config["MORE_LIKE_THIS"]))
+    except IndexDamaged:   # not a part of the page to do without: the whole index is in doubt
+        raise
     except Exception:   # noqa: BLE001
         log.exception("more_like_this failed for %r", article_id)
         return []
@@ -207,6 +210,8 @@ def _same_story(searcher, view, art) -> list:
         if i < STORY_DIFFS:
             try:
                 other = searcher.article(v["id"], with_story=False)
+            except IndexDamaged:
+                raise
             except Exception:   # noqa: BLE001 - one version failing does not fail the page
                 log.exception("article %r failed", v["id"])
                 other = None
