@@ -541,7 +541,8 @@ class _Run:
         try:
             for uid in self.replaced_ids:
                 writer.delete_by_term(ID, uid)
-            final = writer._merge_segments(None, False, True)   # Whoosh's usual policy: merge small old segments
+            # Whoosh's usual policy (merge small old segments), checking their full checksums before reading them
+            final = writer._merge_segments(integrity.verified_merge(self.gen), False, True)
             if writer._added:
                 final.append(writer._finalize_segment())
             else:
@@ -692,6 +693,7 @@ def _known_checksums(ix) -> dict[str, bytes]:
 def load_stories(gen: Path, ix, live_ids) -> StoryIndex:
     """The generation's story clusterer, reconciled with the index's live articles: a run killed between saving
     it and committing, a deletion, or an index built before stories existed leave the two apart."""
+    integrity.verify_files(gen, [STORIES_FILE])   # read whole and written back: check every byte first
     try:
         stories = StoryIndex.load(gen / STORIES_FILE)
     except StoriesFileError:
@@ -731,6 +733,6 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=integrity.verified_merge(gen))
         integrity.write_manifest(gen)
     return deleted, missing

@@ -10,6 +10,7 @@ since its commit is still found); the other files are checksummed afresh at each
   segment files and the whole of small files match, small metadata parses (story map, schema version, the stories
   file's header against its size). A few KiB per segment file, never a whole one.
 - `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files.
+- `verified_merge`: Whoosh's merge policy, with full checksums of the segments it is about to read.
 - `diagnose`: after a read failed, which file is damaged (None: none is, the failure is something else).
 
 The stories file and the story map are replaced at every commit, before the TOC: a reader may see a new one
@@ -352,3 +353,41 @@ def diagnose(gen: Path) -> Optional[IndexDamaged]:
         return None   # the generation itself went away (a swap): not damage
     report = verify(gen, rewritten=False)
     return IndexDamaged(*report.damaged[0]) if report.damaged else None
+
+
+def verify_files(gen: Path, names) -> None:
+    """Full checksums of some listed files before they are read whole (IndexDamaged naming the first bad one)."""
+    manifest = read_manifest(gen)
+    if manifest is None:
+        return
+    for name in names:
+        if name not in manifest["files"]:
+            continue
+        problem = (_rewritten_problem(Path(gen) / name, manifest) if name in REWRITTEN
+                   else _problem(Path(gen) / name, manifest["files"][name], full=True))
+        if problem:
+            raise IndexDamaged(Path(gen) / name, problem)
+
+
+def verified_merge(gen: Path):
+    """Whoosh's MERGE_SMALL policy, checking the full checksums of the segments it is about to read first."""
+    from whoosh.writing import MERGE_SMALL
+
+    def policy(writer, segments):
+        for segment in merge_candidates(segments):
+            verify_files(gen, _segment_files(Path(gen), segment))
+        return MERGE_SMALL(writer, segments)
+    return policy
+
+
+def merge_candidates(segments) -> list:
+    """The segments Whoosh's MERGE_SMALL merges (its rule: the smallest ones, up to the first point where
+    there are more than 4 and they hold fewer documents than fib(count + 4)); [] when it merges none."""
+    from whoosh.util import fib
+    ordered = sorted(segments, key=lambda s: s.doc_count_all())
+    total = 0
+    for i, segment in enumerate(ordered):
+        total += max(segment.doc_count_all(), 0)
+        if i > 3 and total < fib(i + 5):
+            return ordered[:i + 1]
+    return []

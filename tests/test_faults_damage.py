@@ -299,6 +299,66 @@ def test_a_segment_damaged_since_its_commit_stays_found_after_later_commits(inde
     assert result.exit_code == 1 and result.stdout.startswith(f"damaged: {seg} does not match its checksum")
 
 
+def test_a_merge_checks_every_byte_of_the_segments_it_reads(tmp_path):
+    root = tmp_path / "ix"
+    words = random.Random(7)
+    for i in range(5):   # five one-article segments: the sixth commit merges them (Whoosh's MERGE_SMALL)
+        folder = tmp_path / f"in{i}"
+        folder.mkdir()
+        body = " ".join("".join(words.choices("abcdefghij", k=8)) for _ in range(1500))   # a segment over 8 KiB
+        (folder / "a.txt").write_text(f"Harbour cranes in Kiel number {i} stopped after a storm.\n\n{body}\n")
+        build_index([folder], root, mode="add", workers=1)
+    segments = integrity._toc_segments(gen_of(root))[1]
+    assert len(integrity.merge_candidates(segments)) == 5
+    seg = gen_of(root) / (integrity.merge_candidates(segments)[2].segment_id() + ".seg")
+    assert seg.stat().st_size > 3 * integrity.EDGE   # damage clear of the edges: opening does not see it
+    overwrite(seg, seg.stat().st_size // 2, 8)
+    toc = integrity.live_toc(gen_of(root))
+    folder = tmp_path / "in5"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Ships queued outside the harbour of Kiel for a second day.\n")
+    with pytest.raises(IndexDamaged) as err:
+        build_index([folder], root, mode="add", workers=1)
+    assert str(err.value) == f"the index is damaged: {seg} does not match its checksum (altered); {ADVICE}"
+    assert integrity.live_toc(gen_of(root)) == toc   # nothing committed
+
+
+@pytest.mark.parametrize("counts", [[1, 1, 1, 1, 1], [1, 1, 1, 1], [50, 1, 2, 3, 4, 5], [100, 200, 300, 400, 500],
+                                    [3] * 9, [1] * 30, [40, 1, 1, 1, 1, 1]])
+def test_merge_candidates_are_what_whoosh_merges(monkeypatch, counts):
+    import whoosh.reading
+    from whoosh.writing import MERGE_SMALL
+
+    class Segment:
+        def __init__(self, n):
+            self.n = n
+
+        def doc_count_all(self):
+            return self.n
+
+    class Reader:   # what MERGE_SMALL opens, without files
+        def __init__(self, _storage, _schema, segment):
+            self.segment = segment
+
+        def close(self):
+            pass
+
+    class Writer:   # records what MERGE_SMALL would read
+        storage = schema = None
+
+        def __init__(self):
+            self.read = []
+
+        def add_reader(self, reader):
+            self.read.append(reader.segment)
+
+    monkeypatch.setattr(whoosh.reading, "SegmentReader", Reader)
+    segments = [Segment(n) for n in counts]
+    writer = Writer()
+    MERGE_SMALL(writer, segments)
+    assert sorted(map(id, writer.read)) == sorted(map(id, integrity.merge_candidates(segments)))
+
+
 def test_opening_reads_only_the_edges_of_segment_files(index, monkeypatch):
     whole = []
     crc = integrity._crc
