@@ -51,8 +51,9 @@ class _Masks:
 class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
-    def __init__(self, index_root: str | os.PathLike):
+    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False):
         self.root = Path(index_root)
+        self._verify = verify_in_background   # a server checks every byte of each version it opens, once
         self._snap: Optional[Snapshot] = None
         self._refresh_lock = threading.Lock()
         self._refs_lock = threading.Lock()
@@ -69,6 +70,8 @@ class Searcher:
                     snap = self._snap
                     if force or snap is None or index_version(self.root) != snap.version:
                         new = Snapshot(self.root)
+                        if self._verify:
+                            new.verify_in_background()
                         if snap is not None:   # a swap: build the facet arrays before requests see it
                             self._warm(new)
                         old, self._snap = self._snap, new

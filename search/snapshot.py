@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import logging
 import math
 import re
 import struct
@@ -31,6 +32,7 @@ from index.errors import IndexDamaged
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 
+log = logging.getLogger(__name__)
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
@@ -272,6 +274,25 @@ class Snapshot:
                 self._diagnosed = True
                 self.damage = integrity.diagnose(self.ix.storage.folder)
             return self.damage
+
+    def verify_in_background(self) -> threading.Thread:
+        """Check every byte of the version's files in a daemon thread (what opening leaves out: garbage inside a
+        segment that no read trips over gives wrong answers, not errors); damage found makes every later read
+        raise IndexDamaged. Returns the thread."""
+        thread = threading.Thread(target=self._verify, name="newsdex-verify", daemon=True)
+        thread.start()
+        return thread
+
+    def _verify(self) -> None:
+        try:
+            report = integrity.verify(self.ix.storage.folder, rewritten=False)
+        except Exception:   # noqa: BLE001 - a check that cannot run must not take the server down
+            log.exception("background check of %s failed", self.ix.storage.folder)
+            return
+        if report.damaged and index_version(self.root) == self.version:   # (a commit since: files went away)
+            with self.lock:
+                self.damage = self.damage or IndexDamaged(*report.damaged[0])
+            log.error("%s", self.damage)
 
     def _open(self) -> None:
         self.searcher = self.ix.searcher()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,18 @@ def test_a_search_that_reads_garbage_names_the_file_and_so_do_later_ones(index):
     finally:
         searcher.close()
     assert create_app({"INDEX_ROOT": str(index)}).test_client().get("/api/search?q=harbour").status_code == 503
+
+
+def test_the_server_checks_every_byte_of_a_version_in_the_background(index):
+    seg = segment_of(index)
+    start, length = inside(seg, ".trm")
+    overwrite(seg, start + length // 4, length // 2)   # terms no longer found: wrong answers, not errors
+    client = create_app({"INDEX_ROOT": str(index)}).test_client()
+    deadline = time.monotonic() + 10
+    while (response := client.get("/api/search?q=harbour")).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == f"the index is damaged: {seg} does not match its checksum (altered); {ADVICE}"
 
 
 def test_a_sound_index_checks_in_one_line(index):

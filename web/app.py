@@ -96,7 +96,7 @@ class SearcherHolder:
         if searcher is None:
             with self._lock:
                 if self._searcher is None:
-                    self._searcher = Searcher(self.index_root)
+                    self._searcher = Searcher(self.index_root, verify_in_background=True)
                 searcher = self._searcher
         return searcher
 
