@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
-from index import store
+from index import integrity, store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
 from index.errors import IndexOutdated, NewsdexError, RebuildRefused
@@ -547,13 +547,15 @@ class _Run:
         try:
             for uid in self.replaced_ids:
                 writer.delete_by_term(ID, uid)
-            final = writer._merge_segments(None, False, True)   # Whoosh's usual policy: merge small old segments
+            # Whoosh's usual policy (merge small old segments), checking their full checksums before reading them
+            final = writer._merge_segments(integrity.verified_merge(self.gen), False, True)
             if writer._added:
                 final.append(writer._finalize_segment())
             else:
                 writer._close_segment()
             final.extend(segments)
-            write_story_files(self.gen, self.stories)   # before the TOC: readers of this commit see its stories
+            # before the TOC: readers of this commit see its stories
+            write_story_files(self.gen, self.stories, integrity.record_pending(self.gen))
             write_archives(self.gen, self.keys.archives)
             if self.mode == "add":
                 store.fsync_dir(self.gen)
@@ -563,6 +565,7 @@ class _Run:
             if not writer.is_closed:
                 writer.cancel()
             raise
+        integrity.write_manifest(self.gen)
         self.replaced_ids.clear()
         self.since_commit = 0
         stages["commit"] = stages.get("commit", 0.0) + _clock() - t0
@@ -762,6 +765,7 @@ def _known_checksums(ix) -> dict[str, bytes]:
 def load_stories(gen: Path, ix, live_ids) -> StoryIndex:
     """The generation's story clusterer, reconciled with the index's live articles: a run killed between saving
     it and committing, a deletion, or an index built before stories existed leave the two apart."""
+    integrity.verify_files(gen, [STORIES_FILE])   # read whole and written back: check every byte first
     try:
         stories = StoryIndex.load(gen / STORIES_FILE)
     except StoriesFileError:
@@ -797,9 +801,10 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
                     stories.remove(article_id_)
                 else:
                     missing.append(article_id_)
-            write_story_files(gen, stories)
+            write_story_files(gen, stories, integrity.record_pending(gen))
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=integrity.verified_merge(gen))
+        integrity.write_manifest(gen)
     return deleted, missing

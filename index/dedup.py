@@ -510,6 +510,14 @@ class StoryIndex:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index to `path` atomically (temporary file, fsync, rename), keeping only what is needed."""
+        tmp = self.save_temporary(path)
+        try:
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def save_temporary(self, path: str | os.PathLike) -> Path:
+        """Write the index to a temporary file beside `path` (fsynced); the caller renames it to `path`."""
         keep = [o for o in range(len(self._ids)) if self._usable(o)]
         new = {o: i for i, o in enumerate(keep)}
         renamed = {new[rep]: sid for rep, sid in self._story.items() if sid != self._ids[rep]}
@@ -527,17 +535,7 @@ class StoryIndex:
             array("d", (self._time[o] for o in keep)).tobytes(),
             b"".join(self._bins[step * o:step * (o + 1)] for o in keep),
         ]
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                for part in parts:
-                    fh.write(part)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        return _write_temporary(Path(path), parts)
 
     @classmethod
     def load(cls, path: str | os.PathLike, thresholds: Optional[Thresholds] = None) -> "StoryIndex":
@@ -601,28 +599,90 @@ def _params() -> dict:
             "hash_probe": _HASH_PROBE, "unspaced": zlib.crc32(_UNSPACED.encode())}
 
 
-def write_story_files(gen_dir: str | os.PathLike, stories: "StoryIndex") -> None:
+def write_story_files(gen_dir: str | os.PathLike, stories: "StoryIndex", before_replace=None) -> None:
     """Save the clusterer and the copies map into a generation (before its commit, so readers that see the
-    commit see the map too; ids the map names that never got committed are simply not found)."""
+    commit see the map too; ids the map names that never got committed are simply not found). `before_replace`,
+    given {file name: its written temporary file}, runs before they replace the old ones (index.integrity records
+    their checksums then, so that a run killed at any moment leaves files the checksum list accounts for)."""
     gen_dir = Path(gen_dir)
-    stories.save(gen_dir / STORIES_FILE)
-    path = gen_dir / STORY_MAP_FILE
+    copies = json.dumps(stories.copies(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    written: dict[str, Path] = {}
+    try:
+        written[STORIES_FILE] = stories.save_temporary(gen_dir / STORIES_FILE)
+        written[STORY_MAP_FILE] = _write_temporary(gen_dir / STORY_MAP_FILE, [copies])
+        if before_replace is not None:
+            before_replace(written)
+        for name, tmp in written.items():
+            os.replace(tmp, gen_dir / name)
+    finally:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _write_temporary(path: Path, parts) -> Path:
+    """`parts` (bytes) written and fsynced to `.NAME.PID.tmp` beside `path` (store.remove_orphans knows the name)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(stories.copies(), fh, ensure_ascii=False, separators=(",", ":"))
+        with open(tmp, "wb") as fh:
+            for part in parts:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def read_story_map(gen_dir: str | os.PathLike) -> dict[str, str]:
-    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index)."""
+    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index);
+    StoriesFileError when the map is there but is not such a JSON object (stories would silently fall apart)."""
+    data, problem = _load_story_map(Path(gen_dir) / STORY_MAP_FILE)
+    if problem:
+        raise StoriesFileError(f"the story map {Path(gen_dir) / STORY_MAP_FILE} {problem}")
+    return data
+
+
+def story_map_problem(gen_dir: str | os.PathLike) -> Optional[str]:
+    """What is wrong with a generation's story map (None: it is sound, or there is none)."""
+    return _load_story_map(Path(gen_dir) / STORY_MAP_FILE)[1]
+
+
+def _load_story_map(path: Path) -> tuple[dict, Optional[str]]:
     try:
-        with open(Path(gen_dir) / STORY_MAP_FILE, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"cannot be read ({exc.strerror})"
+    except ValueError as exc:
+        return {}, f"is not valid JSON ({exc})"
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return {}, "is not a JSON object of article ids to story ids"
+    return data, None
+
+
+_RECORD_BYTES = 4 + 1 + 8 + 4 + 4 + 8 + 2 * BINS   # per article: rep, alive, exact, tokens, shingles, time, bins
+
+
+def stories_file_problem(path: str | os.PathLike) -> Optional[str]:
+    """What is wrong with a stories file's structure, from its header and size alone (None: it is sound)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(len(_MAGIC)) != _MAGIC:
+                return "is not a newsdex stories file (its first bytes are not the stories header)"
+            (hlen,) = struct.unpack("<I", fh.read(4))
+            header = json.loads(fh.read(hlen))
+            (ilen,) = struct.unpack("<Q", fh.read(8))
+            count = int(header["count"])
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    except (ValueError, KeyError, TypeError, struct.error) as exc:
+        return f"has a damaged header ({type(exc).__name__}: {exc})"
+    expected = len(_MAGIC) + 4 + hlen + 8 + ilen + count * _RECORD_BYTES
+    if size != expected:
+        return (f"has {size:,} bytes where its header says {expected:,} "
+                f"({'cut short' if size < expected else 'grown'})")
+    return None

@@ -64,3 +64,14 @@ _DISK_HINTS = {
     "EACCES": "check the folder's permissions (or use --index elsewhere)",
     "EPERM": "check the folder's permissions (or use --index elsewhere)",
 }
+
+
+class IndexDamaged(NewsdexError):
+    """A file of the live index is missing, cut short, altered or unreadable: names it and what to do."""
+
+    ADVICE = "run `newsdex rollback` to serve the previous index, or `newsdex reindex`"
+
+    def __init__(self, path, problem: str):
+        super().__init__(f"the index is damaged: {path} {problem}; {self.ADVICE}")
+        self.path = path
+        self.problem = problem

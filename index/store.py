@@ -21,7 +21,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index.errors import DiskError, IndexBusy, IndexMissing, NewsdexError, NoPrevious
+from index.errors import DiskError, IndexBusy, IndexDamaged, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
 CURRENT = "CURRENT"
@@ -93,11 +93,33 @@ def article_count(gen: Path | None) -> int | None:
 
 
 def open_index(root: str | os.PathLike):
-    """Open the live Whoosh index under `root` (IndexMissing when there is none)."""
-    gen = current_generation(root)
-    if gen is None or not whoosh_index.exists_in(str(gen), indexname=INDEX_NAME):
-        raise IndexMissing(root)
-    return whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+    """Open the live Whoosh index under `root` after its cheap integrity checks (index.integrity): IndexMissing
+    when there is none, IndexDamaged naming the file when one is damaged."""
+    from index import integrity   # (here: index.integrity imports this module)
+    for attempt in range(3):
+        version = index_version(root)
+        gen = current_generation(root)
+        if gen is None or _toc_generation(gen) < 0:   # (not Whoosh's exists_in: it reads the TOC, unchecked)
+            raise IndexMissing(root)
+        try:
+            integrity.check_at_open(gen)
+            return _open_whoosh(gen)
+        except IndexDamaged:
+            # a commit or a swap under way changes files while they are looked at: look again at the new version
+            if attempt == 2 or index_version(root) == version:
+                raise
+
+
+def _open_whoosh(gen: Path):
+    """Whoosh's index object; what it raises on a damaged file becomes IndexDamaged naming the file."""
+    from index import integrity
+    try:
+        return whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
+    except Exception as exc:
+        damage = integrity.diagnose(gen)
+        if damage is None:
+            raise
+        raise damage from exc
 
 
 def index_version(root: str | os.PathLike) -> tuple[str, int]:
@@ -131,6 +153,8 @@ def new_generation(root: str | os.PathLike) -> Path:
     gen.mkdir()
     whoosh_index.create_in(str(gen), build_schema(), indexname=INDEX_NAME)
     (gen / "SCHEMA_VERSION").write_text(str(SCHEMA_VERSION), encoding="utf-8")
+    from index import integrity
+    integrity.write_manifest(gen, create=True)   # every commit of this generation updates it
     return gen
 
 

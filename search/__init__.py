@@ -13,13 +13,16 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
       .close()
     search(request, index_root) -> SearchResult      one-off convenience (opens and closes a Searcher)
     QueryError (ValueError): a malformed query or request; HTTP 400 / CLI exit 2
+    IndexMissing, IndexDamaged: no index yet; a file of the index is damaged (the message names it); HTTP 503
 """
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
-                          FACET_NAMES, MAX_PER_PAGE, MAX_PLAIN_WORDS, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
+                          FACET_NAMES, MAX_FILTER_VALUES, MAX_PER_PAGE, MAX_PLAIN_WORDS, MAX_QUERY_CHARS,
+                          MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS, shown)
 from search.searcher import Searcher, search  # noqa: F401
 from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
-from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when there is no index yet)
+from index.errors import IndexDamaged, IndexMissing  # noqa: F401  (Searcher: a damaged index, no index yet)
 from index.store import default_index_root  # noqa: F401  (where an index is when no one says)
 
-__all__ = ["IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
-           "Searcher", "search", "FACET_NAMES", "MAX_PER_PAGE", "MAX_PLAIN_WORDS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]
+__all__ = ["IndexDamaged", "IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit",
+           "QueryError", "SearchRequest", "SearchResult", "Searcher", "search", "FACET_NAMES", "MAX_FILTER_VALUES",
+           "MAX_PER_PAGE", "MAX_PLAIN_WORDS", "MAX_QUERY_CHARS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS", "shown"]

@@ -301,7 +301,10 @@ class Evaluator:
 
     def _unmark_common(self, found: list, idfs: list[float]) -> None:
         """A plain-words query's common words (held by half the articles or more: "the", "what") are not marked
-        in snippets: marking every "the" hides the words that matter (and costs the snippet search its time)."""
+        in snippets: marking every "the" hides the words that matter (and costs the snippet search its time).
+        A query of common words only keeps its marks: they are then all it asked for."""
+        if all(idf <= ranking.COMMON_IDF for idf in idfs):
+            return
         for (word, _), idf in zip(found, idfs):
             if idf > ranking.COMMON_IDF:
                 continue

@@ -1,6 +1,7 @@
 """The plain data of the search layer: requests in, results out (JSON-ready, no Whoosh object inside)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping, Optional
@@ -16,6 +17,9 @@ MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_CHARS = 1_000        # longer queries are rejected, not truncated
 MAX_QUERY_CLAUSES = 64         # words, phrases and field:values together (a query written with operators)
 MAX_PLAIN_WORDS = 64           # distinct words of a plain-words query searched: a pasted paragraph keeps its rarest
+MAX_QUERY_DEPTH = 32           # nested parentheses and NOTs (the parser and evaluator recurse once per level)
+MAX_FILTER_VALUES = 20         # values per filter (person, country, lang, source): each link of a page repeats them
+SHOWN_CHARS = 100              # an error message quotes at most this much of what it refuses
 MAX_WILDCARD_TERMS = 512       # a prefix/wildcard may expand to at most this many index terms
 MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS); a bare `*` is not
 COUNT_MODES = ("stories", "articles")
@@ -59,12 +63,43 @@ class QueryError(ValueError):
         return out
 
 
+# The request's filters: (attribute, the parameter that sets it in URLs and the CLI).
+FILTERS = (("people", "person"), ("countries", "country"), ("languages", "lang"), ("sources", "source"))
+
+
+def clip(text: str) -> str:
+    """`text` cut to SHOWN_CHARS (for messages that quote part of a query)."""
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
+
+
+def shown(value) -> str:
+    """`value` quoted for an error message, cut to SHOWN_CHARS (a refused request is not echoed back whole)."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:   # an integer too long to print
+        return "a number of more than 4,300 digits"
+    if len(text) <= SHOWN_CHARS:
+        return repr(value) if isinstance(value, str) else text
+    cut = text[:SHOWN_CHARS] + "..."
+    return f"{repr(cut) if isinstance(value, str) else cut} ({len(text):,} characters)"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_text(text: str) -> Optional[int]:
+    """The 1-based position of the first lone surrogate (what Python makes of an undecodable byte), else None."""
+    found = _SURROGATE.search(text)
+    return found.start() + 1 if found else None
+
+
 def _tuple(value) -> tuple[str, ...]:
+    """The non-blank values, each once, in order."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,) if value.strip() else ()
-    return tuple(str(v) for v in value if str(v).strip())
+    return tuple(dict.fromkeys(str(v) for v in value if str(v).strip()))
 
 
 def parse_date_param(text: str | date | None, *, end: bool = False) -> Optional[date]:
@@ -77,7 +112,7 @@ def parse_date_param(text: str | date | None, *, end: bool = False) -> Optional[
         return None
     period = parse_partial_date(text)
     if period is None:
-        raise QueryError(f"bad date {text!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise QueryError(f"bad date {shown(text)}: use YYYY, YYYY-MM or YYYY-MM-DD")
     return period[1] if end else period[0]
 
 
@@ -128,19 +163,27 @@ class SearchRequest:
     def validate(self) -> None:
         """Raise QueryError for an impossible request (bad sort, page, per_page, date range)."""
         if self.count not in COUNT_MODES:
-            raise QueryError(f"unknown count {self.count!r}: use one of {', '.join(COUNT_MODES)}")
+            raise QueryError(f"unknown count {shown(self.count)}: use one of {', '.join(COUNT_MODES)}")
         if self.sort not in SORTS:
-            raise QueryError(f"unknown sort {self.sort!r}: use one of {', '.join(SORTS)}")
+            raise QueryError(f"unknown sort {shown(self.sort)}: use one of {', '.join(SORTS)}")
+        for name, param in FILTERS:
+            if len(getattr(self, name)) > MAX_FILTER_VALUES:
+                raise QueryError(f"too many {param} values: {len(getattr(self, name)):,} (the limit is "
+                                 f"{MAX_FILTER_VALUES} per filter)")
+            for value in getattr(self, name):
+                if not_text(value):   # it could match nothing, and would break a UTF-8 output
+                    raise QueryError(f"a {param} value is not valid text: character {not_text(value)} is an "
+                                     f"undecodable byte")
         if not isinstance(self.page, int) or self.page < 1:
-            raise QueryError(f"page must be a whole number >= 1, not {self.page!r}")
+            raise QueryError(f"page must be a whole number >= 1, not {shown(self.page)}")
         if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {self.per_page!r}")
+            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {shown(self.per_page)}")
         if (self.page - 1) * self.per_page >= MAX_RESULT_WINDOW:
-            raise QueryError(f"page {self.page} is beyond the deep-pagination limit: only the first "
+            raise QueryError(f"page {shown(self.page)} is beyond the deep-pagination limit: only the first "
                              f"{MAX_RESULT_WINDOW} results can be paged to; narrow the query or the filters, "
                              f"or sort by newest/oldest with a date range")
         if not isinstance(self.facet_limit, int) or self.facet_limit < 1:
-            raise QueryError(f"facet_limit must be a whole number >= 1, not {self.facet_limit!r}")
+            raise QueryError(f"facet_limit must be a whole number >= 1, not {shown(self.facet_limit)}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError(f"date range is empty: from {self.date_from} is after to {self.date_to}")
 
@@ -166,7 +209,7 @@ class SearchRequest:
             try:
                 return int(value)
             except (TypeError, ValueError):
-                raise QueryError(f"{name} must be a whole number, not {value!r}") from None
+                raise QueryError(f"{name} must be a whole number, not {shown(value)}") from None
 
         kwargs = dict(
             q=one("q", ""), people=many("person"), countries=many("country"), languages=many("lang"),

@@ -14,12 +14,14 @@ Grammar (operators are upper case; lower-case `or`/`not` are ordinary words):
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Union
 
 from search.dates import parse_date_range
-from search.model import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, QUERY_FIELDS, QueryError
+from search.model import (MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QUERY_FIELDS, QueryError, clip,
+                          not_text)
 
 FIELDS = tuple(QUERY_FIELDS)
 _FIELD_NAME = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
@@ -83,7 +85,8 @@ class _Tok:
 
 
 def _unknown_field(name: str, raw: str) -> QueryError:
-    return QueryError(f'unknown field "{name}" (in {raw}); valid fields: {", ".join(FIELDS)}', valid_fields=FIELDS)
+    return QueryError(f'unknown field "{clip(name)}" (in {clip(raw)}); valid fields: {", ".join(FIELDS)}',
+                      valid_fields=FIELDS)
 
 
 def tokenize(q: str) -> list[_Tok]:
@@ -126,12 +129,18 @@ def tokenize(q: str) -> list[_Tok]:
 
 
 def _word_tokens(raw: str, pos: int) -> list[_Tok]:
+    """A word's tokens: its leading signs (- is NOT, + the default; a loop: `-----...` may be 1,000 long), then it."""
+    signs = []
+    while len(raw) > 1 and raw[0] in "-+":
+        if raw[0] == "-":
+            signs.append(_Tok("MINUS", "-", pos))
+        raw, pos = raw[1:], pos + 1
+    return signs + _unsigned_word_tokens(raw, pos)
+
+
+def _unsigned_word_tokens(raw: str, pos: int) -> list[_Tok]:
     if raw in _OPERATORS:
         return [_Tok({"||": "OR", "&&": "AND"}.get(raw, raw), raw, pos)]
-    if raw.startswith("-") and len(raw) > 1:
-        return [_Tok("MINUS", "-", pos)] + _word_tokens(raw[1:], pos + 1)
-    if raw.startswith("+") and len(raw) > 1:
-        return _word_tokens(raw[1:], pos + 1)
     m = _FIELD_NAME.match(raw)
     if m and not m.group(2).startswith("//"):
         name, value = m.group(1), m.group(2)
@@ -151,6 +160,7 @@ class _Parser:
         self.i = 0
         self.q = q
         self.clauses = 0
+        self.depth = 0                         # parentheses and NOTs open around the current token
         self.field_ctx: Optional[str] = None   # inside field:( ... )
 
     def peek(self) -> Optional[_Tok]:
@@ -212,8 +222,21 @@ class _Parser:
             if nxt is None or nxt.kind in ("OR", ")", "AND"):
                 what = "NOT" if tok.kind == "NOT" else "-"
                 raise QueryError(f"{what} at position {tok.pos + 1} needs a term after it", position=tok.pos + 1)
-            return Not(self.unary())
+            with self.nested(tok):
+                return Not(self.unary())
         return self.atom()
+
+    @contextmanager
+    def nested(self, tok: _Tok):
+        """One level deeper: refused past MAX_QUERY_DEPTH, before the recursion could exhaust Python's stack."""
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise QueryError(f"query nested too deeply: more than {MAX_QUERY_DEPTH} levels of parentheses or NOT "
+                             f"(at position {tok.pos + 1})", position=tok.pos + 1)
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def atom(self, field: Optional[str] = None) -> Node:
         tok = self.take()
@@ -224,7 +247,8 @@ class _Parser:
             if nxt is None:
                 raise QueryError(f"unbalanced parenthesis: the ( at position {tok.pos + 1} is never closed",
                                  position=tok.pos + 1)
-            inner = self.or_expr_in(field)
+            with self.nested(tok):
+                inner = self.or_expr_in(field)
             close = self.peek()
             if close is None or close.kind != ")":
                 raise QueryError(f"unbalanced parenthesis: the ( at position {tok.pos + 1} is never closed",
@@ -280,17 +304,17 @@ def make_word(text: str, field: Optional[str], pos: int) -> Node:
     if field == "date":
         return _date_node(text, pos)
     if set(text) <= set("*?"):
-        raise QueryError(f"a bare {text} would match everything (at position {pos + 1}): put at least one letter "
+        raise QueryError(f"a bare {clip(text)} would match everything (at position {pos + 1}): put at least one letter "
                          f"before it (e.g. elect*), or leave the query empty to browse", position=pos + 1)
     fuzzy = _FUZZY.match(text)
     if fuzzy and not set(fuzzy.group(1)) & set("*?"):
         dist = int(fuzzy.group(2) or 1)
         if dist not in (1, 2):
-            raise QueryError(f"fuzzy distance must be 1 or 2 (in {text})", position=pos + 1)
+            raise QueryError(f"fuzzy distance must be 1 or 2 (in {clip(text)})", position=pos + 1)
         return Word(fuzzy.group(1), field, "fuzzy", dist, pos)
     first = min((text.find(c) for c in "*?" if c in text), default=-1)
     if first == 0:
-        raise QueryError(f"wildcards need at least one letter before them (in {text} at position {pos + 1})",
+        raise QueryError(f"wildcards need at least one letter before them (in {clip(text)} at position {pos + 1})",
                          position=pos + 1)
     if first > 0:
         if text.endswith("*") and first == len(text) - 1:
@@ -302,11 +326,11 @@ def make_word(text: str, field: Optional[str], pos: int) -> Node:
 def _date_node(text: str, pos: int) -> DateRange:
     rng = parse_date_range(text)
     if rng is None:
-        raise QueryError(f"bad date in date:{text}: use date:YYYY, date:YYYY-MM, date:YYYY-MM-DD or a range "
+        raise QueryError(f"bad date in date:{clip(text)}: use date:YYYY, date:YYYY-MM, date:YYYY-MM-DD or a range "
                          f"like date:2025-01..2025-06", position=pos + 1)
     lo, hi = rng
     if lo and hi and lo > hi:
-        raise QueryError(f"empty date range in date:{text}: {lo} is after {hi}", position=pos + 1)
+        raise QueryError(f"empty date range in date:{clip(text)}: {lo} is after {hi}", position=pos + 1)
     return DateRange(lo, hi, text, pos)
 
 
@@ -336,6 +360,9 @@ def parse_query(q: str) -> Optional[Node]:
     Plain words (see plain_words) are an And of Words whatever their number: pasting a paragraph is normal."""
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: {len(q)} characters (the limit is {MAX_QUERY_CHARS})")
+    if not_text(q):   # an undecodable byte of a command line: it matches nothing and breaks a UTF-8 output
+        raise QueryError(f"the query is not valid text: character {not_text(q)} is an undecodable byte",
+                         position=not_text(q))
     toks = tokenize(q)
     words = _plain(toks, q)
     if words is not None:

@@ -24,8 +24,9 @@ from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
-from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
 from search import ranking
+from search.model import shown
+from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
 from search.rerank import rerank
 from search.snapshot import Snapshot
 from search.snippets import Highlight, find_marks, lead, render, snippet
@@ -54,8 +55,9 @@ class _Masks:
 class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
-    def __init__(self, index_root: str | os.PathLike):
+    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False):
         self.root = Path(index_root)
+        self._verify = verify_in_background   # a server checks every byte of each version it opens, once
         self._snap: Optional[Snapshot] = None
         self._refresh_lock = threading.Lock()
         self._refs_lock = threading.Lock()
@@ -72,6 +74,8 @@ class Searcher:
                     snap = self._snap
                     if force or snap is None or index_version(self.root) != snap.version:
                         new = Snapshot(self.root)
+                        if self._verify:
+                            new.verify_in_background()
                         if snap is not None:   # a swap: build the facet arrays before requests see it
                             self._warm(new)
                         old, self._snap = self._snap, new
@@ -118,7 +122,10 @@ class Searcher:
         for attempt in (0, 1):
             with self._use(force=attempt == 1) as snap:
                 try:
-                    return fn(snap)
+                    result = fn(snap)
+                    if snap.damage is not None:   # a part that degrades alone (a facet) met a damaged file
+                        raise snap.damage
+                    return result
                 except (QueryError, IndexMissing):
                     raise
                 except Exception:
@@ -187,7 +194,7 @@ class Searcher:
         else:
             match = ev.evaluate(tree) if tree is not None else None
         if tree is not None and match is None:
-            raise QueryError(f"the query {request.q!r} has no searchable words (only punctuation or symbols)")
+            raise QueryError(f"the query {shown(request.q)} has no searchable words (only punctuation or symbols)")
         base = snap.live.copy() if match is None else (match.mask & snap.live)
         for name in request.people:
             base &= ev.term(S.PERSON, S.person_key(name), scored=False).mask

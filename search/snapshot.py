@@ -10,6 +10,9 @@ All Whoosh calls of a snapshot hold its lock: Whoosh's file objects keep a share
 from __future__ import annotations
 
 import fnmatch
+import functools
+import logging
+import math
 import re
 import struct
 import threading
@@ -23,12 +26,14 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from index import schema as S
+from index import integrity, schema as S
 from index.dedup import read_story_map
+from index.errors import IndexDamaged
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 from search.ranking import length_norm
 
+log = logging.getLogger(__name__)
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
@@ -223,6 +228,25 @@ class Stories:
         return counts
 
 
+def _reads(method):
+    """A Snapshot method that reads Whoosh files: once a read fails on a damaged file, it and every later read of
+    the snapshot raise IndexDamaged naming the file (never an answer from a half-read index)."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        if self.damage is not None:
+            raise self.damage
+        try:
+            return method(self, *args, **kwargs)
+        except (QueryError, IndexDamaged):
+            raise
+        except Exception as exc:
+            damage = self.diagnose()
+            if damage is None:
+                raise
+            raise damage from exc
+    return reading
+
+
 class Snapshot:
     """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it."""
 
@@ -231,6 +255,47 @@ class Snapshot:
         self.version = index_version(root)
         self.ix = open_index(root)
         self.lock = threading.RLock()
+        self.damage: IndexDamaged | None = None   # set when a read found a damaged file
+        self._diagnosed = False
+        try:
+            self._open()
+        except Exception as exc:
+            damage = None if isinstance(exc, IndexDamaged) else self.diagnose()
+            if getattr(self, "searcher", None) is not None:
+                self.searcher.close()
+            if damage is None:
+                raise
+            raise damage from exc
+
+    def diagnose(self) -> IndexDamaged | None:
+        """After a failed read: the damaged file that explains it (once per snapshot; None when the index moved
+        on, so the Searcher retries on the new version, or when no file is damaged: a bug, not damage)."""
+        with self.lock:
+            if not self._diagnosed and index_version(self.root) == self.version:
+                self._diagnosed = True
+                self.damage = integrity.diagnose(self.ix.storage.folder)
+            return self.damage
+
+    def verify_in_background(self) -> threading.Thread:
+        """Check every byte of the version's files in a daemon thread (what opening leaves out: garbage inside a
+        segment that no read trips over gives wrong answers, not errors); damage found makes every later read
+        raise IndexDamaged. Returns the thread."""
+        thread = threading.Thread(target=self._verify, name="newsdex-verify", daemon=True)
+        thread.start()
+        return thread
+
+    def _verify(self) -> None:
+        try:
+            report = integrity.verify(self.ix.storage.folder, rewritten=False)
+        except Exception:   # noqa: BLE001 - a check that cannot run must not take the server down
+            log.exception("background check of %s failed", self.ix.storage.folder)
+            return
+        if report.damaged and index_version(self.root) == self.version:   # (a commit since: files went away)
+            with self.lock:
+                self.damage = self.damage or IndexDamaged(*report.damaged[0])
+            log.error("%s", self.damage)
+
+    def _open(self) -> None:
         self.searcher = self.ix.searcher()
         self.reader = self.searcher.reader()
         self.schema = self.ix.schema
@@ -281,6 +346,7 @@ class Snapshot:
         out[out == unsigned_default] = missing
         return out
 
+    @_reads
     def lengths(self, field: str) -> np.ndarray:
         """Per-document length (in tokens, as Whoosh stores it: one byte, approximate) of a text field."""
         arr = self._lengths.get(field)
@@ -297,6 +363,7 @@ class Snapshot:
             self._lengths[field] = arr
         return arr
 
+    @_reads
     def avg_length(self, field: str) -> float:
         avg = self._avg.get(field)
         if avg is None:
@@ -307,6 +374,7 @@ class Snapshot:
 
     # -- postings --------------------------------------------------------------------------------------------
 
+    @_reads
     def postings(self, field: str, text: str) -> Postings:
         """Doc numbers and frequencies of one term (cached, least recently used first out)."""
         key = (field, text)
@@ -334,10 +402,12 @@ class Snapshot:
                 self._term_postings -= len(old.ids)
             return post
 
+    @_reads
     def doc_frequency(self, field: str, text: str) -> int:
         with self.lock:
             return self.reader.doc_frequency(field, text)
 
+    @_reads
     def phrase_docs(self, field: str, words: tuple[str, ...]) -> np.ndarray:
         """Doc numbers holding the words as a phrase in `field` (positions checked by Whoosh; cached)."""
         key = (field, words)
@@ -358,6 +428,7 @@ class Snapshot:
                 self._phrases.popitem(last=False)
             return docs
 
+    @_reads
     def expand(self, field: str, text: str, kind: str, distance: int = 0) -> list[str]:
         """Index terms of `field` a prefix, wildcard or fuzzy word stands for (bounded: QueryError beyond)."""
         fieldobj = self.schema[field]
@@ -399,6 +470,7 @@ class Snapshot:
 
     # -- facets ----------------------------------------------------------------------------------------------
 
+    @_reads
     def facet(self, name: str) -> FacetField:
         """The doc->value pairs of a facet (built from the field's postings on first use)."""
         ff = self._facets.get(name)
@@ -411,6 +483,7 @@ class Snapshot:
                     self._facets[name] = ff
         return ff
 
+    @_reads
     def stories(self) -> Stories:
         """Each document's story (built from the STORY field's postings on first use)."""
         st = self._stories
@@ -498,6 +571,7 @@ class Snapshot:
         values = list(ords)
         return values, np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
 
+    @_reads
     def person_name(self, key: str) -> str:
         """The display name of a person key (from the stored metadata of one article mentioning them)."""
         name = self._person_names.get(key)
@@ -515,6 +589,7 @@ class Snapshot:
 
     # -- stored ----------------------------------------------------------------------------------------------
 
+    @_reads
     def stored(self, docnum: int) -> dict:
         with self.lock:
             return self.searcher.stored_fields(docnum)

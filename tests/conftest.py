@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from index import store
+from index import integrity, store
 from index.model import Article, Country, Person
 from index.schema import document_for, person_key
 
@@ -48,6 +48,7 @@ def write_index(root: Path, articles) -> Path:
     for art in articles:
         writer.add_document(**document_for(art))
     writer.commit()
+    integrity.write_manifest(gen)
     store.publish(root, gen)
     return root
 

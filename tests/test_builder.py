@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from index import store
+from index import integrity, store
 from index.builder import build_index, delete_articles
 from index.errors import IndexBusy
 from index.schema import CHECKSUM, ID
@@ -261,6 +261,7 @@ def test_add_to_an_index_built_with_the_earlier_schema(tmp_path):
     root = tmp_path / "ix"
     gen = store.new_generation(root)
     whoosh_index.create_in(str(gen), _schema_before_columns(), indexname=store.INDEX_NAME)
+    (gen / integrity.MANIFEST).unlink()   # such an index predates checksum lists too
     store.publish(root, gen)
     report = build_index([make_folder(tmp_path / "in", 5)], root, mode="add", workers=2)
     assert (report.added, report.failed) == (5, [])

@@ -5,6 +5,7 @@ from pathlib import Path
 from index import store
 from index.builder import build_index, delete_articles
 from index.dedup import STORIES_FILE, STORY_MAP_FILE, read_story_map
+from index.integrity import MANIFEST
 from search import SearchRequest, Searcher
 
 WIRE = ("The port authority of Kiel said on Monday that container traffic rose by a fifth in the first half of the "
@@ -63,6 +64,8 @@ def test_rebuild_groups_copies_and_add_joins_a_new_copy(tmp_path):
 
 
 def test_a_lost_stories_file_is_rebuilt_from_the_index(tmp_path):
+    """In an index from before checksums (no list says the stories files should be there; with one, a lost file
+    is damage: tests/test_faults_damage.py)."""
     feed = tmp_path / "feed"
     write_feed(feed, "a.jsonl", [line("wire", WIRE, "Wire", "2025-05-01")])
     root = tmp_path / "ix"
@@ -70,6 +73,7 @@ def test_a_lost_stories_file_is_rebuilt_from_the_index(tmp_path):
     gen = store.current_generation(root)
     (gen / STORIES_FILE).unlink()
     (gen / STORY_MAP_FILE).unlink()
+    (gen / MANIFEST).unlink()
     write_feed(feed, "b.jsonl", [line("copy", WIRE + " Copyright Wire.", "Post", "2025-05-01")])
     report = build_index([feed / "b.jsonl"], root, mode="add", workers=1)
     assert report.stories == {"articles": 2, "stories": 1, "duplicates": 1}

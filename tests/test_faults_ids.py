@@ -155,7 +155,9 @@ def test_an_index_with_location_ids_must_be_rebuilt_before_adding(tmp_path):
     root = tmp_path / "ix"
     build("reindex", arch, root)
     before = state(root)
-    (store.current_generation(root) / "SCHEMA_VERSION").write_text("1")   # as newsdex made it before
+    gen = store.current_generation(root)
+    (gen / "SCHEMA_VERSION").write_text("1")   # as newsdex made it before: without a checksum list either
+    (gen / "checksums.json").unlink()
     result = run("add", arch, "--index", root, "-q", "--workers", 1)
     assert result.exit_code == 1
     assert result.stderr.strip() == (

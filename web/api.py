@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from search import MAX_PER_PAGE, SearchRequest
+from search import MAX_PER_PAGE, SearchRequest, shown
 from web.app import get_searcher
 from web.errors import NotFound, WebError
 from web.state import FACET_PARAM
@@ -27,9 +27,9 @@ def _int_param(name: str, default: int, low: int, high: int) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise WebError(f"{name} must be a whole number, not {value!r}", status=400) from None
+        raise WebError(f"{name} must be a whole number, not {shown(value)}", status=400) from None
     if not low <= number <= high:
-        raise WebError(f"{name} must be between {low} and {high}, not {number}", status=400)
+        raise WebError(f"{name} must be between {low} and {high}, not {shown(number)}", status=400)
     return number
 
 
@@ -75,7 +75,7 @@ def article(article_id: str):
     """One article as stored (the shape of `newsdex inspect --json`)."""
     view = get_searcher().article(_checked_id(article_id))
     if view is None:
-        raise NotFound(f"no article with id {article_id!r}")
+        raise NotFound(f"no article with id {shown(article_id)}")
     return jsonify(view.to_json())
 
 
@@ -85,7 +85,7 @@ def similar(article_id: str):
     n = _int_param("n", 10, 1, MAX_SIMILAR)
     searcher = get_searcher()
     if searcher.article(_checked_id(article_id)) is None:
-        raise NotFound(f"no article with id {article_id!r}")
+        raise NotFound(f"no article with id {shown(article_id)}")
     return jsonify({"id": article_id, "hits": [h.to_json() for h in searcher.more_like_this(article_id, n)]})
 
 
@@ -93,7 +93,7 @@ def similar(article_id: str):
 def facet_values(facet: str):
     """Facet value search over the whole index (for type-ahead)."""
     if facet not in FACET_PARAM:
-        raise WebError(f"unknown facet {facet!r}: use one of {', '.join(FACET_PARAM)}", status=404)
+        raise WebError(f"unknown facet {shown(facet)}: use one of {', '.join(FACET_PARAM)}", status=404)
     prefix = request.args.get("prefix", "")
     if len(prefix) > MAX_PREFIX_CHARS:
         raise WebError(f"prefix is longer than {MAX_PREFIX_CHARS} characters", status=400)

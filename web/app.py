@@ -6,7 +6,7 @@ import threading
 from datetime import date, datetime
 from typing import Optional
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from search import Searcher, default_index_root
@@ -21,6 +21,7 @@ SETTINGS = {
         "the Content-Security-Policy header of every response"),
     "MORE_LIKE_THIS": (5, "how many similar articles the article page shows"),
 }
+MAX_URL_BYTES = 8 * 1024   # a longer address is refused (414) before any work: every link of a page repeats it
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -62,6 +63,14 @@ def create_app(config: Optional[dict] = None) -> Flask:
     errors.register(app)
     views.register_template_helpers(app)
 
+    @app.before_request
+    def _bounded_url():
+        """Refuse an over-long address before parsing it (the answer does not echo it)."""
+        size = len(request.environ.get("PATH_INFO", "")) + len(request.query_string)   # WSGI: one char per byte
+        if size > MAX_URL_BYTES:
+            raise errors.AddressTooLong(f"The address is too long: {size:,} bytes (the limit is {MAX_URL_BYTES:,}). "
+                                        f"Use fewer filters or a shorter query.")
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
@@ -87,7 +96,7 @@ class SearcherHolder:
         if searcher is None:
             with self._lock:
                 if self._searcher is None:
-                    self._searcher = Searcher(self.index_root)
+                    self._searcher = Searcher(self.index_root, verify_in_background=True)
                 searcher = self._searcher
         return searcher
 

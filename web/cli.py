@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ import click
 from index import store
 from index.builder import build_index, default_workers, delete_articles, enrich
 from index.entities import AliasError, load_aliases, make_extractor
-from index.errors import IndexMissing, NewsdexError, RebuildRefused
+from index.errors import IndexBusy, IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
 from index.model import Failure, IndexReport
 from index.readers import read_path
 
@@ -24,6 +25,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 ALIASES_ENV = "NEWSDEX_ALIASES"
 ALIASES_FILENAME = "aliases.txt"
+CHECK_LOCK_WAIT = 60.0   # seconds `newsdex check` waits for a running indexing run to finish
 
 # Each setting is declared once: name, environment variable, default, help.
 index_option = click.option(
@@ -362,7 +364,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
     except QueryError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(2)
-    except IndexMissing as exc:
+    except (IndexMissing, IndexDamaged) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         data = result.to_json()
@@ -431,7 +433,7 @@ def stats(index_root, as_json):
     searcher = _searcher(index_root)
     try:
         data = searcher.stats()
-    except IndexMissing as exc:
+    except (IndexMissing, IndexDamaged) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         searcher.close()
@@ -444,6 +446,43 @@ def stats(index_root, as_json):
         elif isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value[:12]))
         click.echo(f"{key:>16}: {value}")
+
+
+@main.command()
+@index_option
+def check(index_root):
+    """Verify every file of the live index: sizes, full checksums, and every segment its TOC names.
+
+    Names each damaged file and exits with status 1; prints one line and exits 0 when all is well. Runs while
+    no indexing run writes (it waits up to a minute for one to finish).
+    """
+    from index import integrity
+    gen = store.current_generation(index_root)
+    if gen is None:
+        raise click.ClickException(str(IndexMissing(index_root)))
+    try:
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(store.writer_lock(index_root, timeout=CHECK_LOCK_WAIT))
+            except PermissionError:
+                pass   # a read-only index folder: no run can change it while it is checked either
+            report = integrity.verify(gen)
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for path, problem in report.damaged:
+        click.echo(f"damaged: {path} {problem}")
+    if report.damaged:
+        click.echo(f"{len(report.damaged)} damaged file{'s' if len(report.damaged) > 1 else ''} in {gen}; "
+                   f"{IndexDamaged.ADVICE}")
+        sys.exit(1)
+    size = f"{report.files:,} file{'s' if report.files != 1 else ''}, {report.bytes / 2**20:,.1f} MB"
+    if report.checksummed:
+        click.echo(f"ok: {gen}: every file matches its size and checksum ({size})")
+    else:
+        click.echo(f"ok: {gen}: every segment opens ({size}), but the index has no checksums (it was built before "
+                   f"newsdex wrote them): `newsdex reindex` adds them")
 
 
 # --- serving ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search import IndexMissing, QueryError
+from search import IndexDamaged, IndexMissing, QueryError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,13 @@ class NotFound(WebError):
     title = "Not found"
 
 
+class AddressTooLong(WebError):
+    """A URL over the size limit (refused before it is parsed; the answer does not echo it)."""
+
+    status = 414
+    title = "Address too long"
+
+
 class IndexUnavailable(WebError):
     """No index (or an empty one) under the configured root."""
 
@@ -55,6 +62,13 @@ class IndexUnavailable(WebError):
         super().__init__(message, BUILD_HINT.format(root=root))
         self.root = root
         self.empty = empty
+
+
+class IndexBroken(WebError):
+    """The index has a damaged file: the search layer's one line names it and says what to do."""
+
+    status = 503
+    title = "The index is damaged"
 
 
 def wants_json() -> bool:
@@ -73,6 +87,9 @@ def _as_web_error(exc: Exception) -> WebError:
         return err
     if isinstance(exc, IndexMissing):
         return IndexUnavailable(current_app.config["INDEX_ROOT"])
+    if isinstance(exc, IndexDamaged):
+        log.error("%s", exc)   # once per request: the operator sees it in the log too
+        return IndexBroken(str(exc))
     if isinstance(exc, HTTPException):
         err = WebError(exc.description or exc.name, status=exc.code or 500)
         err.title = exc.name

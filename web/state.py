@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 from urllib.parse import urlencode
 
+from search import MAX_FILTER_VALUES
+
 # The order parameters appear in generated URLs; the names are `newsdex search`'s flags.
 PARAMS = ("q", "person", "country", "lang", "source", "from", "to", "sort", "recency", "all_articles", "count",
           "per_page", "page")
@@ -23,8 +25,8 @@ class SearchState:
                 continue
             if name not in MULTI:
                 got = got[-1:]
-            else:
-                got = tuple(dict.fromkeys(got))   # drop repeats, keep order
+            else:   # drop repeats, keep order; a request with more values is refused, and every link repeats them
+                got = tuple(dict.fromkeys(got))[:MAX_FILTER_VALUES]
             self._values[name] = got
 
     @classmethod

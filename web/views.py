@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from search import FACET_NAMES, MAX_PLAIN_WORDS, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest
+from search import (FACET_NAMES, MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing,
+                    QueryError, SearchRequest, shown)
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
@@ -42,7 +43,7 @@ def search():
         result = searcher.search(search_request)
     except QueryError as exc:
         error = exc
-    except IndexMissing:
+    except (IndexMissing, IndexDamaged):
         raise
     except Exception:
         if _article_count(searcher) == 0:   # an index with no articles may not be searchable at all
@@ -173,7 +174,7 @@ def article(article_id: str):
     searcher = get_searcher()
     view = searcher.article(article_id)
     if view is None:
-        raise NotFound(f"No article with the id {article_id!r} is in the index. It may have been deleted or "
+        raise NotFound(f"No article with the id {shown(article_id)} is in the index. It may have been deleted or "
                        f"re-indexed under a new id; try searching for it.")
     art = view.article
     people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url())
@@ -192,6 +193,8 @@ def _similar(searcher, article_id: str) -> list:
     """More like this; a failure here degrades to nothing rather than failing the page."""
     try:
         return list(searcher.more_like_this(article_id, current_app.config["MORE_LIKE_THIS"]))
+    except IndexDamaged:   # not a part of the page to do without: the whole index is in doubt
+        raise
     except Exception:   # noqa: BLE001
         log.exception("more_like_this failed for %r", article_id)
         return []
@@ -207,6 +210,8 @@ def _same_story(searcher, view, art) -> list:
         if i < STORY_DIFFS:
             try:
                 other = searcher.article(v["id"], with_story=False)
+            except IndexDamaged:
+                raise
             except Exception:   # noqa: BLE001 - one version failing does not fail the page
                 log.exception("article %r failed", v["id"])
                 other = None
@@ -230,7 +235,7 @@ def _parse_iso(text):
 def facet_values(facet: str):
     """Values of one facet matching a prefix, each a link that adds it to the current search."""
     if facet not in FACET_PARAM:
-        raise NotFound(f"There is no facet {facet!r}; the facets are {', '.join(FACET_PARAM)}.")
+        raise NotFound(f"There is no facet {shown(facet)}; the facets are {', '.join(FACET_PARAM)}.")
     prefix = request.args.get("prefix", "")[:200]
     state = SearchState.from_args(request.args)
     param = FACET_PARAM[facet]
@@ -297,7 +302,7 @@ def register_template_helpers(app: Flask) -> None:
         highlight=safe_highlight, safe_link=safe_link, host_of=host_of,
         article_url=lambda article_id: url_for("views.article", article_id=article_id),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
-    app.jinja_env.globals.update(facet_names=FACET_NAMES)
+    app.jinja_env.globals.update(facet_names=FACET_NAMES, max_query_chars=MAX_QUERY_CHARS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,0 +1,393 @@
+"""Damage is found and named: a checksum list per generation, cheap checks at opening, full ones on demand.
+
+Every commit writes `checksums.json` into its generation (atomically, after Whoosh's TOC): each file of the
+committed index with its size, its CRC-32 and the CRC-32 of its edges (first and last 4 KiB). That is what Lucene
+keeps in a footer per file, kept beside Whoosh's files so that their formats stay Whoosh's own. Whoosh never
+changes a segment file once written, so a segment's entries are carried from commit to commit (a file damaged
+since its commit is still found); the other files are checksummed afresh at each commit.
+
+- `check_at_open`: what is cheap, when an index is opened: every listed file is there with its size, the edges of
+  segment files and the whole of small files match, small metadata parses (story map, schema version, the stories
+  file's header against its size). A few KiB per segment file, never a whole one.
+- `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files.
+- `verified_merge`: Whoosh's merge policy, with full checksums of the segments it is about to read.
+- `diagnose`: after a read failed, which file is damaged (None: none is, the failure is something else).
+
+The stories file and the story map are replaced at every commit, before the TOC: a reader may see a new one
+beside the TOC it opened. Opening therefore checks only their structure (always valid after an atomic replace);
+`check`, holding the writer lock, checks their bytes too. Their new checksums are added to the list as "pending"
+before they replace the old files, so a run killed before its commit leaves files the list accounts for.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+from index import store
+from index.dedup import STORIES_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
+from index.errors import IndexDamaged
+
+MANIFEST = "checksums.json"
+FORMAT = 1
+EDGE = 4096                   # bytes at each end of a file whose checksum opening compares
+SMALL_FILE = 1 << 20          # files (other than segments) up to this size are checksummed whole at opening
+CHUNK = 1 << 20
+SCHEMA_FILE = "SCHEMA_VERSION"
+REWRITTEN = frozenset({STORIES_FILE, STORY_MAP_FILE})   # replaced by every commit, before its TOC
+# Written outside commits: the publish marker, Whoosh's lock file, this list itself.
+VOLATILE = frozenset({store.PUBLISHED, f"{store.INDEX_NAME}_WRITELOCK", MANIFEST})
+_TOC = re.compile(rf"^_{store.INDEX_NAME}_(\d+)\.toc$")
+
+
+# --- names ---------------------------------------------------------------------------------------------------------
+
+def live_toc(gen: Path) -> Optional[str]:
+    """The name of the newest TOC in a generation (the commit Whoosh opens), None when there is none."""
+    best = max(((int(m.group(1)), name) for name in os.listdir(gen) if (m := _TOC.match(name))), default=None)
+    return best[1] if best else None
+
+
+def is_segment_file(name: str) -> bool:
+    """A file of a Whoosh segment (`MAIN_<id>.seg` and the like): never changed once written."""
+    return name.startswith(f"{store.INDEX_NAME}_") and "." in name
+
+
+def _segment_id(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def _listed_files(gen: Path) -> Iterator[str]:
+    """The generation's regular files that a checksum list may hold (not temporary, not volatile)."""
+    for name in sorted(os.listdir(gen)):
+        if not name.startswith(".") and name not in VOLATILE and (gen / name).is_file():
+            yield name
+
+
+def _toc_segments(gen: Path):
+    """(schema, segments) of the generation's live TOC (Whoosh raises when the TOC cannot be read)."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+    toc = TOC.read(FileStorage(str(gen)), store.INDEX_NAME)
+    return toc.schema, toc.segments
+
+
+def _segment_files(gen: Path, segment) -> list[str]:
+    """The files of one segment (a compound `.seg`, or the separate files of an uncompounded one)."""
+    prefix = segment.segment_id() + "."
+    if getattr(segment, "compound", True):
+        return [prefix + "seg"]
+    return sorted(name for name in os.listdir(gen) if name.startswith(prefix))
+
+
+# --- checksums -----------------------------------------------------------------------------------------------------
+
+def _crc(path: Path) -> str:
+    crc = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return f"{crc:08x}"
+
+
+def _edges_crc(path: Path, size: int) -> str:
+    """CRC-32 of the first and last EDGE bytes (of the whole file when it is no longer than both)."""
+    with open(path, "rb") as fh:
+        if size <= 2 * EDGE:
+            return f"{zlib.crc32(fh.read()):08x}"
+        crc = zlib.crc32(fh.read(EDGE))
+        fh.seek(size - EDGE)
+        return f"{zlib.crc32(fh.read(EDGE), crc):08x}"
+
+
+def _entry(path: Path) -> dict:
+    size = path.stat().st_size
+    return {"size": size, "crc32": _crc(path), "edges": _edges_crc(path, size)}
+
+
+def _size_problem(size: int, expected: int) -> str:
+    return f"has {size:,} bytes, {expected:,} expected ({'cut short' if size < expected else 'grown'})"
+
+
+def _problem(path: Path, entry: dict, full: bool) -> Optional[str]:
+    """What is wrong with a file against its entry: size, then the edges (full=False) or every byte."""
+    try:
+        size = path.stat().st_size
+        if size != entry["size"]:
+            return _size_problem(size, entry["size"])
+        if full:
+            return None if _crc(path) == entry["crc32"] else "does not match its checksum (altered)"
+        if _edges_crc(path, size) != entry["edges"]:
+            return "does not match its checksum at its beginning or end (altered)"
+    except FileNotFoundError:
+        return "is missing"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    return None
+
+
+# --- the list ------------------------------------------------------------------------------------------------------
+
+def read_manifest(gen: Path) -> Optional[dict]:
+    """The generation's checksum list (None: an index from before checksums); IndexDamaged when unreadable."""
+    path = Path(gen) / MANIFEST
+    try:
+        data = json.loads(path.read_bytes())
+        if not (isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), dict)):
+            raise ValueError("not a newsdex checksum list")
+        for entry in data["files"].values():
+            entry["size"], entry["crc32"], entry["edges"]   # noqa: B018 - every entry has its three fields
+        return data
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexDamaged(path, f"cannot be read ({exc.strerror})") from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexDamaged(path, f"is not a valid checksum list ({type(exc).__name__}: {exc})") from exc
+
+
+def write_manifest(gen: Path, create: bool = False) -> None:
+    """Checksum a generation's committed files (after each commit, under the writer lock). A generation without a
+    list keeps none unless `create`: its older files' checksums would vouch for bytes never checked."""
+    gen = Path(gen)
+    old = read_manifest(gen)
+    if old is None and not create:
+        return
+    carried = old["files"] if old else {}
+    toc = live_toc(gen)
+    used = {segment.segment_id() for segment in _toc_segments(gen)[1]}
+    files = {}
+    for name in _listed_files(gen):
+        if (_TOC.match(name) and name != toc) or (is_segment_file(name) and _segment_id(name) not in used):
+            continue   # an earlier commit's TOC, a segment merged away: not part of this commit
+        keep = is_segment_file(name) and name in carried
+        files[name] = carried[name] if keep else _entry(gen / name)
+    _write_atomically(gen / MANIFEST, json.dumps({"format": FORMAT, "toc": toc, "files": files}, indent=1))
+
+
+def record_pending(gen: Path):
+    """A `write_story_files` hook: the checksums of the files about to replace the rewritten ones, recorded in the
+    list first, so that a run killed before its commit leaves files the list accounts for (kept until a commit)."""
+    def record(written: dict) -> None:
+        manifest = read_manifest(gen)
+        if manifest is None:
+            return
+        pending = manifest.setdefault("pending", {})
+        for name, tmp in written.items():
+            pending.setdefault(name, []).append(_entry(Path(tmp)))
+        _write_atomically(Path(gen) / MANIFEST, json.dumps(manifest, indent=1))
+    return record
+
+
+def _rewritten_problem(path: Path, manifest: dict) -> Optional[str]:
+    """A rewritten file matches its committed entry or one recorded before an interrupted run replaced it."""
+    entries = [manifest["files"][path.name], *manifest.get("pending", {}).get(path.name, ())]
+    problems = [_problem(path, entry, full=True) for entry in entries]
+    return None if None in problems else problems[0]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # store.remove_orphans removes a leftover
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fd = os.open(path.parent, os.O_RDONLY)   # the rename itself durable (not every file: store.fsync_dir)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- checks --------------------------------------------------------------------------------------------------------
+
+def _metadata_problems(gen: Path) -> Iterator[tuple[Path, str]]:
+    """Small metadata that must parse: the schema version, the story map, the stories file's header and size."""
+    schema = gen / SCHEMA_FILE
+    try:
+        text = schema.read_bytes()
+        if not text.strip().isdigit():
+            yield schema, f"does not hold a schema version number (it holds {text[:40]!r})"
+    except FileNotFoundError:
+        pass   # an older index; a listed file that is missing is found by its entry
+    except OSError as exc:
+        yield schema, f"cannot be read ({exc.strerror})"
+    problem = story_map_problem(gen)
+    if problem:
+        yield gen / STORY_MAP_FILE, problem
+    if (gen / STORIES_FILE).exists():
+        problem = stories_file_problem(gen / STORIES_FILE)
+        if problem:
+            yield gen / STORIES_FILE, problem
+
+
+def check_at_open(gen: Path) -> None:
+    """The cheap checks of a generation being opened: IndexDamaged naming the first damaged file."""
+    gen = Path(gen)
+    for path, problem in _metadata_problems(gen):
+        raise IndexDamaged(path, problem)
+    manifest = read_manifest(gen)
+    if manifest is None:
+        return   # an index from before checksums: Whoosh's own reading is all there is
+    current = manifest.get("toc") == live_toc(gen)
+    for name, entry in manifest["files"].items():
+        if name in REWRITTEN and not (gen / name).exists():
+            raise IndexDamaged(gen / name, "is missing")   # replaced atomically: never missing once written
+        if name in REWRITTEN or (not current and not is_segment_file(name)):
+            continue   # replaced by a commit under way (its structure is checked above), or an earlier commit's
+        small = not is_segment_file(name) and entry["size"] <= SMALL_FILE
+        problem = _problem(gen / name, entry, full=small)
+        if problem and not (problem == "is missing" and not current):   # merged away since the list was written
+            raise IndexDamaged(gen / name, problem)
+
+
+@dataclass
+class Report:
+    """What `verify` found: damaged files (path, problem), notes, and how much was checked."""
+
+    gen: Path
+    damaged: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    checksummed: bool = True
+
+    def add(self, path: Path, problem: str) -> None:
+        if all(path != seen for seen, _ in self.damaged):   # one problem per file: the first found
+            self.damaged.append((path, problem))
+
+
+def verify(gen: Path, rewritten: bool = True) -> Report:
+    """Check every file of a generation: full checksums, the TOC and every segment it names (Whoosh opens each),
+    unlisted files. `rewritten=False` leaves out the bytes of files a commit under way may be replacing."""
+    gen = Path(gen)
+    report = Report(gen)
+    for path, problem in _metadata_problems(gen):
+        report.add(path, problem)
+    try:
+        manifest = read_manifest(gen)
+    except IndexDamaged as exc:
+        report.add(exc.path, exc.problem)
+        manifest = None
+    toc = live_toc(gen)
+    if manifest is None:
+        report.checksummed = False
+    else:
+        _verify_listed(gen, manifest, toc, rewritten, report)
+    _verify_toc(gen, toc, manifest, report)
+    return report
+
+
+def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], rewritten: bool, report: Report) -> None:
+    current = manifest.get("toc") == toc
+    if not current:
+        report.notes.append(f"the checksums were written for {manifest.get('toc')}, the live commit is {toc}: "
+                            f"only the segment files both share are checked")
+    for name, entry in sorted(manifest["files"].items()):
+        if (not current and not is_segment_file(name)) or (name in REWRITTEN and not rewritten):
+            continue
+        problem = (_rewritten_problem(gen / name, manifest) if name in REWRITTEN
+                   else _problem(gen / name, entry, full=True))
+        if problem == "is missing" and not current:
+            continue
+        report.files += 1
+        report.bytes += entry["size"]
+        if problem:
+            report.add(gen / name, problem)
+    if current:
+        for name in _listed_files(gen):
+            if name not in manifest["files"]:
+                report.notes.append(f"{gen / name} is not in the checksum list: not part of the committed index "
+                                    f"(left by an interrupted run?)")
+
+
+def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report: Report) -> None:
+    """The TOC reads, names segments whose files exist, and Whoosh can open each of them."""
+    from whoosh.reading import SegmentReader
+    from whoosh.filedb.filestore import FileStorage
+    if toc is None:
+        report.add(gen, f"holds no {store.INDEX_NAME} TOC (`_{store.INDEX_NAME}_N.toc`)")
+        return
+    try:
+        schema, segments = _toc_segments(gen)
+    except Exception as exc:   # noqa: BLE001 - whatever Whoosh raises on a damaged TOC is the damage
+        report.add(gen / toc, f"cannot be read ({type(exc).__name__}: {exc})")
+        return
+    storage = FileStorage(str(gen))
+    listed = manifest["files"] if manifest and manifest.get("toc") == toc else None
+    for segment in segments:
+        names = _segment_files(gen, segment)
+        missing = [name for name in names if not (gen / name).exists()] or ([] if names else [segment.segment_id()])
+        for name in missing:
+            report.add(gen / name, "is missing (the TOC names it)")
+        if listed is not None:
+            for name in names:
+                if name not in listed:
+                    report.notes.append(f"{gen / name} is named by the TOC but has no checksum")
+        if missing:
+            continue
+        if manifest is None:
+            report.files += len(names)
+            report.bytes += sum((gen / name).stat().st_size for name in names)
+        try:
+            SegmentReader(storage, schema, segment).close()
+        except Exception as exc:   # noqa: BLE001 - a segment Whoosh cannot open is damaged, whatever it raises
+            report.add(gen / names[0], f"cannot be read ({type(exc).__name__}: {exc})")
+
+
+def diagnose(gen: Path) -> Optional[IndexDamaged]:
+    """After a read of the generation failed: the damage that explains it, or None when every file is sound."""
+    try:
+        check_at_open(gen)
+    except IndexDamaged as exc:
+        return exc
+    except FileNotFoundError:
+        return None   # the generation itself went away (a swap): not damage
+    report = verify(gen, rewritten=False)
+    return IndexDamaged(*report.damaged[0]) if report.damaged else None
+
+
+def verify_files(gen: Path, names) -> None:
+    """Full checksums of some listed files before they are read whole (IndexDamaged naming the first bad one)."""
+    manifest = read_manifest(gen)
+    if manifest is None:
+        return
+    for name in names:
+        if name not in manifest["files"]:
+            continue
+        problem = (_rewritten_problem(Path(gen) / name, manifest) if name in REWRITTEN
+                   else _problem(Path(gen) / name, manifest["files"][name], full=True))
+        if problem:
+            raise IndexDamaged(Path(gen) / name, problem)
+
+
+def verified_merge(gen: Path):
+    """Whoosh's MERGE_SMALL policy, checking the full checksums of the segments it is about to read first."""
+    from whoosh.writing import MERGE_SMALL
+
+    def policy(writer, segments):
+        for segment in merge_candidates(segments):
+            verify_files(gen, _segment_files(Path(gen), segment))
+        return MERGE_SMALL(writer, segments)
+    return policy
+
+
+def merge_candidates(segments) -> list:
+    """The segments Whoosh's MERGE_SMALL merges (its rule: the smallest ones, up to the first point where
+    there are more than 4 and they hold fewer documents than fib(count + 4)); [] when it merges none."""
+    from whoosh.util import fib
+    ordered = sorted(segments, key=lambda s: s.doc_count_all())
+    total = 0
+    for i, segment in enumerate(ordered):
+        total += max(segment.doc_count_all(), 0)
+        if i > 3 and total < fib(i + 5):
+            return ordered[:i + 1]
+    return []
