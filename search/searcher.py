@@ -13,6 +13,7 @@ import threading
 import time
 from bisect import bisect_left
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +25,8 @@ from index.store import index_version
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search import entities
+from search.model import EntityPage
 from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
 from search import ranking
 from search.rerank import rerank
@@ -601,6 +604,37 @@ class Searcher:
                 lines.append("  no words to rank by: newest first")
             return "\n".join(lines)
         return self._run(run)
+
+    # -- entity pages (search/entities.py) ----------------------------------------------------------------
+
+    def entity(self, kind: str, key: str, request: SearchRequest, rank: str = "score",
+               limit: int = entities.MAX_WITH, latest: int = 10) -> EntityPage:
+        """A person's or country's page over the request's result set: `articles` is what a search with the
+        request and this filter counts (the same masks). Raises UnknownEntity (404, with suggestions), QueryError."""
+        request.validate()
+        entities.check(kind, rank)
+        tree = parse_query(request.q)
+
+        def run(snap: Snapshot) -> EntityPage:
+            value = entities.resolve(snap, kind, key)
+            base = self._masks(snap, request, tree, Plan()).final
+            page, fg = entities.page(snap, kind, value, base, request, rank, limit)
+            return replace(page, latest=self._latest(snap, fg, request, latest))
+        return self._run(run)
+
+    def _latest(self, snap: Snapshot, mask: np.ndarray, request: SearchRequest, n: int) -> tuple[Hit, ...]:
+        """The newest n hits of `mask` (one per story unless request.all_articles), as a search lists them."""
+        if n <= 0:
+            return ()
+        page = replace(request, page=1, per_page=n)
+        stories = snap.stories()
+        if request.all_articles:
+            docs, _ = self._rank(snap, mask, None, "newest", page)
+        else:
+            docs, _ = self._rank_stories(snap, stories, mask, None, "newest", page)
+        hl = Highlight(set())
+        return tuple(self._hit(snap, d, None, hl, False, rank, stories, not request.all_articles)
+                     for rank, d in enumerate(docs, 1))
 
 
 def _explain_doc(snap: Snapshot, ev: Evaluator, masks: _Masks, tree, feedback: dict, doc: int,
