@@ -1,12 +1,16 @@
-"""Person and country pages: the search layer (Searcher.entity)."""
+"""Person and country pages: the search layer (Searcher.entity) and the site (/person, /country, /api/...)."""
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
+from bs4 import BeautifulSoup
 
 from search import QueryError, SearchRequest, Searcher, UnknownEntity
 from search.entities import significance
 from tests.conftest import article, country, person
+from web.app import create_app
 
 ADA = person("Ada Quill")
 COMMON, TELLING, ONCE, ELSEWHERE = (person("Cole Common"), person("Tess Telling"), person("Otto Once"),
@@ -55,6 +59,10 @@ def searcher(index_root):
     yield s
     s.close()
 
+
+@pytest.fixture(scope="module")
+def client(index_root):
+    return create_app({"INDEX_ROOT": str(index_root)}).test_client()
 
 
 # --- the search layer ----------------------------------------------------------------------------------------------
@@ -145,3 +153,90 @@ def test_an_unknown_key_is_a_404_with_suggestions(searcher):
     with pytest.raises(QueryError):
         searcher.entity("person", "ada quill", SearchRequest(), rank="loudest")
 
+
+# --- the site ------------------------------------------------------------------------------------------------------
+
+def test_api_shape(client):
+    data = client.get("/api/person/ada%20quill").get_json()
+    assert list(data) == ["kind", "key", "name", "articles", "stories", "archive_articles", "first_seen",
+                          "last_seen", "interval", "timeline", "ranked_by", "with_people", "with_countries", "latest"]
+    assert data["ranked_by"] == "score"
+    assert set(data["timeline"][0]) == {"period", "count", "from", "to"}
+    assert set(data["with_people"][0]) == {"value", "label", "count", "score", "key"}
+    assert set(data["latest"][0]) >= {"id", "title", "snippet", "published", "source", "people", "countries",
+                                      "story_id", "story_size"}
+    search = client.get("/api/search?person=Ada+Quill&sort=newest").get_json()
+    assert [h["id"] for h in data["latest"]] == [h["id"] for h in search["hits"]]
+    assert data["articles"] == search["articles"] and data["stories"] == search["total"]
+    narrowed = client.get("/api/person/ada%20quill?lang=fr&rank=count").get_json()
+    assert narrowed["ranked_by"] == "count"
+    assert narrowed["articles"] == client.get("/api/search?person=Ada+Quill&lang=fr&all_articles=1").get_json()["total"]
+
+
+def test_api_redirects_names_and_answers_404_with_suggestions(client):
+    response = client.get("/api/person/Ada%20Quill?lang=en")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api/person/ada%20quill?lang=en"
+    assert client.get("/api/country/france").headers["Location"] == "/api/country/FR"
+    response = client.get("/api/person/ada%20quil")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["status"] == 404 and "ada quil" in body["error"]
+    assert body["suggestions"][0] == {"key": "ada quill", "value": "Ada Quill", "label": "Ada Quill", "count": 11}
+    assert client.get("/api/person/ada%20quill?rank=loud").status_code == 400
+
+
+def test_person_page(client):
+    response = client.get("/person/ada%20quill?rank=count")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.get_data(as_text=True), "lxml")
+    assert soup.select_one("h1").get_text() == "Ada Quill"
+    assert soup.select_one(".figures .articles").get_text() == "11"
+    assert soup.select_one(".figures .stories").get_text() == "9"
+    assert soup.select_one(".first-seen time")["datetime"] == "2025-01-01"
+    assert len(soup.select(".timeline svg a")) == 6
+    rows = soup.select(".with-people tbody tr")
+    assert [r.select_one("a.co-search").get_text() for r in rows][:2] == ["Cole Common", "Tess Telling"]
+    link = rows[1].select_one("a.co-search")["href"]
+    assert urlsplit(link).path == "/" and parse_qs(urlsplit(link).query)["person"] == ["Ada Quill", "Tess Telling"]
+    assert rows[1].select_one("a.page-link")["href"] == "/person/tess%20telling"
+    assert soup.select_one(".rank a.rank-score")["href"].endswith("rank=score")
+    assert len(soup.select(".latest li.hit")) == 9   # one per story
+
+
+def test_narrowed_page_keeps_its_filters_in_links(client):
+    soup = BeautifulSoup(client.get("/person/ada%20quill?q=report&lang=en").get_data(as_text=True), "lxml")
+    assert soup.select_one(".figures .articles").get_text() == "8"
+    assert "8 of the 11 articles" in soup.select_one(".narrowed-note").get_text()
+    chip = soup.select_one(".chips a.chip")
+    assert chip["href"] == "/person/ada%20quill?q=report"     # removing the language stays on the page
+    bar = soup.select_one(".timeline svg a")["href"]
+    assert bar.startswith("/person/ada%20quill?q=report&lang=en&from=")
+    co = soup.select_one(".with-people a.co-search")["href"]
+    assert parse_qs(urlsplit(co).query)["q"] == ["report"] and parse_qs(urlsplit(co).query)["lang"] == ["en"]
+
+
+def test_names_redirect_and_unknown_keys_are_404_pages(client):
+    response = client.get("/person/Ada%20Quill?q=harbour")
+    assert response.status_code == 302 and response.headers["Location"] == "/person/ada%20quill?q=harbour"
+    assert client.get("/country/fr").headers["Location"] == "/country/FR"
+    response = client.get("/person/ada%20quil")
+    assert response.status_code == 404
+    soup = BeautifulSoup(response.get_data(as_text=True), "lxml")
+    assert soup.select_one("h1").get_text() == "Not found"
+    assert [(a.get_text(), a["href"]) for a in soup.select(".suggested a")][0] == ("Ada Quill", "/person/ada%20quill")
+    assert client.get("/country/ZZ").status_code == 404
+
+
+def test_chips_article_page_and_facets_link_to_the_pages(client):
+    soup = BeautifulSoup(client.get("/?q=harbour+report+3").get_data(as_text=True), "lxml")
+    hit = soup.select_one('li.hit[data-id="e03"]')
+    links = {a["href"] for a in hit.select(".entities a.page-link")}
+    assert {"/person/ada%20quill", "/person/otto%20once", "/country/US"} <= links
+    assert hit.select_one(".tag-person")["href"].startswith("/?")   # the chip itself still filters
+    facet = soup.select_one(".facet-people .buckets .b-page a.page-link")
+    assert facet["href"].startswith("/person/")
+    assert soup.select_one(".facet-countries .buckets .b-page a.page-link")["href"].startswith("/country/")
+    article = BeautifulSoup(client.get("/article/e03").get_data(as_text=True), "lxml")
+    assert "/person/otto%20once" in {a["href"] for a in article.select(".article-side a.page-link")}
+    assert "/country/US" in {a["href"] for a in article.select(".article-side a.page-link")}
