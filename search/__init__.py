@@ -9,6 +9,7 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
       .facet_values(facet, prefix="", limit=20, request=None) -> list[FacetBucket]
       .stats() -> dict
       .entity(kind, key, request, rank="score") -> EntityPage     a person's / country's page (search/entities.py)
+      .export(request, limit=100_000) -> Export                  every matching article as ExportRows, streamed
       .explain(q) -> str
       .refresh()                   open the live index version now (searches do it by themselves)
       .close()
@@ -18,14 +19,15 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
 """
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
                           FACET_NAMES, MAX_PER_PAGE, MAX_PLAIN_WORDS, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
-from search.model import CoMention, EntityPage, UnknownEntity  # noqa: F401
+from search.model import CoMention, EntityPage, ExportRow, UnknownEntity  # noqa: F401
 from search.searcher import Searcher, search  # noqa: F401
 from search.entities import RANKS as ENTITY_RANKS  # noqa: F401
+from search.export import EXPORT_COLUMNS, MAX_EXPORT_ROWS, Export  # noqa: F401
 from index.schema import person_key  # noqa: F401  (a person's page is named by this key)
 from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
 from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when there is no index yet)
 from index.store import default_index_root  # noqa: F401  (where an index is when no one says)
 
 __all__ = ["IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
-           "Searcher", "search", "CoMention", "EntityPage", "UnknownEntity", "ENTITY_RANKS",
-           "person_key", "FACET_NAMES", "MAX_PER_PAGE", "MAX_PLAIN_WORDS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]
+           "Searcher", "search", "CoMention", "EntityPage", "ExportRow", "UnknownEntity", "ENTITY_RANKS",
+           "EXPORT_COLUMNS", "MAX_EXPORT_ROWS", "Export", "person_key", "FACET_NAMES", "MAX_PER_PAGE", "MAX_PLAIN_WORDS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from index.model import Article
 
@@ -398,3 +398,22 @@ class EntityPage:
             "with_countries": [c.to_json() for c in self.with_countries],
             "latest": [h.to_json() for h in self.latest],
         }
+
+
+class ExportRow(NamedTuple):
+    """One article of an export (search.export): flat fields, several values as tuples."""
+
+    id: str
+    title: str
+    published: Optional[str]             # ISO 8601 or None
+    source: str
+    language: str
+    people: tuple[str, ...]              # display names
+    countries: tuple[str, ...]           # ISO codes the article is about
+    url: str
+    story_id: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "published": self.published, "source": self.source,
+                "language": self.language, "people": list(self.people), "countries": list(self.countries),
+                "url": self.url, "story_id": self.story_id}

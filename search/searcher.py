@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from bisect import bisect_left
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -26,6 +26,7 @@ from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search import entities
+from search.export import MAX_EXPORT_ROWS, Export
 from search.model import EntityPage
 from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
 from search import ranking
@@ -605,7 +606,7 @@ class Searcher:
             return "\n".join(lines)
         return self._run(run)
 
-    # -- entity pages (search/entities.py) ----------------------------------------------------------------
+    # -- entity pages, exports (search/entities.py, search/export.py) -----------------------------------------
 
     def entity(self, kind: str, key: str, request: SearchRequest, rank: str = "score",
                limit: int = entities.MAX_WITH, latest: int = 10) -> EntityPage:
@@ -635,6 +636,22 @@ class Searcher:
         hl = Highlight(set())
         return tuple(self._hit(snap, d, None, hl, False, rank, stories, not request.all_articles)
                      for rank, d in enumerate(docs, 1))
+
+    def export(self, request: SearchRequest, limit: int = MAX_EXPORT_ROWS) -> Export:
+        """Every article the request matches (one row per article, newest first or oldest first with
+        sort=oldest, at most `limit`), streamed from one index version: close() the Export (or use `with`)."""
+        request.validate()
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_EXPORT_ROWS:
+            raise QueryError(f"limit must be between 1 and {MAX_EXPORT_ROWS}, not {limit!r}")
+        tree = parse_query(request.q)
+        held = ExitStack()
+        snap = held.enter_context(self._use())
+        try:
+            final = self._masks(snap, request, tree, Plan()).final
+        except BaseException:
+            held.close()
+            raise
+        return Export(snap, final, request.sort, limit, held.close)
 
 
 def _explain_doc(snap: Snapshot, ev: Evaluator, masks: _Masks, tree, feedback: dict, doc: int,

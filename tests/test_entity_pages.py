@@ -202,6 +202,8 @@ def test_person_page(client):
     assert rows[1].select_one("a.page-link")["href"] == "/person/tess%20telling"
     assert soup.select_one(".rank a.rank-score")["href"].endswith("rank=score")
     assert len(soup.select(".latest li.hit")) == 9   # one per story
+    csv_link = soup.select_one("a.export-csv")["href"]
+    assert urlsplit(csv_link).path == "/api/search.csv" and parse_qs(urlsplit(csv_link).query) == {"person": ["Ada Quill"]}
 
 
 def test_narrowed_page_keeps_its_filters_in_links(client):

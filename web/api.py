@@ -5,11 +5,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
-from search import MAX_PER_PAGE, SearchRequest
+from search import MAX_EXPORT_ROWS, MAX_PER_PAGE, SearchRequest
 from web.app import get_searcher
 from web.errors import NotFound, WebError
+from web.export import FORMATS, Body
 from web.state import FACET_PARAM
 from web.views import MAX_ID_CHARS, entity_rank
 
@@ -46,6 +47,8 @@ def index():
         "endpoints": {
             "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, all_articles, count, "
                            "page, per_page)",
+            "/api/search.csv": "every matching article as CSV (the search parameters; limit): one row per article",
+            "/api/search.jsonl": "the same as JSON Lines",
             "/api/person/{key}": "a person: articles, stories, first and last seen, timeline, people and countries "
                                  "mentioned with them, latest articles (the search parameters narrow it; rank)",
             "/api/country/{code}": "the same for a country (ISO 3166 alpha-2 code)",
@@ -143,6 +146,39 @@ def _entity(kind: str, key: str):
 def _same_query(path: str) -> str:
     qs = request.query_string.decode("latin-1")
     return f"{path}?{qs}" if qs else path
+
+
+@bp.get("/search.csv")
+def export_csv():
+    """Every matching article as CSV (RFC 4180, UTF-8 with a BOM), streamed."""
+    return _export("csv")
+
+
+@bp.get("/search.jsonl")
+def export_jsonl():
+    """Every matching article as JSON Lines, streamed."""
+    return _export("jsonl")
+
+
+def _export(fmt: str):
+    """Stream an export; the headers say how many rows and whether the limit cut it (the body holds only rows)."""
+    limit = _int_param("limit", MAX_EXPORT_ROWS, 1, MAX_EXPORT_ROWS)
+    search_request = SearchRequest.from_params(request.args, facets=False, snippets=False)
+    slots = current_app.extensions["newsdex_exports"]
+    if not slots.take():
+        raise WebError(f"{slots.n} exports are already running; try again when one has finished", status=503)
+    try:
+        export = get_searcher().export(search_request, limit)
+    except BaseException:
+        slots.give_back()
+        raise
+    response = Response(Body(export, fmt, slots), content_type=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="newsdex-export.{fmt}"'
+    response.headers["X-Export-Rows"] = str(export.rows)
+    response.headers["X-Export-Total"] = str(export.total)
+    response.headers["X-Export-Truncated"] = "true" if export.cut else "false"
+    response.headers["X-Export-Order"] = export.sort
+    return response
 
 
 @bp.get("/stats")

@@ -93,7 +93,13 @@ def _result_context(state: SearchState, result) -> dict:
         count_url=None if all_articles else state.replaced(
             count="articles" if result.request.count_stories else None).url())
     return dict(facets=facets, histogram=_histogram(state, result), pagination=_pagination(state, result),
-                stories=stories)
+                stories=stories, **_outlets(state))
+
+
+def _outlets(state: SearchState) -> dict:
+    """The same articles elsewhere: the CSV and JSON Lines exports."""
+    exported = state.without("page", "per_page", "count", "recency")
+    return dict(csv_url=exported.url(url_for("api.export_csv")), jsonl_url=exported.url(url_for("api.export_jsonl")))
 
 
 def entity_url(facet: str, value: str) -> str | None:
@@ -288,7 +294,8 @@ def _entity_page(kind: str, key: str):
         chips=_chips(state, None, base), histogram=_bars(state, page.timeline, page.interval, "article", base),
         with_people=_co_links(searched, page.with_people, "person", "people"),
         with_countries=_co_links(searched, page.with_countries, "country", "countries"),
-        api_url=state.url(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})))
+        api_url=state.url(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})),
+        **_outlets(searched))
 
 
 def _co_links(searched: SearchState, mentions, param: str, facet: str) -> list[dict]:
