@@ -10,6 +10,7 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
       .stats() -> dict
       .entity(kind, key, request, rank="score") -> EntityPage     a person's / country's page (search/entities.py)
       .export(request, limit=100_000) -> Export                  every matching article as ExportRows, streamed
+      .version() -> IndexVersion   the live index version and when it became live (feeds' ETag, Last-Modified)
       .explain(q) -> str
       .refresh()                   open the live index version now (searches do it by themselves)
       .close()
@@ -19,7 +20,7 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
 """
 from search.model import (ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult,  # noqa: F401
                           FACET_NAMES, MAX_PER_PAGE, MAX_PLAIN_WORDS, MAX_RESULT_WINDOW, QUERY_FIELDS, SORTS)
-from search.model import CoMention, EntityPage, ExportRow, UnknownEntity  # noqa: F401
+from search.model import CoMention, EntityPage, ExportRow, IndexVersion, UnknownEntity  # noqa: F401
 from search.searcher import Searcher, search  # noqa: F401
 from search.entities import RANKS as ENTITY_RANKS  # noqa: F401
 from search.export import EXPORT_COLUMNS, MAX_EXPORT_ROWS, Export  # noqa: F401
@@ -29,5 +30,5 @@ from index.errors import IndexMissing  # noqa: F401  (raised by Searcher when th
 from index.store import default_index_root  # noqa: F401  (where an index is when no one says)
 
 __all__ = ["IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit", "QueryError", "SearchRequest", "SearchResult",
-           "Searcher", "search", "CoMention", "EntityPage", "ExportRow", "UnknownEntity", "ENTITY_RANKS",
+           "Searcher", "search", "CoMention", "EntityPage", "ExportRow", "IndexVersion", "UnknownEntity", "ENTITY_RANKS",
            "EXPORT_COLUMNS", "MAX_EXPORT_ROWS", "Export", "person_key", "FACET_NAMES", "MAX_PER_PAGE", "MAX_PLAIN_WORDS", "MAX_RESULT_WINDOW", "QUERY_FIELDS", "SORTS"]

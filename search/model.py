@@ -400,6 +400,16 @@ class EntityPage:
         }
 
 
+@dataclass(frozen=True)
+class IndexVersion:
+    """The live index version on disk: it changes with every rebuild, add or delete (feeds' ETag and
+    Last-Modified)."""
+
+    generation: str
+    commit: int
+    modified: Optional[datetime]         # when that version was committed (UTC), None without an index
+
+
 class ExportRow(NamedTuple):
     """One article of an export (search.export): flat fields, several values as tuples."""
 

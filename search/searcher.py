@@ -14,6 +14,7 @@ import time
 from bisect import bisect_left
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -21,13 +22,13 @@ import numpy as np
 
 from index import schema as S
 from index.errors import IndexMissing
-from index.store import index_version
+from index.store import index_version, version_time
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
 from search import entities
 from search.export import MAX_EXPORT_ROWS, Export
-from search.model import EntityPage
+from search.model import EntityPage, IndexVersion
 from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
 from search import ranking
 from search.rerank import rerank
@@ -606,7 +607,7 @@ class Searcher:
             return "\n".join(lines)
         return self._run(run)
 
-    # -- entity pages, exports (search/entities.py, search/export.py) -----------------------------------------
+    # -- entity pages, exports, version (search/entities.py, search/export.py) --------------------------------
 
     def entity(self, kind: str, key: str, request: SearchRequest, rank: str = "score",
                limit: int = entities.MAX_WITH, latest: int = 10) -> EntityPage:
@@ -652,6 +653,13 @@ class Searcher:
             held.close()
             raise
         return Export(snap, final, request.sort, limit, held.close)
+
+    def version(self) -> IndexVersion:
+        """The live index version on disk and when it became live (cheap: a file read and two stats)."""
+        generation, commit = index_version(self.root)
+        modified = version_time(self.root)
+        return IndexVersion(generation, commit,
+                            datetime.fromtimestamp(modified, timezone.utc) if modified is not None else None)
 
 
 def _explain_doc(snap: Snapshot, ev: Evaluator, masks: _Masks, tree, feedback: dict, doc: int,

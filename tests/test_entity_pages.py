@@ -202,6 +202,8 @@ def test_person_page(client):
     assert rows[1].select_one("a.page-link")["href"] == "/person/tess%20telling"
     assert soup.select_one(".rank a.rank-score")["href"].endswith("rank=score")
     assert len(soup.select(".latest li.hit")) == 9   # one per story
+    feed = soup.select_one('head link[rel=alternate][type="application/atom+xml"]')["href"]
+    assert parse_qs(urlsplit(feed).query) == {"person": ["Ada Quill"]}
     csv_link = soup.select_one("a.export-csv")["href"]
     assert urlsplit(csv_link).path == "/api/search.csv" and parse_qs(urlsplit(csv_link).query) == {"person": ["Ada Quill"]}
 
@@ -239,6 +241,7 @@ def test_chips_article_page_and_facets_link_to_the_pages(client):
     facet = soup.select_one(".facet-people .buckets .b-page a.page-link")
     assert facet["href"].startswith("/person/")
     assert soup.select_one(".facet-countries .buckets .b-page a.page-link")["href"].startswith("/country/")
+    assert soup.select_one('head link[rel=alternate][type="application/atom+xml"]')["href"].startswith("/feed.atom?q=")
     article = BeautifulSoup(client.get("/article/e03").get_data(as_text=True), "lxml")
     assert "/person/otto%20once" in {a["href"] for a in article.select(".article-side a.page-link")}
     assert "/country/US" in {a["href"] for a in article.select(".article-side a.page-link")}

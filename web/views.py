@@ -1,15 +1,17 @@
-"""The HTML pages: search, article, person and country pages, facet value search, query help, about."""
+"""The HTML pages: search, article, person and country pages, facet value search, Atom feeds, query help, about."""
 from __future__ import annotations
 
 import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
+from werkzeug.http import is_resource_modified
 
 from search import (FACET_NAMES, MAX_PLAIN_WORDS, QUERY_FIELDS, IndexMissing, QueryError, SearchRequest,
                     UnknownEntity, person_key)
+from web import feeds
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
@@ -97,9 +99,15 @@ def _result_context(state: SearchState, result) -> dict:
 
 
 def _outlets(state: SearchState) -> dict:
-    """The same articles elsewhere: the CSV and JSON Lines exports."""
+    """The same articles elsewhere: the Atom feed of the newest, the CSV and JSON Lines exports."""
     exported = state.without("page", "per_page", "count", "recency")
-    return dict(csv_url=exported.url(url_for("api.export_csv")), jsonl_url=exported.url(url_for("api.export_jsonl")))
+    return dict(feed_url=feed_url(state), csv_url=exported.url(url_for("api.export_csv")),
+                jsonl_url=exported.url(url_for("api.export_jsonl")))
+
+
+def feed_url(state: SearchState) -> str:
+    """The Atom feed of a search (newest first: its sort and page do not matter)."""
+    return state.without("page", "per_page", "sort", "count", "recency").url(url_for("views.feed"))
 
 
 def entity_url(facet: str, value: str) -> str | None:
@@ -313,6 +321,46 @@ def _not_found(kind: str, exc: UnknownEntity) -> NotFound:
     err.suggestions = [dict(label=facet_label(ENTITY_FACET[kind], s.value, s.label), count=s.count,
                             url=entity_url(kind, s.key)) for s in exc.suggestions]
     return err
+
+
+# --- Atom feeds ------------------------------------------------------------------------------------------------------
+
+@bp.get("/feed.atom")
+def feed():
+    """The newest articles of a search as an Atom feed; 304 when the reader's copy is current."""
+    state = SearchState.from_args(request.args)
+    searcher = get_searcher()
+    version = searcher.version()   # read before searching: the validators never claim a newer index than shown
+    tag = feeds.etag(version, state.query_string(), request.host_url)
+    modified = version.modified.replace(microsecond=0) if version.modified else None
+    if not is_resource_modified(request.environ, etag=tag, last_modified=modified):
+        return _feed_response(Response(status=304), tag, modified)
+    search_request = SearchRequest.from_params(request.args, sort="newest", page=1, per_page=feeds.FEED_ENTRIES,
+                                               facets=False, snippets=False)
+    result = searcher.search(search_request)
+    entries = [dict(id_url=url_for("views.article", article_id=h.id, _external=True), title=h.title,
+                    published=_parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
+                    original=safe_link(h.url))
+               for h in result.hits]
+    body = feeds.atom(title=_feed_title(state), feed_url=request.url,
+                      page_url=state.url(url_for("views.search", _external=True)), updated=modified,
+                      entries=entries, generator=current_app.config["SITE_NAME"])
+    return _feed_response(Response(body, content_type=feeds.CONTENT_TYPE), tag, modified)
+
+
+def _feed_response(response: Response, tag: str, modified) -> Response:
+    response.set_etag(tag)
+    if modified is not None:
+        response.last_modified = modified
+    response.headers["Cache-Control"] = "no-cache"   # keep it, but ask again each time (304 when unchanged)
+    return response
+
+
+def _feed_title(state: SearchState) -> str:
+    """The site's name and what the feed follows: the query, then each filter."""
+    parts = [f"“{state.get('q')}”"] if state.get("q").strip() else []
+    parts += [f"{chip['kind']} {chip['label']}" for chip in _chips(state, None)]
+    return f"{current_app.config['SITE_NAME']}: " + (" · ".join(parts) if parts else "newest articles")
 
 
 # --- facet value search (the no-JavaScript path of the type-ahead) ---------------------------------------------------
