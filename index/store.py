@@ -130,6 +130,19 @@ def index_version(root: str | os.PathLike) -> tuple[str, int]:
     return (gen.name, _toc_generation(gen))
 
 
+def version_time(root: str | os.PathLike) -> float | None:
+    """When the live version became live (seconds since the epoch): the later of its last commit and the switch
+    to its generation (a rollback makes an older generation live now); None without an index."""
+    gen = current_generation(root)
+    if gen is None:
+        return None
+    try:
+        toc = gen / f"_{INDEX_NAME}_{_toc_generation(gen)}.toc"
+        return max(os.stat(Path(root) / CURRENT).st_mtime, os.stat(toc).st_mtime)
+    except OSError:
+        return None
+
+
 def _toc_generation(gen: Path) -> int:
     """The highest TOC generation number in a Whoosh directory (a new one appears at every commit)."""
     best = -1

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from index.model import Article
 
@@ -372,3 +372,101 @@ class ArticleView:
         out["story_size"] = self.story_size
         out["versions"] = [dict(v) for v in self.versions]
         return out
+
+
+class UnknownEntity(QueryError):
+    """A person or country the index holds no article about: HTTP 404, with close ones to offer instead."""
+
+    status = 404
+
+    def __init__(self, message: str, kind: str, suggestions: tuple = ()):
+        super().__init__(message)
+        self.kind = kind                  # person | country
+        self.suggestions = tuple(suggestions)   # CoMention-like: value, label, count, key
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        out["suggestions"] = [{"key": s.key, "value": s.value, "label": s.label, "count": s.count}
+                              for s in self.suggestions]
+        return out
+
+
+@dataclass(frozen=True)
+class CoMention:
+    """An entity mentioned in the same articles as another: `value` is what the search filter takes (a person's
+    display name, a country code), `key` what its page is named by; `count` articles mention both, `score` is
+    how much more often than elsewhere (search.entities.significance)."""
+
+    value: str
+    label: str
+    count: int
+    score: float = 0.0
+    key: str = ""
+
+    def to_json(self) -> dict:
+        return {"value": self.value, "label": self.label, "count": self.count, "score": round(self.score, 3),
+                "key": self.key}
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    """One person or country over a request's result set (search.entities). Counts are articles."""
+
+    kind: str                            # person | country
+    key: str                             # the person key / ISO code the page is named by
+    name: str                            # display name
+    articles: int                        # matching articles about it (= the search's `articles` for this filter)
+    stories: int                         # ... and the distinct stories among them
+    first_seen: Optional[str]            # ISO dates of the earliest and latest dated ones (None: none dated)
+    last_seen: Optional[str]
+    interval: str                        # the timeline's bucket size: day | month | year
+    timeline: tuple[FacetBucket, ...]    # articles per period, every period from the first to the last
+    ranked_by: str                       # score | count: how with_people and with_countries are ordered
+    with_people: tuple[CoMention, ...]
+    with_countries: tuple[CoMention, ...]
+    latest: tuple[Hit, ...] = ()         # the newest matching articles (one per story unless all_articles)
+    archive_articles: int = 0            # articles about it in the whole index, whatever the filters
+
+    def to_json(self) -> dict:
+        """The shape `/api/person/<key>` and `/api/country/<code>` answer."""
+        return {
+            "kind": self.kind, "key": self.key, "name": self.name,
+            "articles": self.articles, "stories": self.stories, "archive_articles": self.archive_articles,
+            "first_seen": self.first_seen, "last_seen": self.last_seen,
+            "interval": self.interval,
+            "timeline": [{"period": b.value, "count": b.count, "from": b.date_from.isoformat(),
+                          "to": b.date_to.isoformat()} for b in self.timeline],
+            "ranked_by": self.ranked_by,
+            "with_people": [c.to_json() for c in self.with_people],
+            "with_countries": [c.to_json() for c in self.with_countries],
+            "latest": [h.to_json() for h in self.latest],
+        }
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """The live index version on disk: it changes with every rebuild, add or delete (feeds' ETag and
+    Last-Modified)."""
+
+    generation: str
+    commit: int
+    modified: Optional[datetime]         # when that version was committed (UTC), None without an index
+
+
+class ExportRow(NamedTuple):
+    """One article of an export (search.export): flat fields, several values as tuples."""
+
+    id: str
+    title: str
+    published: Optional[str]             # ISO 8601 or None
+    source: str
+    language: str
+    people: tuple[str, ...]              # display names
+    countries: tuple[str, ...]           # ISO codes the article is about
+    url: str
+    story_id: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "published": self.published, "source": self.source,
+                "language": self.language, "people": list(self.people), "countries": list(self.countries),
+                "url": self.url, "story_id": self.story_id}

@@ -12,7 +12,9 @@ import os
 import threading
 import time
 from bisect import bisect_left
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -20,10 +22,13 @@ import numpy as np
 
 from index import schema as S
 from index.errors import IndexMissing
-from index.store import index_version
+from index.store import index_version, version_time
 from search.evaluate import Evaluator, Plan, stem_tokens, universal_tokens
 from search.facets import country_label, date_histogram, language_label, top_buckets
 from search.model import (MAX_ALSO, MAX_VERSIONS, ArticleView, FacetBucket, Hit, QueryError, SearchRequest, SearchResult)
+from search import entities
+from search.export import MAX_EXPORT_ROWS, Export
+from search.model import EntityPage, IndexVersion
 from search import ranking
 from search.model import shown
 from search.query import Word, has_positive, leaves, parse_query, plain_words, to_text
@@ -608,6 +613,60 @@ class Searcher:
                 lines.append("  no words to rank by: newest first")
             return "\n".join(lines)
         return self._run(run)
+
+    # -- entity pages, exports, version (search/entities.py, search/export.py) --------------------------------
+
+    def entity(self, kind: str, key: str, request: SearchRequest, rank: str = "score",
+               limit: int = entities.MAX_WITH, latest: int = 10) -> EntityPage:
+        """A person's or country's page over the request's result set: `articles` is what a search with the
+        request and this filter counts (the same masks). Raises UnknownEntity (404, with suggestions), QueryError."""
+        request.validate()
+        entities.check(kind, rank)
+        tree = parse_query(request.q)
+
+        def run(snap: Snapshot) -> EntityPage:
+            value = entities.resolve(snap, kind, key)
+            base = self._masks(snap, request, tree, Plan()).final
+            page, fg = entities.page(snap, kind, value, base, request, rank, limit)
+            return replace(page, latest=self._latest(snap, fg, request, latest))
+        return self._run(run)
+
+    def _latest(self, snap: Snapshot, mask: np.ndarray, request: SearchRequest, n: int) -> tuple[Hit, ...]:
+        """The newest n hits of `mask` (one per story unless request.all_articles), as a search lists them."""
+        if n <= 0:
+            return ()
+        page = replace(request, page=1, per_page=n)
+        stories = snap.stories()
+        if request.all_articles:
+            docs, _ = self._rank(snap, mask, None, "newest", page)
+        else:
+            docs, _ = self._rank_stories(snap, stories, mask, None, "newest", page)
+        hl = Highlight(set())
+        return tuple(self._hit(snap, d, None, hl, False, rank, stories, not request.all_articles)
+                     for rank, d in enumerate(docs, 1))
+
+    def export(self, request: SearchRequest, limit: int = MAX_EXPORT_ROWS) -> Export:
+        """Every article the request matches (one row per article, newest first or oldest first with
+        sort=oldest, at most `limit`), streamed from one index version: close() the Export (or use `with`)."""
+        request.validate()
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_EXPORT_ROWS:
+            raise QueryError(f"limit must be between 1 and {MAX_EXPORT_ROWS}, not {limit!r}")
+        tree = parse_query(request.q)
+        held = ExitStack()
+        snap = held.enter_context(self._use())
+        try:
+            final = self._masks(snap, request, tree, Plan()).final
+        except BaseException:
+            held.close()
+            raise
+        return Export(snap, final, request.sort, limit, held.close)
+
+    def version(self) -> IndexVersion:
+        """The live index version on disk and when it became live (cheap: a file read and two stats)."""
+        generation, commit = index_version(self.root)
+        modified = version_time(self.root)
+        return IndexVersion(generation, commit,
+                            datetime.fromtimestamp(modified, timezone.utc) if modified is not None else None)
 
 
 def _explain_doc(snap: Snapshot, ev: Evaluator, masks: _Masks, tree, feedback: dict, doc: int,

@@ -14,6 +14,7 @@ import functools
 import logging
 import math
 import re
+from bisect import bisect_right
 import struct
 import threading
 import zlib
@@ -593,6 +594,16 @@ class Snapshot:
     def stored(self, docnum: int) -> dict:
         with self.lock:
             return self.searcher.stored_fields(docnum)
+
+    def stored_each(self, docnums):
+        """The stored fields of each document in turn (exports: Whoosh's per-call reader dispatch and schema check
+        skipped, which halves the cost per document)."""
+        bases = [base for _, base in self.leaves]
+        for d in docnums:
+            sub, base = self.leaves[bisect_right(bases, d) - 1]
+            with self.lock:
+                stored = sub._perdoc.stored_fields(d - base)
+            yield stored if stored is not None else {}
 
     def stored_article(self, docnum: int):
         return S.article_from_stored(self.stored(docnum))

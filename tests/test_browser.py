@@ -227,3 +227,44 @@ def test_a_question_is_relaxed_with_a_notice_and_missing_words(server, page):
     page.wait_for_url(re.compile(r"AND"))
     assert page.locator(".relaxed-note").count() == 0
     assert page.locator("li.hit").count() == 0
+
+
+def articles_shown(page) -> int:
+    """The articles a search page counts: the total, or "(N articles)" beside a total of stories."""
+    of_articles = page.locator(".count .of-articles")
+    if of_articles.count():
+        return int(re.sub(r"\D", "", of_articles.inner_text()))
+    return total(page)
+
+
+def test_from_a_chip_to_a_person_page_to_a_co_mention_search(server, page):
+    page.goto(server + "/?q=riksbank")
+    hit = page.locator("li.hit").filter(has=page.locator(".tag-person", has_text="Tobias Engström")).first
+    hit.locator(".entities a.page-link[href^='/person/']").first.click()
+    page.wait_for_url(re.compile(r"/person/tobias%20engstrom$"))
+    assert page.locator("h1.entity-name").inner_text() == "Tobias Engström"
+    articles = int(page.locator(".figures .articles").inner_text())
+    assert articles >= 2 and page.locator(".timeline svg a").count() >= 1
+    assert page.locator('head link[rel=alternate][type="application/atom+xml"]').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "person-page.png"), full_page=True)
+
+    # the page's own search finds as many articles as it counts
+    row = page.locator(".with-people tbody tr").first
+    name = row.locator("a.co-search").inner_text()
+    count = int(row.locator("td.num").first.inner_text())
+    row.locator("a.co-search").click()
+    page.wait_for_url(re.compile(r"/\?person=Tobias\+Engstr%C3%B6m&person="))
+    assert chips(page) == ["PERSON Tobias Engström ×", f"PERSON {name} ×"]
+    assert articles_shown(page) == count
+
+    # rank by count, then narrow by a word: the page keeps both
+    page.go_back()
+    page.locator(".rank a.rank-count").click()
+    page.wait_for_url(re.compile(r"rank=count"))
+    counts = [int(t) for t in page.locator(".with-people tbody tr td.num:nth-child(2)").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True)
+    page.fill(".narrow input[name=q]", "inflation")
+    page.press(".narrow input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/person/tobias%20engstrom\?.*q=inflation"))
+    assert "rank=count" in page.url
+    assert int(page.locator(".figures .articles").inner_text()) < articles

@@ -479,7 +479,8 @@ def test_api_index_lists_endpoints(client):
     data = client.get("/api/").get_json()
     assert data["openapi"] == "/api/openapi.json"
     assert set(data["endpoints"]) == {"/api/search", "/api/article/{id}", "/api/similar/{id}", "/api/facets/{facet}",
-                                      "/api/explain", "/api/stats"}
+                                      "/api/explain", "/api/stats", "/api/search.csv", "/api/search.jsonl",
+                                      "/api/person/{key}", "/api/country/{code}"}
 
 
 def test_static_files_and_type_ahead_hooks(client):

@@ -5,13 +5,14 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
-from search import MAX_PER_PAGE, SearchRequest, shown
+from search import MAX_EXPORT_ROWS, MAX_PER_PAGE, SearchRequest, shown
 from web.app import get_searcher
 from web.errors import NotFound, WebError
+from web.export import FORMATS, Body
 from web.state import FACET_PARAM
-from web.views import MAX_ID_CHARS
+from web.views import MAX_ID_CHARS, entity_rank
 
 bp = Blueprint("api", __name__)
 
@@ -46,6 +47,11 @@ def index():
         "endpoints": {
             "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, all_articles, count, "
                            "page, per_page)",
+            "/api/search.csv": "every matching article as CSV (the search parameters; limit): one row per article",
+            "/api/search.jsonl": "the same as JSON Lines",
+            "/api/person/{key}": "a person: articles, stories, first and last seen, timeline, people and countries "
+                                 "mentioned with them, latest articles (the search parameters narrow it; rank)",
+            "/api/country/{code}": "the same for a country (ISO 3166 alpha-2 code)",
             "/api/article/{id}": "one article with its people, countries and their mention spans",
             "/api/similar/{id}": "articles like one article (n)",
             "/api/facets/{facet}": "values of a facet (people, countries, language, source) by prefix (prefix, limit)",
@@ -114,6 +120,65 @@ def explain():
         search_request = SearchRequest.from_params(request.args, facets=False, snippets=False)
         out.update(searcher.explain_hits(search_request, tuple(request.args.getlist("id"))[:MAX_PER_PAGE]))
     return jsonify(out)
+
+
+@bp.get("/person/<path:key>")
+def person(key: str):
+    """A person's page as JSON (a display name redirects to the person's key)."""
+    return _entity("person", key)
+
+
+@bp.get("/country/<code>")
+def country(code: str):
+    """A country's page as JSON (a name or a lower-case code redirects to the ISO code)."""
+    return _entity("country", code)
+
+
+def _entity(kind: str, key: str):
+    if len(key) > MAX_ID_CHARS:
+        raise NotFound(f"no {kind} has that key")
+    page = get_searcher().entity(kind, key, SearchRequest.from_params(request.args), entity_rank())
+    if page.key != key:
+        return redirect(_same_query(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})))
+    return jsonify(page.to_json())
+
+
+def _same_query(path: str) -> str:
+    qs = request.query_string.decode("latin-1")
+    return f"{path}?{qs}" if qs else path
+
+
+@bp.get("/search.csv")
+def export_csv():
+    """Every matching article as CSV (RFC 4180, UTF-8 with a BOM), streamed."""
+    return _export("csv")
+
+
+@bp.get("/search.jsonl")
+def export_jsonl():
+    """Every matching article as JSON Lines, streamed."""
+    return _export("jsonl")
+
+
+def _export(fmt: str):
+    """Stream an export; the headers say how many rows and whether the limit cut it (the body holds only rows)."""
+    limit = _int_param("limit", MAX_EXPORT_ROWS, 1, MAX_EXPORT_ROWS)
+    search_request = SearchRequest.from_params(request.args, facets=False, snippets=False)
+    slots = current_app.extensions["newsdex_exports"]
+    if not slots.take():
+        raise WebError(f"{slots.n} exports are already running; try again when one has finished", status=503)
+    try:
+        export = get_searcher().export(search_request, limit)
+    except BaseException:
+        slots.give_back()
+        raise
+    response = Response(Body(export, fmt, slots), content_type=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="newsdex-export.{fmt}"'
+    response.headers["X-Export-Rows"] = str(export.rows)
+    response.headers["X-Export-Total"] = str(export.total)
+    response.headers["X-Export-Truncated"] = "true" if export.cut else "false"
+    response.headers["X-Export-Order"] = export.sort
+    return response
 
 
 @bp.get("/stats")

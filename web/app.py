@@ -20,6 +20,7 @@ SETTINGS = {
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         "the Content-Security-Policy header of every response"),
     "MORE_LIKE_THIS": (5, "how many similar articles the article page shows"),
+    "MAX_EXPORTS": (2, "exports (/api/search.csv, .jsonl) streaming at once; more are answered 503"),
 }
 MAX_URL_BYTES = 8 * 1024   # a longer address is refused (414) before any work: every link of a page repeats it
 SECURITY_HEADERS = {
@@ -56,6 +57,8 @@ def create_app(config: Optional[dict] = None) -> Flask:
     app.config.update(config or {})
     app.config["INDEX_ROOT"] = os.fspath(app.config["INDEX_ROOT"])
     app.extensions["newsdex"] = SearcherHolder(app.config["INDEX_ROOT"], app.config.get("SEARCHER"))
+    from web.export import ExportSlots
+    app.extensions["newsdex_exports"] = ExportSlots(app.config["MAX_EXPORTS"])
 
     from web import api, errors, views
     app.register_blueprint(views.bp)

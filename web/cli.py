@@ -319,15 +319,32 @@ def _terminal_snippet(snippet: str) -> str:
     return "".join(parts)
 
 
+def filter_options(command):
+    """The query and filters `search` and `export` share."""
+    for option in reversed((
+            click.argument("query", nargs=-1, type=click.UNPROCESSED),
+            index_option,
+            click.option("--person", multiple=True, help="Only articles about this person (repeat: all of them)."),
+            click.option("--country", multiple=True,
+                         help="Only articles about this country, ISO code (repeat: all)."),
+            click.option("--lang", multiple=True, help="Only articles in this language, e.g. fr (repeat: any of them)."),
+            click.option("--source", multiple=True, help="Only articles from this outlet (repeat: any of them)."),
+            click.option("--from", "date_from", metavar="DATE", help="From this day, month or year (YYYY[-MM[-DD]])."),
+            click.option("--to", "date_to", metavar="DATE", help="Up to this day, month or year, inclusive."))):
+        command = option(command)
+    return command
+
+
+def _query_text(query) -> str:
+    """The QUERY words as one query (`--word` is a mistyped option, `-word` excludes a word)."""
+    typo = next((word for word in query if word.startswith("--")), None)
+    if typo:
+        raise click.UsageError(f"no such option: {typo}")
+    return " ".join(query)
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query", nargs=-1, type=click.UNPROCESSED)
-@index_option
-@click.option("--person", multiple=True, help="Only articles about this person (repeat: all of them).")
-@click.option("--country", multiple=True, help="Only articles about this country, ISO code (repeat: all).")
-@click.option("--lang", multiple=True, help="Only articles in this language, e.g. fr (repeat: any of them).")
-@click.option("--source", multiple=True, help="Only articles from this outlet (repeat: any of them).")
-@click.option("--from", "date_from", metavar="DATE", help="From this day, month or year (YYYY[-MM[-DD]]).")
-@click.option("--to", "date_to", metavar="DATE", help="Up to this day, month or year, inclusive.")
+@filter_options
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None,
               help="Order [default: relevance; newest when there is no query].")
 @click.option("--recency", is_flag=True, help="Favour recent articles when ranking by relevance.")
@@ -345,10 +362,7 @@ def search(query, index_root, person, country, lang, source, date_from, date_to,
     """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
     field:value (title, person, country, lang, source, date), word*, word~ and date:2025-01..2025-06."""
     from search import QueryError, SearchRequest
-    typo = next((word for word in query if word.startswith("--")), None)
-    if typo:   # `-word` excludes a word, but `--word` is a mistyped option
-        raise click.UsageError(f"no such option: {typo}")
-    q = " ".join(query)
+    q = _query_text(query)
     try:
         request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
                                 date_from=date_from, date_to=date_to,
@@ -423,6 +437,66 @@ def _echo_score(explained: dict) -> None:
         click.echo(f"     {w['word']}: {w['score']:.4f}{idf}{extra}" + (f" ({fields})" if fields else ""))
     for e in explained.get("expansion", ()):
         click.echo(f"     +{e['term']} (feedback): {e['score']:.4f} x {e['feedback_weight']:g}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="CSV (RFC 4180, UTF-8 with a BOM, for spreadsheets) or JSON Lines.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file [default: standard output].")
+@click.option("--oldest", is_flag=True, help="Oldest first [default: newest first].")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100_000, show_default=True,
+              help="At most this many articles.")
+def export(query, index_root, person, country, lang, source, date_from, date_to, fmt, output, oldest, limit):
+    """Every article matching QUERY and the filters, one row per article (copies of a story too), newest first:
+    id, title, published, source, language, people, countries, url, story_id. Messages go to standard error."""
+    from search import QueryError, SearchRequest
+    from web.export import CHUNKS
+    q = _query_text(query)
+    searcher = _searcher(index_root)
+    try:
+        request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
+                                date_from=date_from, date_to=date_to, sort="oldest" if oldest else "newest",
+                                facets=False, snippets=False)
+        with searcher.export(request, limit) as rows:
+            _write_export(CHUNKS[fmt](rows), output)
+    except QueryError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        searcher.close()
+    where = f" to {output}" if output else ""
+    click.echo(f"exported {rows.rows:,} article{'' if rows.rows == 1 else 's'}{where}", err=True)
+    if rows.cut:
+        click.echo(f"cut at {rows.rows:,} of the {rows.total:,} matching articles (--limit; at most 100,000): "
+                   f"narrow the query or the dates to export the rest", err=True)
+
+
+def _write_export(chunks, output: Path | None) -> None:
+    """The chunks to the file (replaced only when complete) or to standard output."""
+    if output is None:
+        sys.stdout.flush()
+        out = sys.stdout.buffer
+        try:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+        except BrokenPipeError:   # `newsdex export | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+            sys.exit(0)
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with open(partial, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 @main.command()

@@ -23,6 +23,7 @@ class WebError(Exception):
 
     status = 500
     title = "Something went wrong"
+    suggestions: list = []   # a 404's alternatives: dicts of label, count, url
 
     def __init__(self, message: str, hint: str = "", status: int | None = None):
         super().__init__(message)
@@ -35,6 +36,8 @@ class WebError(Exception):
         out = {"error": self.message, "status": self.status}
         if self.hint:
             out["hint"] = self.hint
+        if self.suggestions:
+            out["suggestions"] = list(self.suggestions)
         return out
 
 
@@ -82,7 +85,7 @@ def _as_web_error(exc: Exception) -> WebError:
         return exc
     if isinstance(exc, QueryError):
         err = WebError(exc.message, status=exc.status)
-        err.title = "That query could not be read"
+        err.title = "Not found" if exc.status == 404 else "That query could not be read"
         err.query_error = exc
         return err
     if isinstance(exc, IndexMissing):

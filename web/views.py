@@ -1,15 +1,17 @@
-"""The HTML pages: search, article, facet value search, query help, about the archive."""
+"""The HTML pages: search, article, person and country pages, facet value search, Atom feeds, query help, about."""
 from __future__ import annotations
 
 import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
+from werkzeug.http import is_resource_modified
 
 from search import (FACET_NAMES, MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing,
-                    QueryError, SearchRequest, shown)
+                    QueryError, SearchRequest, UnknownEntity, person_key, shown)
+from web import feeds
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
@@ -81,7 +83,7 @@ def _result_context(state: SearchState, result) -> dict:
         param = FACET_PARAM[name]
         entries = [dict(label=facet_label(name, b.value, b.label), value=b.value, count=b.count,
                         selected=b.selected or state.has(param, b.value),
-                        url=state.toggled(param, b.value).url())
+                        url=state.toggled(param, b.value).url(), page=entity_url(name, b.value))
                    for b in buckets]
         facets.append(dict(name=name, title=title, param=param, entries=entries,
                            visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
@@ -93,7 +95,29 @@ def _result_context(state: SearchState, result) -> dict:
         count_url=None if all_articles else state.replaced(
             count="articles" if result.request.count_stories else None).url())
     return dict(facets=facets, histogram=_histogram(state, result), pagination=_pagination(state, result),
-                stories=stories)
+                stories=stories, **_outlets(state))
+
+
+def _outlets(state: SearchState) -> dict:
+    """The same articles elsewhere: the Atom feed of the newest, the CSV and JSON Lines exports."""
+    exported = state.without("page", "per_page", "count", "recency")
+    return dict(feed_url=feed_url(state), csv_url=exported.url(url_for("api.export_csv")),
+                jsonl_url=exported.url(url_for("api.export_jsonl")))
+
+
+def feed_url(state: SearchState) -> str:
+    """The Atom feed of a search (newest first: its sort and page do not matter)."""
+    return state.without("page", "per_page", "sort", "count", "recency").url(url_for("views.feed"))
+
+
+def entity_url(facet: str, value: str) -> str | None:
+    """The page of a people or countries facet value (a person's display name or key, a country code)."""
+    if facet in ("people", "person"):
+        key = person_key(value)
+        return url_for("views.person", key=key) if key else None
+    if facet in ("countries", "country"):
+        return url_for("views.country", code=value.strip().upper()) if value.strip() else None
+    return None
 
 
 def facet_label(facet: str, value: str, label: str = "") -> str:
@@ -105,8 +129,8 @@ def facet_label(facet: str, value: str, label: str = "") -> str:
     return label or value
 
 
-def _chips(state: SearchState, result) -> list[dict]:
-    """The active filters, each with the URL that removes it."""
+def _chips(state: SearchState, result, base: str = "/") -> list[dict]:
+    """The active filters, each with the URL that removes it (a URL of the page at `base`)."""
     labels = {}
     if result is not None:
         for name, _title in SIDEBAR_FACETS:
@@ -118,17 +142,23 @@ def _chips(state: SearchState, result) -> list[dict]:
     for param, (facet, kind) in kinds.items():
         for value in state.getlist(param):
             label = labels.get((param, value)) or facet_label(facet, value)
-            chips.append(dict(kind=kind, label=label, url=state.toggled(param, value).url()))
+            chips.append(dict(kind=kind, label=label, url=state.toggled(param, value).url(base)))
     if state.has("from"):
-        chips.append(dict(kind="From", label=state.get("from"), url=state.without("from").url()))
+        chips.append(dict(kind="From", label=state.get("from"), url=state.without("from").url(base)))
     if state.has("to"):
-        chips.append(dict(kind="To", label=state.get("to"), url=state.without("to").url()))
+        chips.append(dict(kind="To", label=state.get("to"), url=state.without("to").url(base)))
     return chips
 
 
 def _histogram(state: SearchState, result) -> dict | None:
     """Bars of the date facet as SVG geometry; each bar links to its period."""
-    buckets = [b for b in (result.facets.get("date") or ()) if b.date_from is not None]
+    return _bars(state, result.facets.get("date") or (), result.date_interval,
+                 "story" if result.request.count_stories else "article")
+
+
+def _bars(state: SearchState, buckets, interval: str, unit: str, base: str = "/") -> dict | None:
+    """Date buckets as SVG bars, each linking to the page at `base` narrowed to its period."""
+    buckets = [b for b in buckets if b.date_from is not None]
     if not buckets:
         return None
     peak = max(b.count for b in buckets) or 1
@@ -142,10 +172,9 @@ def _histogram(state: SearchState, result) -> dict | None:
         bars.append(dict(x=round(i * (width + gap), 2), y=round(HISTOGRAM_HEIGHT - height, 2),
                          width=round(max(width, 0.5), 2), height=round(height, 2), count=b.count,
                          label=b.label, selected=b.selected,
-                         url=state.replaced(from_=b.date_from.isoformat(), to=to.isoformat()).url()))
+                         url=state.replaced(from_=b.date_from.isoformat(), to=to.isoformat()).url(base)))
     return dict(bars=bars, width=HISTOGRAM_WIDTH, height=HISTOGRAM_HEIGHT, first=buckets[0].label,
-                last=buckets[-1].label, interval=result.date_interval,
-                unit="story" if result.request.count_stories else "article")
+                last=buckets[-1].label, interval=interval, unit=unit)
 
 
 def _pagination(state: SearchState, result) -> dict | None:
@@ -177,10 +206,12 @@ def article(article_id: str):
         raise NotFound(f"No article with the id {shown(article_id)} is in the index. It may have been deleted or "
                        f"re-indexed under a new id; try searching for it.")
     art = view.article
-    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url())
+    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url(),
+                   page=entity_url("people", p.key or p.name))
               for p in art.people]
     countries = [dict(name=c.name or country_name(c.code), code=c.code, about=c.about, mentions=len(c.mentions),
-                      url=SearchState().toggled("country", c.code).url())
+                      url=SearchState().toggled("country", c.code).url(),
+                      page=entity_url("countries", c.code) if c.about else None)
                  for c in art.countries]
     countries.sort(key=lambda c: (not c["about"], -c["mentions"], c["name"]))
     return render_template("article.html", article=art, paragraphs=marked_paragraphs(art), people=people,
@@ -227,6 +258,113 @@ def _parse_iso(text):
         return datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+# --- person and country pages -----------------------------------------------------------------------------------------
+
+ENTITY_PARAM = {"person": "person", "country": "country"}
+ENTITY_FACET = {"person": "people", "country": "countries"}
+
+
+@bp.get("/person/<path:key>")
+def person(key: str):
+    """A person: counts, first and last seen, timeline, who and which countries appear with them, latest articles;
+    the search parameters narrow it (a display name redirects to the person's key)."""
+    return _entity_page("person", key)
+
+
+@bp.get("/country/<code>")
+def country(code: str):
+    """A country's page, as a person's (a name or a lower-case code redirects to the ISO code)."""
+    return _entity_page("country", code)
+
+
+def entity_rank() -> str:
+    """The co-mention order asked for: score (significance, the default) or count."""
+    return (request.args.get("rank") or "score").strip().lower()
+
+
+def _entity_page(kind: str, key: str):
+    if len(key) > MAX_ID_CHARS:
+        raise NotFound(f"No {kind} has that key.")
+    state = SearchState.from_args(request.args)
+    rank = entity_rank()
+    try:
+        page = get_searcher().entity(kind, key, SearchRequest.from_params(request.args), rank)
+    except UnknownEntity as exc:
+        raise _not_found(kind, exc) from None
+    base = entity_url(kind, page.key)
+    if page.key != key:
+        qs = request.query_string.decode("latin-1")
+        return redirect(f"{base}?{qs}" if qs else base)
+    param = ENTITY_PARAM[kind]
+    value = page.name if kind == "person" else page.key
+    searched = state if state.has(param, value) else state.toggled(param, value)
+    ranked = {r: state.url(base) + ("&" if state.items() else "?") + f"rank={r}" for r in ("score", "count")}
+    return render_template(
+        "entity.html", page=page, kind=kind, state=state, searched=searched, base=base, rank=rank, ranked=ranked,
+        chips=_chips(state, None, base), histogram=_bars(state, page.timeline, page.interval, "article", base),
+        with_people=_co_links(searched, page.with_people, "person", "people"),
+        with_countries=_co_links(searched, page.with_countries, "country", "countries"),
+        api_url=state.url(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})),
+        **_outlets(searched))
+
+
+def _co_links(searched: SearchState, mentions, param: str, facet: str) -> list[dict]:
+    """Co-mentioned entities, each linking to the search for articles about both, and to its own page."""
+    return [dict(label=facet_label(facet, m.value, m.label), count=m.count, score=round(m.score, 1) + 0.0,
+                 url=(searched if searched.has(param, m.value) else searched.toggled(param, m.value)).url(),
+                 page=entity_url(facet, m.key))
+            for m in mentions]
+
+
+def _not_found(kind: str, exc: UnknownEntity) -> NotFound:
+    """A 404 page offering the closest names, each linking to its page."""
+    err = NotFound(exc.message[:1].upper() + exc.message[1:] + ".",
+                   hint="Perhaps one of these:" if exc.suggestions else "")
+    err.suggestions = [dict(label=facet_label(ENTITY_FACET[kind], s.value, s.label), count=s.count,
+                            url=entity_url(kind, s.key)) for s in exc.suggestions]
+    return err
+
+
+# --- Atom feeds ------------------------------------------------------------------------------------------------------
+
+@bp.get("/feed.atom")
+def feed():
+    """The newest articles of a search as an Atom feed; 304 when the reader's copy is current."""
+    state = SearchState.from_args(request.args)
+    searcher = get_searcher()
+    version = searcher.version()   # read before searching: the validators never claim a newer index than shown
+    tag = feeds.etag(version, state.query_string(), request.host_url)
+    modified = version.modified.replace(microsecond=0) if version.modified else None
+    if not is_resource_modified(request.environ, etag=tag, last_modified=modified):
+        return _feed_response(Response(status=304), tag, modified)
+    search_request = SearchRequest.from_params(request.args, sort="newest", page=1, per_page=feeds.FEED_ENTRIES,
+                                               facets=False, snippets=False)
+    result = searcher.search(search_request)
+    entries = [dict(id_url=url_for("views.article", article_id=h.id, _external=True), title=h.title,
+                    published=_parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
+                    original=safe_link(h.url))
+               for h in result.hits]
+    body = feeds.atom(title=_feed_title(state), feed_url=request.url,
+                      page_url=state.url(url_for("views.search", _external=True)), updated=modified,
+                      entries=entries, generator=current_app.config["SITE_NAME"])
+    return _feed_response(Response(body, content_type=feeds.CONTENT_TYPE), tag, modified)
+
+
+def _feed_response(response: Response, tag: str, modified) -> Response:
+    response.set_etag(tag)
+    if modified is not None:
+        response.last_modified = modified
+    response.headers["Cache-Control"] = "no-cache"   # keep it, but ask again each time (304 when unchanged)
+    return response
+
+
+def _feed_title(state: SearchState) -> str:
+    """The site's name and what the feed follows: the query, then each filter."""
+    parts = [f"“{state.get('q')}”"] if state.get("q").strip() else []
+    parts += [f"{chip['kind']} {chip['label']}" for chip in _chips(state, None)]
+    return f"{current_app.config['SITE_NAME']}: " + (" · ".join(parts) if parts else "newest articles")
 
 
 # --- facet value search (the no-JavaScript path of the type-ahead) ---------------------------------------------------
@@ -301,6 +439,7 @@ def register_template_helpers(app: Flask) -> None:
         language_name=language_name, country_name=country_name, human_date=human_date,
         highlight=safe_highlight, safe_link=safe_link, host_of=host_of,
         article_url=lambda article_id: url_for("views.article", article_id=article_id),
+        person_url=lambda name: entity_url("people", name), country_url=lambda code: entity_url("countries", code),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
     app.jinja_env.globals.update(facet_names=FACET_NAMES, max_query_chars=MAX_QUERY_CHARS)
     app.jinja_env.trim_blocks = True
