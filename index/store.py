@@ -21,8 +21,11 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
+from index import whoosh_files
 from index.errors import DiskError, IndexBusy, IndexDamaged, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
+
+whoosh_files.install()   # every index this process opens reads its segments in place (see index/whoosh_files.py)
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"      # names the generation that was live before CURRENT's (what `rollback` makes live)
