@@ -10,10 +10,15 @@ on that index, and opening is faster. Installed once, when index.store (which op
 """
 from __future__ import annotations
 
+import pickle
 import warnings
+from io import BytesIO
 
 import whoosh.filedb.compound as _compound
 from whoosh.filedb.structfile import BufferFile
+
+
+PICKLE_SLICE = 2048          # bytes unpickled at once (a posting block header is a few hundred)
 
 
 class ViewStream:
@@ -63,6 +68,24 @@ class ViewBufferFile(BufferFile):
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+
+    def read_pickle(self, protocol=-1):
+        """One pickle from the current position. pickle.load() on a Python file calls read() once per opcode (a
+        posting block's header: dozens of calls); here it unpickles a slice held in a (C) BytesIO, a larger one
+        when the object runs past it."""
+        stream, size = self.file, PICKLE_SLICE
+        while True:
+            chunk = bytes(self._buf[stream.tell():stream.tell() + size])
+            held = BytesIO(chunk)
+            try:
+                obj = pickle.load(held)
+            except Exception:
+                if len(chunk) < size:   # the whole rest of the file: a real error
+                    raise
+                size *= 16
+                continue
+            stream.seek(held.tell(), 1)
+            return obj
 
 
 def check_whoosh() -> None:

@@ -64,3 +64,14 @@ def test_a_changed_whoosh_is_named(monkeypatch):
         whoosh_files.install()
     assert whoosh_files._compound.BufferFile is object   # left as it was
     assert store.whoosh_files is whoosh_files
+
+
+def test_pickles_are_read_whole_whatever_their_size():
+    import pickle
+    objs = [1, "x" * 10, list(range(3000)), {"k": b"\x00" * 50_000}, None]
+    data = b"".join(pickle.dumps(o, protocol=2) for o in objs) + b"tail"
+    f = whoosh_files.ViewBufferFile(memoryview(data))
+    assert [f.read_pickle() for _ in objs] == objs
+    assert f.read(4) == b"tail"
+    with pytest.raises(Exception):
+        whoosh_files.ViewBufferFile(memoryview(pickle.dumps(list(range(3000)))[:-10])).read_pickle()
