@@ -78,7 +78,7 @@ class Searcher:
                 try:
                     snap = self._snap
                     if force or snap is None or index_version(self.root) != snap.version:
-                        new = Snapshot(self.root)
+                        new = Snapshot(self.root, reuse=snap)
                         if self._verify:
                             new.verify_in_background()
                         if snap is not None:   # a swap: build the facet arrays before requests see it

@@ -248,11 +248,22 @@ def _reads(method):
     return reading
 
 
-class Snapshot:
-    """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it."""
+def _segment_key(sub) -> tuple:
+    """What identifies a segment's contents: its id and document count (Whoosh never rewrites a segment)."""
+    seg = sub.segment()
+    return (seg.segment_id(), seg.doc_count_all()) if seg is not None else ("", 0)   # (an empty index)
 
-    def __init__(self, root):
+
+class Snapshot:
+    """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it.
+
+    `reuse`: the snapshot this one replaces; the per-segment facet and story pairs it read are taken over for
+    the segments both versions share, so a version after an `add` reads only the new segments."""
+
+    def __init__(self, root, reuse: "Snapshot | None" = None):
         self.root = root
+        self.segment_cache: dict = {}
+        self._inherited = reuse.segment_cache if reuse is not None else {}
         self.version = index_version(root)
         self.ix = open_index(root)
         self.lock = threading.RLock()
@@ -301,6 +312,9 @@ class Snapshot:
         self.reader = self.searcher.reader()
         self.schema = self.ix.schema
         self.leaves = list(self.reader.leaf_readers())
+        shared = {_segment_key(sub) for sub, _ in self.leaves}
+        self.segment_cache = {k: v for k, v in self._inherited.items() if k[0] in shared}
+        self._inherited = {}
         self.n_all = self.reader.doc_count_all()
         self.n_docs = self.reader.doc_count()
         self.live = np.ones(self.n_all, dtype=bool)
@@ -550,29 +564,53 @@ class Snapshot:
                 yield key[2:], W3TermInfo.from_bytes(val)
 
     def _field_pairs(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field."""
-        fieldobj = self.schema[field]
+        """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field, put together
+        from each segment's own pairs (kept for the next snapshot: after an `add`, only new segments are read)."""
         ords: dict[str, int] = {}
         docs, vals = [], []
-        fmt = fieldobj.format
         for sub, base in self.leaves:
-            if not hasattr(sub, "_terms"):   # an empty index's EmptyReader has no term file
+            seg_values, seg_docs, seg_ords = self._segment_pairs(sub, field)
+            if not len(seg_docs):
                 continue
-            postfile = sub._terms._postfile
-            for btext, terminfo in self._field_terms(sub, field):
-                value = ords.setdefault(fieldobj.from_bytes(btext), len(ords))
-                if isinstance(terminfo, int):   # the one document of the term
-                    ids = [terminfo + base]
-                elif terminfo.is_inlined():   # small posting lists live in the term index itself
-                    ids = [i + base for i in terminfo.inlined_postings()[0]]
-                else:
-                    ids = _read_ids_list(sub._codec.postings_reader(postfile, terminfo, fmt), base)
-                docs.extend(ids)
-                vals.extend([value] * len(ids))
-        values = list(ords)
+            remap = np.fromiter((ords.setdefault(v, len(ords)) for v in seg_values), dtype=np.int32,
+                                count=len(seg_values))
+            docs.append(seg_docs + base)
+            vals.append(remap[seg_ords])
+        if not docs:
+            return [], np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return list(ords), np.concatenate(docs).astype(np.int32), np.concatenate(vals)
+
+    def _segment_pairs(self, sub, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """One segment's (values, local docs, local value ordinals) of a field, from the segment cache if an
+        earlier snapshot read them (a segment never changes once written; deletions are applied later)."""
+        key = (_segment_key(sub), field)
+        hit = self.segment_cache.get(key)
+        if hit is None:
+            hit = self.segment_cache[key] = self._read_segment_pairs(sub, field)
+        return hit
+
+    def _read_segment_pairs(self, sub, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        fieldobj = self.schema[field]
+        values: list[str] = []
+        docs: list[int] = []
+        vals: list[int] = []
+        if not hasattr(sub, "_terms"):   # an empty index's EmptyReader has no term file
+            return values, np.zeros(0, np.int32), np.zeros(0, np.int32)
+        fmt = fieldobj.format
+        postfile = sub._terms._postfile
+        for btext, terminfo in self._field_terms(sub, field):
+            value = len(values)
+            values.append(fieldobj.from_bytes(btext))
+            if isinstance(terminfo, int):   # the one document of the term
+                ids = [terminfo]
+            elif terminfo.is_inlined():   # small posting lists live in the term index itself
+                ids = list(terminfo.inlined_postings()[0])
+            else:
+                ids = _read_ids_list(sub._codec.postings_reader(postfile, terminfo, fmt), 0)
+            docs.extend(ids)
+            vals.extend([value] * len(ids))
         return values, np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
 
-    @_reads
     def person_name(self, key: str) -> str:
         """The display name of a person key (from the stored metadata of one article mentioning them)."""
         name = self._person_names.get(key)

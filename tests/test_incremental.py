@@ -63,3 +63,33 @@ def test_chunked_add_commits_equal_one_commit(tmp_path):
 def state_of_rebuild(folder, root):
     build_index([folder], root, workers=1)
     return state(root)
+
+
+def test_a_searcher_after_an_add_reads_only_the_new_segments_and_answers_as_a_fresh_one(tmp_path):
+    from search import SearchRequest, Searcher
+    folder = make_folder(tmp_path / "in", 6)
+    root = tmp_path / "ix"
+    build_index([folder], root, workers=1)
+    searcher = Searcher(root)
+    request = SearchRequest(q="newsdex", all_articles=True, facet_limit=100)
+    searcher.search(request)
+    old = searcher._snap
+    before = dict(old.segment_cache)
+    assert before   # the facets and stories read every segment's pairs
+
+    build_index([make_folder(tmp_path / "more", 3, start=40)], root, mode="add", workers=1)
+    after = searcher.search(request)
+    new = searcher._snap
+    assert new is not old
+    reused = [key for key in before if key in new.segment_cache]
+    assert reused and all(new.segment_cache[key] is before[key] for key in reused)   # the same arrays, not re-read
+    assert len(new.segment_cache) > len(reused)   # ... and the new segment's own
+
+    fresh = Searcher(root)
+    expected = fresh.search(request)
+    assert after.total == expected.total == 9
+    assert [h.id for h in after.hits] == [h.id for h in expected.hits]
+    assert {k: [b.to_json() for b in v] for k, v in after.facets.items()} == \
+        {k: [b.to_json() for b in v] for k, v in expected.facets.items()}
+    fresh.close()
+    searcher.close()
