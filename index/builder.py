@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
-from index import integrity, store
+from index import integrity, segment_values, store
 from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
 from index.entities import make_extractor
 from index.errors import IndexOutdated, NewsdexError, RebuildRefused
@@ -565,10 +565,19 @@ class _Run:
             if not writer.is_closed:
                 writer.cancel()
             raise
+        _write_segment_values(self.gen)
         integrity.write_manifest(self.gen)
         self.replaced_ids.clear()
         self.since_commit = 0
         stages["commit"] = stages.get("commit", 0.0) + _clock() - t0
+
+
+def _write_segment_values(gen: Path) -> None:
+    """Each new segment's facet and story pairs, for readers to load instead of walking its term index (and the
+    files of segments merged away removed); before the checksum list, which then lists them."""
+    ix = whoosh_index.open_dir(str(gen), indexname=store.INDEX_NAME)
+    with ix.reader() as reader:
+        segment_values.write_missing(gen, reader)
 
 
 def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
@@ -806,5 +815,6 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
             writer.cancel()
             raise
         writer.commit(mergetype=integrity.verified_merge(gen))
+        _write_segment_values(gen)
         integrity.write_manifest(gen)
     return deleted, missing

@@ -17,7 +17,6 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Union
 
 from index.html_extract import extract_html

@@ -12,22 +12,19 @@ from __future__ import annotations
 import fnmatch
 import functools
 import logging
-import math
 import re
 from bisect import bisect_right
-import struct
 import threading
 import zlib
-from itertools import accumulate
 from collections import OrderedDict
 from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from index import integrity, schema as S
+from index import integrity, schema as S, segment_values
 from index.dedup import read_story_map
 from index.errors import IndexDamaged
 from index.store import index_version, open_index
@@ -82,19 +79,6 @@ def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
         ws.append(m.weight())
         m.next()
     return np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float32)
-
-
-def _read_ids_list(m, base: int) -> list[int]:
-    """The doc ids of a (usually short) leaf matcher as a list: cheaper than numpy for a few postings."""
-    out: list[int] = []
-    pf = m._postfile
-    while True:
-        raw = pf.get(m._dataoffset, m._nextoffset - m._dataoffset)
-        out.extend(accumulate(loads(zlib.decompress(raw) if m._compression else raw)[0], initial=base))
-        out.pop(len(out) - m._blocklength - 1)   # drop accumulate's initial value
-        if m._lastblock:
-            return out
-        m._goto(m._nextoffset)
 
 
 class FacetField:
@@ -540,29 +524,6 @@ class Snapshot:
         values, pair_doc, pair_ord = self._field_pairs(field)
         return FacetField(values, pair_doc, pair_ord, self.live)
 
-    @staticmethod
-    def _field_terms(sub, field: str):
-        """(term bytes, terminfo) of a segment's field, the terminfo being the doc number itself for a term held
-        by one document: read straight from the W3 term index's fixed header, without decoding the rest (a field
-        of story ids has one term per story: 100k terms cost 2.4 s through iter_field, ~0.5 s here)."""
-        terms = sub._terms
-        tindex, fieldmap = getattr(terms, "_tindex", None), getattr(terms, "_fieldmap", None)
-        if tindex is None or fieldmap is None or field not in fieldmap:
-            for btext, terminfo in sub.iter_field(field):
-                yield btext, (terminfo.min_id() if terminfo.doc_frequency() == 1 else terminfo)
-            return
-        prefix = struct.pack(">H", fieldmap[field])
-        header = W3TermInfo._struct
-        size = header.size
-        for key, val in tindex.items_from(prefix):
-            if key[:2] != prefix:
-                return
-            head = header.unpack(val[:size])
-            if head[2] == 1 and head[6] != 0xffffffff:   # doc frequency 1, min id known
-                yield key[2:], head[6]
-            else:
-                yield key[2:], W3TermInfo.from_bytes(val)
-
     def _field_pairs(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field, put together
         from each segment's own pairs (kept for the next snapshot: after an `add`, only new segments are read)."""
@@ -586,30 +547,15 @@ class Snapshot:
         key = (_segment_key(sub), field)
         hit = self.segment_cache.get(key)
         if hit is None:
-            hit = self.segment_cache[key] = self._read_segment_pairs(sub, field)
+            seg = sub.segment()
+            stored = segment_values.load(self.ix.storage.folder, seg.segment_id()) if seg is not None else None
+            if stored is not None:   # written at commit: every field of the segment at once
+                for name, pairs in stored.items():
+                    self.segment_cache.setdefault((key[0], name), pairs)
+            hit = self.segment_cache.get(key)
+            if hit is None:
+                hit = self.segment_cache[key] = segment_values.read_pairs(sub, field)
         return hit
-
-    def _read_segment_pairs(self, sub, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        fieldobj = self.schema[field]
-        values: list[str] = []
-        docs: list[int] = []
-        vals: list[int] = []
-        if not hasattr(sub, "_terms"):   # an empty index's EmptyReader has no term file
-            return values, np.zeros(0, np.int32), np.zeros(0, np.int32)
-        fmt = fieldobj.format
-        postfile = sub._terms._postfile
-        for btext, terminfo in self._field_terms(sub, field):
-            value = len(values)
-            values.append(fieldobj.from_bytes(btext))
-            if isinstance(terminfo, int):   # the one document of the term
-                ids = [terminfo]
-            elif terminfo.is_inlined():   # small posting lists live in the term index itself
-                ids = list(terminfo.inlined_postings()[0])
-            else:
-                ids = _read_ids_list(sub._codec.postings_reader(postfile, terminfo, fmt), 0)
-            docs.extend(ids)
-            vals.extend([value] * len(ids))
-        return values, np.asarray(docs, dtype=np.int32), np.asarray(vals, dtype=np.int32)
 
     def person_name(self, key: str) -> str:
         """The display name of a person key (from the stored metadata of one article mentioning them)."""

@@ -16,7 +16,7 @@ import click
 from index import store
 from index.builder import build_index, default_workers, delete_articles, enrich
 from index.entities import AliasError, load_aliases, make_extractor
-from index.errors import IndexBusy, IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
+from index.errors import IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
 from index.model import Failure, IndexReport
 from index.readers import read_path
 
