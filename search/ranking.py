@@ -1,4 +1,4 @@
-"""Relevance: the BM25 formula, the rule that relaxes a plain-words query, and the second-pass rerankers.
+"""Relevance: the BM25 formula, the rule that relaxes a plain-words query, and RM3's query weights.
 
 BM25F per query word ("one word counts once"): a word's occurrences in the title (boosted, unless the headline
 was derived from the body's first sentence, whose words the body already holds), in the body, and as another form
@@ -9,16 +9,18 @@ towards zero for words most articles hold, so the "what did the" of a question w
 
 A plain-words query (no operator, quote, field or wildcard) requires every word while at least ENOUGH articles
 hold them all; when fewer do, it is relaxed to the articles that hold words carrying at least a share of the
-query's weight (the sum of its words' idf), lowering the share step by step until ENOUGH articles qualify. The
-rule is decided from the query text over the whole index, before any filter, so a facet bucket's count is what
+query's weight (the sum of its words' idf), lowering the share step by step until RELAXED_ENOUGH articles qualify,
+and at last to any word that is not common (the searcher ranks the articles holding every word first). The rule
+is decided from the query text over the whole index, before any filter, so a facet bucket's count is what
 clicking it returns.
 
 A second pass reorders the result set of a plain-words query of three words or more, never changes the set: RM3
 pseudo-relevance feedback (Lavrenko & Croft 2001; the parameters are Anserini's defaults: 10 documents, 10 terms,
 original query weight 0.5). Keyword queries of one or two words keep their own words' ranking: predictable, and
 feedback would cost them half their time.
+
 Term proximity (BM25TP, Rasolofo & Savoy 2003) was tried and left out: it changed MAP by -0.0006 and -0.0003 on
-the two judged collections while reading 100 stored texts per query (see README, "Relevance").
+the two judged collections (bench/relevance.py) while reading 100 stored texts per query.
 """
 from __future__ import annotations
 
@@ -26,8 +28,6 @@ import math
 from dataclasses import dataclass, field as dc_field
 
 import numpy as np
-
-
 
 K1, B = 1.2, 0.75
 VARIANT_WEIGHT = 1.0          # an occurrence of another form of the word (plural, verb form) in the stemmed field

@@ -14,6 +14,10 @@ from search.evaluate import Evaluator, universal_tokens
 from search.snapshot import Snapshot
 
 
+def _token(word: str) -> str:
+    """The index term a query word stands for in the feedback model (its first, for a CJK run of bigrams)."""
+    return (universal_tokens(word) or ("",))[0]
+
 
 def _terms(snap: Snapshot, doc: int) -> list[str]:
     """The analysed terms of a document's stored title (unless derived: the body holds it) and body."""
@@ -35,7 +39,7 @@ def rerank(snap: Snapshot, ev: Evaluator, found: list, score: np.ndarray,
     """RM3: a plain-words query of FEEDBACK_MIN_WORDS or more, re-weighted and expanded from its best
     FEEDBACK_DOCS documents, scored again over its result set: (new scores, {word or expansion term: weight});
     (`score` itself, {}) when skipped."""
-    query = [(universal_tokens(word) or ("",))[0] for word, m in found for _ in range(m.qtf)]
+    query = [_token(word) for word, m in found for _ in range(m.qtf)]
     if len(query) < ranking.FEEDBACK_MIN_WORDS or np.count_nonzero(final) <= ranking.FEEDBACK_DOCS:
         return score, {}   # (a set this small would only re-weight itself)
     fb = _top(score, final, ranking.FEEDBACK_DOCS)
@@ -45,7 +49,7 @@ def rerank(snap: Snapshot, ev: Evaluator, found: list, score: np.ndarray,
     out = np.zeros_like(score)
     shown = {}
     for word, m in found:
-        shown[word] = weights.pop((universal_tokens(word) or ("",))[0], 0.0)   # repeats are in the weight
+        shown[word] = weights.pop(_token(word), 0.0)   # repeats are in the weight
         out += m.score * shown[word]
     fields = ev.text_fields(None)
     for term, w in weights.items():
