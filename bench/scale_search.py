@@ -1,0 +1,147 @@
+"""The search side of bench/scale.py: what a growing archive costs the reader (issue 14).
+
+Each function takes scale.py's `Context` (the index built from the size's shards) and returns {label: value}:
+
+- first search of a new process: `Searcher(root).search(...)` with all facets, timed from nothing to the answer
+  in a fresh `python` (median of 3; the OS page cache is warm, as on a server that restarts);
+- server heap: anonymous RSS (RssAnon: what the kernel cannot drop, unlike the mapped index) of one process after
+  the search_speed.py query mix, 3 rounds;
+- search p50/p95 of that mix (24 queries: words, two-word AND, phrases, OR; all facets, the date histogram, 10
+  snippets), the first time each word is read too, and SQLite FTS5 doing the same work in the same run on the
+  same articles (bm25 top 10, snippet(), GROUP BY counts; no people or countries tables: the synthetic archive has
+  no gold entities);
+- refresh after an add: a Searcher that has answered searches sees `newsdex add` of 100 articles; the next search
+  pays for opening the new version (reusing what it had for unchanged segments).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.search_speed import QUERIES, sqlite_same_work  # noqa: E402
+
+_FIRST = """
+import sys, time
+t0 = time.perf_counter()
+from search import SearchRequest, Searcher
+s = Searcher(sys.argv[1])
+s.search(SearchRequest(q="oil prices"))
+print(time.perf_counter() - t0)
+"""
+
+_MIX = """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from bench.search_speed import QUERIES
+from search import SearchRequest, Searcher
+s = Searcher(sys.argv[1])
+s.search(SearchRequest(per_page=1))
+cold, warm = [], []
+for q in QUERIES:
+    t = time.perf_counter(); s.search(SearchRequest(q=q, all_articles=True)); cold.append((time.perf_counter() - t) * 1000)
+for _ in range(3):
+    for q in QUERIES:
+        t = time.perf_counter(); s.search(SearchRequest(q=q, all_articles=True)); warm.append((time.perf_counter() - t) * 1000)
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps({"cold": cold, "warm": warm, "anon_kb": int(status["RssAnon"].split()[0]),
+                  "rss_kb": int(status["VmRSS"].split()[0])}))
+"""
+
+
+def _pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def measure_first_search(ctx) -> dict:
+    """A new process: import, open the index, answer one search with all facets (median of 3, seconds)."""
+    runs = [float(subprocess.run([sys.executable, "-c", _FIRST, str(ctx.root)], capture_output=True, text=True,
+                                 check=True, cwd=ROOT).stdout) for _ in range(3)]
+    return {"first search (new process), s": round(statistics.median(runs), 2)}
+
+
+def measure_search(ctx) -> dict:
+    """The query mix in one process (its heap after it), and SQLite FTS5 on the same articles."""
+    out = json.loads(subprocess.run([sys.executable, "-c", _MIX, str(ctx.root), str(ROOT)], capture_output=True,
+                                    text=True, check=True, cwd=ROOT).stdout)
+    figures = {"search p50, ms": round(_pct(out["warm"], 50), 1), "search p95, ms": round(_pct(out["warm"], 95), 1),
+               "first read of each word p95, ms": round(_pct(out["cold"], 95), 1),
+               "server heap (RssAnon) after the mix, MB": round(out["anon_kb"] / 1024),
+               "server RSS incl. mapped index, MB": round(out["rss_kb"] / 1024)}
+    con = _fts(ctx)
+    times = []
+    for _ in range(3):
+        for q in QUERIES:
+            t = time.perf_counter()
+            sqlite_same_work(con, q)
+            times.append((time.perf_counter() - t) * 1000)
+    con.close()
+    figures.update({"SQLite FTS5 p50, ms": round(_pct(times, 50), 1), "SQLite FTS5 p95, ms": round(_pct(times, 95), 1)})
+    return figures
+
+
+def _fts(ctx):
+    """An SQLite FTS5 database of the size's articles (made once per size, beside the index)."""
+    db = ctx.work / f"fts-{ctx.size}.sqlite"
+    if not db.exists():
+        tmp = db.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        con = sqlite3.connect(tmp)
+        con.executescript("""
+            CREATE TABLE docs(rowid INTEGER PRIMARY KEY, id TEXT, title TEXT, body TEXT, lang TEXT, source TEXT,
+                              day TEXT);
+            CREATE VIRTUAL TABLE fts USING fts5(title, body, content='docs', content_rowid='rowid',
+                                                tokenize='unicode61');
+            CREATE TABLE people(rowid INTEGER, person TEXT);
+            CREATE TABLE countries(rowid INTEGER, code TEXT);
+        """)
+        k = 0
+        for shard in ctx.shards:
+            with open(shard, encoding="utf-8") as fh:
+                rows = []
+                for line in fh:
+                    rec = json.loads(line)
+                    k += 1
+                    rows.append((k, rec["id"], rec.get("title", ""), rec.get("text", ""), "en",
+                                 rec.get("source", ""), str(rec.get("date", ""))[:10]))
+                con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?)", rows)
+        con.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+        con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+        con.commit()
+        con.close()
+        tmp.rename(db)
+    con = sqlite3.connect(db, check_same_thread=False)
+    con.execute("CREATE TEMP TABLE m(rowid INTEGER PRIMARY KEY)")
+    return con
+
+
+_REFRESH = """
+import subprocess, sys, time
+from search import SearchRequest, Searcher
+s = Searcher(sys.argv[1])
+for q in ("oil", "bank rates", "government"):
+    s.search(SearchRequest(q=q))
+subprocess.run([sys.executable, "-m", "web.cli", "add", sys.argv[2], "--index", sys.argv[1], "-q"], check=True)
+t = time.perf_counter()
+s.search(SearchRequest(q="oil"))
+print(time.perf_counter() - t)
+"""
+
+
+def measure_refresh(ctx) -> dict:
+    """A running Searcher sees an add of 100 articles: the one search that opens the new version (seconds)."""
+    new = ctx.new_articles(100, f"refresh-{ctx.size}")
+    took = float(subprocess.run([sys.executable, "-c", _REFRESH, str(ctx.root), str(new)], capture_output=True,
+                                text=True, check=True, cwd=ROOT).stdout.strip().splitlines()[-1])
+    return {"first search after an add of 100 (running searcher), s": round(took, 3)}
+
+
+MEASUREMENTS = [measure_first_search, measure_search, measure_refresh]
