@@ -21,8 +21,11 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
+from index import whoosh_patches
 from index.errors import DiskError, IndexBusy, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
+
+whoosh_patches.apply()   # compound segments read from their mapping, not copied (see there)
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"      # names the generation that was live before CURRENT's (what `rollback` makes live)
