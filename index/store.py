@@ -21,7 +21,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index import whoosh_patches
+from index import storyfile, whoosh_patches
 from index.errors import DiskError, IndexBusy, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
@@ -82,15 +82,11 @@ def _generations(root: Path) -> list[Path]:
 
 
 def article_count(gen: Path | None) -> int | None:
-    """How many articles a generation holds, or None when it cannot be opened."""
+    """How many articles a generation holds (from its TOC: no segment is opened), or None when it has none."""
     if gen is None or not whoosh_index.exists_in(str(gen), indexname=INDEX_NAME):
         return None
     try:
-        ix = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME)
-        try:
-            return ix.doc_count()
-        finally:
-            ix.close()
+        return sum(segment.doc_count() for segment in live_toc(gen)[1])
     except Exception:  # noqa: BLE001 - a damaged index must not stop the rebuild or rollback that mends it
         return None
 
@@ -122,6 +118,14 @@ def _toc_generation(gen: Path) -> int:
             except ValueError:
                 continue
     return best
+
+
+def live_toc(gen: Path) -> tuple[int, list]:
+    """(TOC generation, segments) of a generation's last commit: what a run starting now reads from."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+    toc = TOC.read(FileStorage(str(gen)), INDEX_NAME)
+    return toc.generation, toc.segments
 
 
 def new_generation(root: str | os.PathLike) -> Path:
@@ -246,6 +250,8 @@ def recover(root: str | os.PathLike) -> list[str]:
         count = len(remove_orphans(live))
         if count:
             messages.append(f"removed {count} uncommitted file(s) of an interrupted add from {live.name}")
+        # story changes logged for a commit that never happened (index.storyfile): cut off before any commit here
+        storyfile.discard_uncommitted(live, _toc_generation(live))
     prune(root)
     return messages
 
