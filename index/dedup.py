@@ -72,9 +72,10 @@ STORIES_FILE = storyfile.STORIES_FILE
 STORY_MAP_FILE = storyfile.STORY_MAP_FILE
 STORY_LOG_FILE = storyfile.STORY_LOG_FILE
 # The log is folded into a new base when it holds more changes than this plus the base's entries / SHARE:
-# replaying it costs ~10 us a change at every add, rewriting the base ~1 s per 100,000 entries.
-LOG_COMPACT_MIN = 20_000
-LOG_COMPACT_SHARE = 20
+# replaying it costs ~15 us a change at every open (every add and delete), rewriting the base ~1 s per 100,000
+# entries (so at 1,000,000 articles: at most ~0.3 s of replay, and a rewrite every 21,000 changes).
+LOG_COMPACT_MIN = 1_000
+LOG_COMPACT_SHARE = 50
 _NO_TIME = float("nan")
 
 _MAGIC = storyfile.MAGIC
@@ -293,23 +294,23 @@ class _Table:
                 i = (i + 1) & mask
         return out
 
+    def add_many(self, keys: np.ndarray, ordinals: np.ndarray) -> None:
+        """File many (key, ordinal) pairs at once (as `add` for each, in any order: `get` returns sets)."""
+        if not len(keys):
+            return
+        old = np.frombuffer(self.slots, dtype=np.uint64)
+        entries = np.concatenate([old[old != 0], (keys.astype(np.uint64) << np.uint64(32))
+                                  | (ordinals.astype(np.uint64) + np.uint64(1))])
+        self._refill(entries, 2 * len(entries))
+
     def _grow(self, need: int) -> None:
         old = np.frombuffer(self.slots, dtype=np.uint64)
-        entries = old[old != 0]
-        self.__init__(2 * need)   # to a quarter full
-        # Filled in order of home slot, each entry at the first free slot from its home: a run without gaps from
-        # home to entry, which is all `get`'s probing needs (numpy; a Python loop per entry cost seconds).
-        home = (entries >> np.uint64(32)) & np.uint64(self.mask)
-        order = np.argsort(home, kind="stable")
-        home, entries = home[order].astype(np.int64), entries[order]
-        step = np.arange(len(entries))
-        place = np.maximum.accumulate(home - step) + step if len(entries) else step
-        if len(entries) and place[-1] > self.mask:   # a run wraps round the end: insert one by one
-            for x in entries.tolist():
-                self.add([x >> 32], (x & 0xFFFFFFFF) - 1)
-            return
-        table = np.zeros(self.mask + 1, dtype=np.uint64)
-        table[place] = entries
+        self._refill(old[old != 0], 2 * need)
+
+    def _refill(self, entries: np.ndarray, room: int) -> None:
+        """Rebuild the table holding `entries`, with room for `room` (so a quarter full for 2 * entries)."""
+        self.__init__(room)
+        table = storyfile.place_entries(entries, self.mask + 1)
         self.slots = array("Q", table.tobytes())
         self.count = len(entries)
 
@@ -333,6 +334,7 @@ class StoryIndex:
         self._ops: list = []              # changes since the last log_changes (storyfile's log frames)
         self._op_bins = bytearray()       # the bins of the assignments among them
         self.logged = 0                   # changes in the generation's log (what `open` replayed, and since)
+        self._replaying = False           # replaying a log: entries are filed in the table afterwards
         self.reconciled = False           # rebuilt from the index, or read from a first-format file: the next
         #                                   commit saves it whole (compact) instead of logging its changes
         if not nb:
@@ -532,6 +534,8 @@ class StoryIndex:
         self._bins += bins
 
     def _index(self, o: int) -> None:
+        if self._replaying:
+            return
         n = self._tokens[o]
         if n < self.thresholds.min_exact_tokens:
             return
@@ -717,15 +721,33 @@ class StoryIndex:
             raise StoriesFileError(f"stories file in {gen_dir} is ahead of the index (commit "
                                    f"{self._base.toc}, the index's is {committed})")
         try:
-            base_toc, frames, _ = storyfile.read_log(gen_dir / storyfile.STORY_LOG_FILE, committed)
+            _, frames, _ = storyfile.read_log(gen_dir / storyfile.STORY_LOG_FILE, committed, after=self._base.toc)
         except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError) as exc:
             raise StoriesFileError(f"stories log in {gen_dir} is corrupt ({exc})") from exc
-        start = max(base_toc, self._base.toc)
-        for toc, ops, bins in frames:
-            if toc > start:
+        first = len(self._ids)
+        self._replaying = True   # entries are filed in the LSH table all at once, after
+        try:
+            for _, ops, bins in frames:
                 self._replay(ops, bins)
+        finally:
+            self._replaying = False
+        self._file_entries(first)
         self._ops, self._op_bins = [], bytearray()   # replayed changes are in the log already
         return self
+
+    def _file_entries(self, first: int) -> None:
+        """File the entries from `first` on in the LSH table at once (numpy), as `_index` does one by one."""
+        n = len(self._ids) - first
+        if n <= 0:
+            return
+        start = 2 * BINS * (first - self._nb)
+        bins = np.frombuffer(self._bins, np.uint8)[start:].view("<u2")
+        exact = np.frombuffer(self._ext(self._exact), np.uint64)[first - self._nb:]
+        tokens = np.frombuffer(self._ext(self._tokens), np.uint32)[first - self._nb:]
+        t = self.thresholds
+        keys, owners = _table_keys(bins, exact, tokens, t.min_exact_tokens, t.min_tokens)
+        table = self._table.ext if isinstance(self._table, storyfile.Tables) else self._table
+        table.add_many(keys, owners + first)
 
     def _replay(self, ops: list, bins: bytes) -> None:
         """Apply one log frame's changes (as they were made: no matching)."""

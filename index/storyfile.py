@@ -48,7 +48,7 @@ STORY_LOG_FILE = "stories.log"
 MAGIC = b"NEWSDEX-STORIES\n"
 FORMAT = 2                      # format 1: the whole clusterer in one file, parsed at load (index.dedup reads it)
 _LOG_MAGIC = b"NEWSDEX-STORYLOG"
-_FRAME = struct.Struct("<4sII")   # tag, payload length, CRC-32 of the payload
+_FRAME = struct.Struct("<4sqII")   # tag, the commit's TOC generation, payload length, CRC-32 of the payload
 _FRAME_TAG = b"SLF1"
 _TOC_NAME = re.compile(r"^_[A-Za-z0-9]+_(\d+)\.toc$")
 _ALIGN = 8
@@ -231,25 +231,30 @@ def write_base(path: Path, header: dict, parts: dict[str, np.ndarray | bytes]) -
 
 def build_table(keys: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
     """The open-addressing slots (key << 32 | ordinal + 1, at most a quarter full) of dedup._Table for these
-    entries, each at the first free slot from its home (keys' low bits), as `_Table.get` probes."""
+    entries, as `_Table.get` probes them."""
     size = 1024
     while size < 4 * len(keys):
         size *= 2
-    mask = size - 1
     entries = (keys.astype(np.uint64) << np.uint64(32)) | (ordinals.astype(np.uint64) + np.uint64(1))
-    home = (keys.astype(np.int64)) & mask
+    return place_entries(entries, size)
+
+
+def place_entries(entries: np.ndarray, size: int) -> np.ndarray:
+    """A table of `size` slots (a power of two, under half full) holding these entries (key << 32 | value),
+    each at the first free slot from its home (the key's low bits), wrapping round the end, as linear probing
+    would have put them: filled in order of home slot, so a key sits at its home or after an unbroken run of
+    taken slots (numpy: a Python loop per entry cost seconds)."""
+    mask = size - 1
+    home = ((entries >> np.uint64(32)) & np.uint64(mask)).astype(np.int64)
     order = np.argsort(home, kind="stable")
     home, entries = home[order], entries[order]
     step = np.arange(len(entries))
     place = np.maximum.accumulate(home - step) + step if len(entries) else step
     table = np.zeros(size, dtype=np.uint64)
-    if len(entries) and place[-1] > mask:   # a run wraps round the end: the tail goes to the free slots from 0
-        inside = place <= mask
-        table[place[inside]] = entries[inside]
-        free = np.flatnonzero(table == 0)
-        table[free[:int((~inside).sum())]] = entries[~inside]
-    else:
-        table[place] = entries
+    inside = place <= mask
+    table[place[inside]] = entries[inside]
+    if not inside.all():   # the last run goes past the end: its tail takes the first free slots from 0
+        table[np.flatnonzero(table == 0)[:int((~inside).sum())]] = entries[~inside]
     return table
 
 
@@ -276,15 +281,17 @@ def append_frame(path: Path, toc: int, ops: list, bins: bytes) -> None:
     if not path.exists():
         new_log(path, 0)
     with open(path, "ab") as fh:
-        fh.write(_FRAME.pack(_FRAME_TAG, len(payload), zlib.crc32(payload)) + payload)
+        fh.write(_FRAME.pack(_FRAME_TAG, toc, len(payload), zlib.crc32(payload)) + payload)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def read_log(path: Path, committed: Optional[int]) -> tuple[int, list[tuple[int, list, bytes]], Optional[int]]:
-    """(base commit the log follows, [(toc, ops, bins)] of the frames of commits up to `committed` (all when
-    None), the offset to cut the file at: the first frame past `committed` or cut short, None when there is none).
-    A missing log is an empty one following commit 0."""
+def read_log(path: Path, committed: Optional[int], after: int = -1,
+             parse: bool = True) -> tuple[int, list[tuple[int, list, bytes]], Optional[int]]:
+    """(base commit the log follows, [(toc, ops, bins)] of the frames of commits after `after` and up to
+    `committed` (all when None), the offset to cut the file at: the first frame past `committed` or cut short,
+    None when there is none). Without `parse`, no frame is decoded (ops None). A missing log is an empty one
+    following commit 0."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -300,18 +307,22 @@ def read_log(path: Path, committed: Optional[int]) -> tuple[int, list[tuple[int,
         if pos + _FRAME.size > len(data):
             cut = pos
             break
-        tag, length, crc = _FRAME.unpack_from(data, pos)
-        payload = data[pos + _FRAME.size:pos + _FRAME.size + length]
-        if tag != _FRAME_TAG or len(payload) != length or zlib.crc32(payload) != crc:
+        tag, toc, length, crc = _FRAME.unpack_from(data, pos)
+        start = pos + _FRAME.size
+        if tag != _FRAME_TAG or start + length > len(data) or zlib.crc32(data[start:start + length]) != crc:
             cut = pos
             break
-        (hlen,) = struct.unpack_from("<I", payload, 0)
-        head = json.loads(payload[4:4 + hlen].decode("utf-8", "surrogatepass"))
-        if committed is not None and head["toc"] > committed:
+        if committed is not None and toc > committed:
             cut = pos
             break
-        frames.append((head["toc"], head["ops"], payload[4 + hlen:]))
-        pos += _FRAME.size + length
+        if toc > max(after, base_toc):
+            if parse:
+                (hlen,) = struct.unpack_from("<I", data, start)
+                head = json.loads(data[start + 4:start + 4 + hlen].decode("utf-8", "surrogatepass"))
+                frames.append((toc, head["ops"], data[start + 4 + hlen:start + length]))
+            else:
+                frames.append((toc, None, b""))
+        pos = start + length
     return base_toc, frames, cut
 
 
@@ -321,7 +332,7 @@ def discard_uncommitted(gen_dir: str | os.PathLike, committed: int) -> int:
     path = Path(gen_dir) / STORY_LOG_FILE
     if not path.exists():
         return 0
-    _, _, cut = read_log(path, committed)
+    _, _, cut = read_log(path, committed, parse=False)
     if cut is None:
         return 0
     size = path.stat().st_size
@@ -356,7 +367,7 @@ def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dic
         except OSError:
             return {}
     try:   # the log before the map (see the module docstring)
-        base_toc, frames, _ = read_log(gen_dir / STORY_LOG_FILE, toc)
+        base_toc, frames, _ = read_log(gen_dir / STORY_LOG_FILE, toc)   # (frames after base_toc only)
     except (OSError, ValueError, KeyError, struct.error):
         base_toc, frames = 0, []
     try:
@@ -366,9 +377,7 @@ def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dic
         data = {}
     if not isinstance(data, dict):
         data = {}
-    for frame_toc, ops, _ in frames:
-        if frame_toc <= base_toc:
-            continue
+    for _, ops, _ in frames:
         for op in ops:
             if op[0] == "a" and op[7] != op[1]:
                 data[op[1]] = op[7]
