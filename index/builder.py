@@ -31,16 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
 from index import store
 from index.dedup import STORIES_FILE, StoriesFileError, StoryIndex, signatures
 from index.entities import make_extractor
-from index.errors import IndexOutdated, NewsdexError, RebuildRefused
+from index.errors import IndexMissing, IndexOutdated, NewsdexError, RebuildRefused
 from index.known import Known, KnownSpec, short_checksum
 from index.language import detect_language
 from index.locations import Keys, read_archives, write_archives
+from index.merge import MergeReport, apply_policy, merge_all
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
 from index.schema import ID, SCHEMA_VERSION, article_from_stored, document_for
@@ -132,7 +132,7 @@ class _SegmentBuilder:
 
     def _writer(self) -> FastSegmentWriter:
         if self.writer is None:
-            ix = whoosh_index.open_dir(self.gen_dir, indexname=store.INDEX_NAME)
+            ix = store.open_generation(Path(self.gen_dir))
             # _lk=False: the parent holds the index's locks; this writer only ever contributes a segment.
             if self.analysis is not None and len(self.analysis) > ANALYSIS_WORDS:
                 self.analysis = None   # bound the memory of what is remembered about words
@@ -537,7 +537,7 @@ class _Run:
         for segment in segments:
             for docnum in self.deleted.pop(segment.segment_id(), ()):
                 segment.delete_document(docnum)
-        ix = whoosh_index.open_dir(str(self.gen), indexname=store.INDEX_NAME)
+        ix = store.open_generation(self.gen)
         writer = ix.writer()
         try:
             if self.replaced_ids:
@@ -554,8 +554,8 @@ class _Run:
             else:
                 self.stories.log_changes(self.gen, writer.generation)
             write_archives(self.gen, self.keys.archives)
-            if self.mode == "add":
-                store.fsync_dir(self.gen)
+            if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
+                store.fsync_names(self.gen)
             writer._commit_toc(final)
             writer._finish()
         except BaseException:
@@ -606,7 +606,7 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
             gen = store.current_generation(root)
             _check_schema(gen, root)
             toc, segments = store.live_toc(gen)
-            known = KnownSpec(gen, segments, store.INDEX_NAME)
+            known = KnownSpec(gen, segments)
             stories = open_stories(gen, toc)
             looked_up = known.open()
             try:
@@ -617,6 +617,11 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
             _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
                  lock_fd, stories, keys)
             report.stories = stories.stats()
+            if mode == "add":   # after the workers are gone; searches read the last commit meanwhile
+                t0 = _clock()
+                merged = apply_policy(gen)
+                report.merges, report.segments = merged.merges, merged.segments
+                report.stage_seconds["merge"] = _clock() - t0
             if mode == "rebuild":
                 _check_replacement(report, root, force)
                 t0 = _clock()
@@ -766,7 +771,7 @@ def _reconciled(gen: Path, stories: StoryIndex | None) -> StoryIndex:
             stories = StoryIndex.load(gen / STORIES_FILE)
         except StoriesFileError:
             stories = StoryIndex()
-    ix = whoosh_index.open_dir(str(gen), indexname=store.INDEX_NAME)
+    ix = store.open_generation(gen)
     with ix.searcher() as searcher:
         reader = searcher.reader()
         live_ids = {term.decode("utf-8") for term in reader.lexicon(ID)
@@ -811,4 +816,20 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
         writer.commit(merge=False)
         if stories.needs_compaction():
             stories.compact(gen, writer.generation)
+        apply_policy(gen)   # segments left mostly deleted are rewritten
     return deleted, missing
+
+
+def optimize_index(root: str | os.PathLike, lock_timeout: float = 0.0) -> MergeReport:
+    """Merge every segment of the live index into one (without its deleted documents) and fold the stories log
+    into a new base; searches read the previous commit meanwhile."""
+    with store.disk_errors(root, lambda: "the index keeps what it held"), \
+            store.writer_lock(root, timeout=lock_timeout):
+        store.recover(root)
+        gen = store.current_generation(root)
+        if gen is None:
+            raise IndexMissing(root)
+        report = merge_all(gen)
+        toc = store.live_toc(gen)[0]
+        open_stories(gen, toc).compact(gen, toc)
+    return report

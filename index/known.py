@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
+from index import store
 from index.schema import CHECKSUM, ID
 
 
@@ -30,9 +30,9 @@ def short_checksum(checksum: str) -> bytes:
 class Known:
     """{article id: short checksum} of the live documents of one commit, looked up on demand."""
 
-    def __init__(self, gen_dir: str | os.PathLike, segments: list, indexname: str):
-        ix = whoosh_index.open_dir(str(gen_dir), indexname=indexname)
-        self._readers = [SegmentReader(ix.storage, ix.schema, segment) for segment in reversed(segments)]
+    def __init__(self, gen_dir: str | os.PathLike, segments: list):
+        self._gen, self._segments = Path(gen_dir), list(segments)
+        self._readers: Optional[list] = None   # opened at the first look-up
         self._cache: dict[str, Optional[bytes]] = {}
 
     def get(self, article_id: str, default=None) -> Optional[bytes]:
@@ -46,6 +46,9 @@ class Known:
         return self.get(article_id) is not None
 
     def _lookup(self, article_id: str) -> Optional[bytes]:
+        if self._readers is None:
+            ix = store.open_generation(self._gen)
+            self._readers = [SegmentReader(ix.storage, ix.schema, segment) for segment in reversed(self._segments)]
         term = article_id.encode("utf-8", "surrogatepass")
         for reader in self._readers:   # newest segment first: a changed article's live version is there
             if (ID, term) not in reader:
@@ -56,16 +59,16 @@ class Known:
         return None
 
     def close(self) -> None:
-        for reader in self._readers:
+        for reader in self._readers or ():
             reader.close()
-        self._readers = []
+        self._readers = None
 
 
 class KnownSpec:
-    """How to open a Known in another process: the generation, its index name and the commit's segments."""
+    """How to open a Known in another process: the generation and the commit's segments."""
 
-    def __init__(self, gen_dir: str | os.PathLike, segments: list, indexname: str):
-        self.gen_dir, self.segments, self.indexname = str(gen_dir), list(segments), indexname
+    def __init__(self, gen_dir: str | os.PathLike, segments: list):
+        self.gen_dir, self.segments = str(gen_dir), list(segments)
 
     def open(self) -> Known:
-        return Known(Path(self.gen_dir), self.segments, self.indexname)
+        return Known(Path(self.gen_dir), self.segments)

@@ -124,8 +124,22 @@ def live_toc(gen: Path) -> tuple[int, list]:
     """(TOC generation, segments) of a generation's last commit: what a run starting now reads from."""
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
-    toc = TOC.read(FileStorage(str(gen)), INDEX_NAME)
+    toc = TOC.read(FileStorage(str(gen)), INDEX_NAME, schema=_SCHEMAS.get(str(gen)))
+    _SCHEMAS.setdefault(str(gen), toc.schema)
     return toc.generation, toc.segments
+
+
+# A generation's schema never changes (a rebuild makes a new generation): unpickling it costs ~1 ms, and a small
+# add opened its generation a dozen times. Writers (builder, merge) open generations through here.
+_SCHEMAS: dict = {}
+
+
+def open_generation(gen: Path):
+    """The Whoosh index of a generation, its schema read once per process."""
+    schema = _SCHEMAS.get(str(gen))
+    if schema is None:   # (an index opened without a schema reads its TOC again at every `ix.schema`)
+        schema = _SCHEMAS[str(gen)] = whoosh_index.open_dir(str(gen), indexname=INDEX_NAME).schema
+    return whoosh_index.open_dir(str(gen), indexname=INDEX_NAME, schema=schema)
 
 
 def new_generation(root: str | os.PathLike) -> Path:
@@ -305,6 +319,11 @@ def discard(gen: Path) -> None:
 def fsync_dir(path: Path) -> None:
     """fsync every file in a directory, then the directory (before a commit or publish names them)."""
     _fsync_tree(Path(path))
+
+
+def fsync_names(path: Path) -> None:
+    """fsync a directory only: the names of files that were made durable by whoever wrote them."""
+    _fsync_dir(Path(path))
 
 
 def _fsync_tree(path: Path) -> None:
