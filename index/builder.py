@@ -31,18 +31,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import index as whoosh_index
 from index.segment import FastSegmentWriter
 
-from index import integrity, segment_values, store
-from index.dedup import StoriesFileError, StoryIndex, signatures, write_story_files, STORIES_FILE
+from index import integrity, store
+from index.dedup import STORIES_FILE, StoriesFileError, StoryIndex, signatures
 from index.entities import make_extractor
-from index.errors import IndexOutdated, NewsdexError, RebuildRefused
+from index.errors import IndexMissing, IndexOutdated, NewsdexError, RebuildRefused
+from index.known import Known, KnownSpec, short_checksum
 from index.language import detect_language
 from index.locations import Keys, read_archives, write_archives
+from index.merge import MergeReport, apply_policy, merge_all, seal
 from index.model import Article, Failure, IndexReport, RawArticle, article_id
 from index.readers import Unit, iter_units, read_unit, walk
-from index.schema import CHECKSUM, ID, SCHEMA_VERSION, article_from_stored, document_for
+from index.schema import ID, SCHEMA_VERSION, article_from_stored, document_for
 
 WRITER_LIMIT_MB = 128          # per worker: postings held before a segment is finished (peak RSS ~3x this)
 ANALYSIS_WORDS = 1_000_000     # per worker: distinct words whose analysis is kept from one segment to the next
@@ -66,7 +67,7 @@ class Outcome:
     """What a worker made of one task: the articles it wrote (id, path, position, docnum in its segment, and the
     near-duplicate signature and date the parent clusters stories by), failures, notes."""
 
-    written: list[tuple] = field(default_factory=list)   # (id, path, position, docnum, signature, date)
+    written: list[tuple] = field(default_factory=list)   # (id, path, position, docnum, signature, date, known)
     segment_id: str = ""                                  # the segment the task's articles went to
     segments: list = field(default_factory=list)          # segments finished while doing the task
     failures: list[Failure] = field(default_factory=list)
@@ -124,14 +125,14 @@ def enrich_many(raws: list[RawArticle], extractor=None, timing: dict | None = No
 class _SegmentBuilder:
     """Reads, enriches and writes articles into one new Whoosh segment of the generation at `gen_dir`."""
 
-    def __init__(self, gen_dir: str, extractor, known: dict, limitmb: int):
+    def __init__(self, gen_dir: str, extractor, known: Known | None, limitmb: int):
         self.gen_dir, self.extractor, self.known, self.limitmb = gen_dir, extractor, known, limitmb
         self.writer: FastSegmentWriter | None = None
         self.analysis = None
 
     def _writer(self) -> FastSegmentWriter:
         if self.writer is None:
-            ix = whoosh_index.open_dir(self.gen_dir, indexname=store.INDEX_NAME)
+            ix = store.open_generation(Path(self.gen_dir))
             # _lk=False: the parent holds the index's locks; this writer only ever contributes a segment.
             if self.analysis is not None and len(self.analysis) > ANALYSIS_WORDS:
                 self.analysis = None   # bound the memory of what is remembered about words
@@ -157,7 +158,7 @@ class _SegmentBuilder:
                     continue
                 if item.note:
                     out.notes.append(Failure(item.path, item.note, item.position))
-                if self.known and self.known.get(article_id(item)) == _short_checksum(item.checksum):
+                if self.known is not None and self.known.get(article_id(item)) == short_checksum(item.checksum):
                     out.unchanged.append(article_id(item))
                     continue
                 pending.append(item)
@@ -191,7 +192,8 @@ class _SegmentBuilder:
         t0 = _clock()   # the near-duplicate signatures of the task's articles, in one batch
         sigs = signatures([article.body for _, article, _ in written])
         timing["signature"] += _clock() - t0
-        out.written = [(article.id, item.path, item.position, docnum, sig, article.published)
+        known = self.known if self.known is not None else ()
+        out.written = [(article.id, item.path, item.position, docnum, sig, article.published, article.id in known)
                        for (item, article, docnum), sig in zip(written, sigs)]
         return out
 
@@ -215,14 +217,6 @@ class _SegmentBuilder:
 
 def _internal_error(item: RawArticle, exc: Exception) -> Failure:
     return Failure(item.path, f"internal error while indexing: {type(exc).__name__}: {exc}", item.position)
-
-
-def _short_checksum(checksum: str) -> bytes:
-    """The first 64 bits of a checksum: plenty to notice a change, and half the memory of the hex string."""
-    try:
-        return bytes.fromhex(checksum[:16])
-    except ValueError:
-        return checksum.encode()[:8]
 
 
 def _fsync_files(gen: Path, segment) -> None:
@@ -271,7 +265,7 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
     # allocates millions, nearly all freed by reference counting: 3-4% of a worker's CPU went to the collector).
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
+    builder = _SegmentBuilder(gen_dir, extractor, known.open() if known is not None else None, limitmb)
     try:
         while True:
             msg = inbox.get()
@@ -297,7 +291,8 @@ class _Pool:
 
     def __init__(self, workers: int, gen_dir: str, limitmb: int, extractor, aliases_path, known, close_fds: tuple):
         linux = sys.platform.startswith("linux")
-        # fork shares the extractor's tables, the language profiles and the known checksums copy-on-write.
+        # fork shares the extractor's tables and the language profiles copy-on-write; each worker opens its own
+        # look-up of the index's checksums (`known`: a KnownSpec, or None for a rebuild).
         ctx = multiprocessing.get_context("fork" if linux else "spawn")
         self.outbox = ctx.Queue()
         self.inboxes = [ctx.Queue() for _ in range(workers)]
@@ -369,7 +364,7 @@ class _InProcess:
     def __init__(self, gen_dir: str, limitmb: int, extractor, known):
         global _extractor
         _extractor = extractor
-        self.builder = _SegmentBuilder(gen_dir, extractor, known, limitmb)
+        self.builder = _SegmentBuilder(gen_dir, extractor, known.open() if known is not None else None, limitmb)
         self.results: list = []
 
     def has_room(self) -> bool:
@@ -441,11 +436,11 @@ def _total_bytes(paths: Iterable[str]) -> int:
 class _Run:
     """The parent's side of one run: hands out tasks, tallies outcomes in input order, commits."""
 
-    def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, known: dict, progress,
+    def __init__(self, root: Path, gen: Path, mode: str, report: IndexReport, progress,
                  stories: StoryIndex | None = None):
         self.root, self.gen, self.mode, self.report = root, gen, mode, report
         self.stories = stories if stories is not None else StoryIndex()
-        self.known, self.progress = known, progress
+        self.progress = progress
         self.seen: dict[str, int] = {}          # id -> index into self.paths (the file it was first seen in)
         self.paths: list[str] = []
         self.path_index: dict[str, int] = {}
@@ -508,7 +503,7 @@ class _Run:
             self.seen.setdefault(uid, -1)
         t_stories = _clock()
         self.segments.extend(outcome.segments)
-        for uid, path, position, docnum, sig, published in outcome.written:
+        for uid, path, position, docnum, sig, published, was_known in outcome.written:
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
@@ -517,7 +512,7 @@ class _Run:
                 self.deleted.setdefault(outcome.segment_id, []).append(docnum)
                 continue
             self.seen[uid] = self._where(path)
-            if self.mode == "add" and uid in self.known:
+            if self.mode == "add" and was_known:
                 self.replaced_ids.append(uid)
                 report.replaced += 1
             else:
@@ -542,42 +537,37 @@ class _Run:
         for segment in segments:
             for docnum in self.deleted.pop(segment.segment_id(), ()):
                 segment.delete_document(docnum)
-        ix = whoosh_index.open_dir(str(self.gen), indexname=store.INDEX_NAME)
+        ix = store.open_generation(self.gen)
         writer = ix.writer()
         try:
-            for uid in self.replaced_ids:
-                writer.delete_by_term(ID, uid)
-            # Whoosh's usual policy (merge small old segments), checking their full checksums before reading them
-            final = writer._merge_segments(integrity.verified_merge(self.gen), False, True)
-            if writer._added:
-                final.append(writer._finalize_segment())
+            if self.replaced_ids:
+                with writer.searcher() as searcher:   # one reader of every segment for all the look-ups
+                    for uid in self.replaced_ids:
+                        writer.delete_by_term(ID, uid, searcher=searcher)
+            writer._close_segment()   # no document of its own: the old segments, then the workers' new ones
+            final = writer.segments + segments
+            # the stories before the TOC: readers of this commit see its stories (a frame of a commit that never
+            # happens is skipped by readers and cut off by the next writer)
+            if self.mode == "rebuild" or self.stories.reconciled:
+                self.stories.compact(self.gen, writer.generation)
+                self.stories.reconciled = False
             else:
-                writer._close_segment()
-            final.extend(segments)
-            # before the TOC: readers of this commit see its stories
-            write_story_files(self.gen, self.stories, integrity.record_pending(self.gen))
+                self.stories.log_changes(self.gen, writer.generation)
             write_archives(self.gen, self.keys.archives)
-            if self.mode == "add":
-                store.fsync_dir(self.gen)
+            if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
+                store.fsync_names(self.gen)
             writer._commit_toc(final)
             writer._finish()
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
             raise
-        _write_segment_values(self.gen)
-        integrity.write_manifest(self.gen)
+        if self.mode == "add" and self.stories.needs_compaction():
+            self.stories.compact(self.gen, writer.generation)   # after the commit it reflects (see storyfile)
+        seal(self.gen)
         self.replaced_ids.clear()
         self.since_commit = 0
         stages["commit"] = stages.get("commit", 0.0) + _clock() - t0
-
-
-def _write_segment_values(gen: Path) -> None:
-    """Each new segment's facet and story pairs, for readers to load instead of walking its term index (and the
-    files of segments merged away removed); before the checksum list, which then lists them."""
-    ix = whoosh_index.open_dir(str(gen), indexname=store.INDEX_NAME)
-    with ix.reader() as reader:
-        segment_values.write_missing(gen, reader)
 
 
 def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, mode: str = "rebuild",
@@ -608,22 +598,32 @@ def build_index(paths: Iterable[str | os.PathLike], root: str | os.PathLike, *, 
         report.recovered = store.recover(root)
         if mode == "add" and store.current_generation(root) is None:
             mode = "rebuild"   # nothing to add to: the first add builds the index
+        known = None
         if mode == "rebuild":
             keys = Keys.for_rebuild(paths)
             gen = store.new_generation(root)
-            known: dict = {}
             stories = StoryIndex()
         else:
             gen = store.current_generation(root)
             _check_schema(gen, root)
-            ix = store.open_index(root)
-            known = _known_checksums(ix)
-            stories = load_stories(gen, ix, known)
-            keys = Keys.for_add(paths, read_archives(gen), known)
+            integrity.check_at_open(gen)   # an add must not build on damage (nor carry it into a merge)
+            toc, segments = store.live_toc(gen)
+            known = KnownSpec(gen, segments)
+            stories = open_stories(gen, toc)
+            looked_up = known.open()
+            try:
+                keys = Keys.for_add(paths, read_archives(gen), looked_up)
+            finally:
+                looked_up.close()
         try:
             _run(paths, root, gen, mode, report, known, workers, aliases_path, progress, limitmb, commit_every,
                  lock_fd, stories, keys)
             report.stories = stories.stats()
+            if mode == "add":   # after the workers are gone; searches read the last commit meanwhile
+                t0 = _clock()
+                merged = apply_policy(gen)
+                report.merges, report.segments = merged.merges, merged.segments
+                report.stage_seconds["merge"] = _clock() - t0
             if mode == "rebuild":
                 _check_replacement(report, root, force)
                 t0 = _clock()
@@ -698,7 +698,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
     (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
-    run = _Run(root, gen, mode, report, known, progress, stories)
+    run = _Run(root, gen, mode, report, progress, stories)
     run.keys = keys
     run.total = _total_bytes(paths) if progress else 0
     ignored: list[Failure] = []
@@ -752,44 +752,41 @@ class _sigterm_as_interrupt:
         return False
 
 
-def _known_checksums(ix) -> dict[str, bytes]:
-    """{article id: short checksum} of everything in the index (for skipping unchanged input in `add`).
-
-    Read from the two fields' term lists, not the stored fields, which would load every stored body."""
-    with ix.reader() as reader:
-        live = (lambda docnum: not reader.is_deleted(docnum)) if reader.has_deletions() else (lambda docnum: True)
-        checksum_of_doc = {}
-        for term in reader.lexicon(CHECKSUM):
-            short = _short_checksum(term.decode("utf-8"))
-            for docnum in reader.postings(CHECKSUM, term).all_ids():
-                checksum_of_doc[docnum] = short
-        known = {}
-        for term in reader.lexicon(ID):
-            for docnum in reader.postings(ID, term).all_ids():
-                if live(docnum):
-                    known[term.decode("utf-8")] = checksum_of_doc.get(docnum, b"")
-        return known
-
-
-def load_stories(gen: Path, ix, live_ids) -> StoryIndex:
-    """The generation's story clusterer, reconciled with the index's live articles: a run killed between saving
-    it and committing, a deletion, or an index built before stories existed leave the two apart."""
-    integrity.verify_files(gen, [STORIES_FILE])   # read whole and written back: check every byte first
+def open_stories(gen: Path, toc: int) -> StoryIndex:
+    """The generation's story clusterer as of commit `toc` (base and log, index.storyfile), or, when it cannot be
+    used (lost, corrupt, of an older format, or not matching the index's articles), one rebuilt from the index
+    and marked `reconciled` (the next commit saves it whole)."""
     try:
-        stories = StoryIndex.load(gen / STORIES_FILE)
+        stories = StoryIndex.open(gen, toc)
     except StoriesFileError:
-        stories = StoryIndex()
-    live_ids = set(live_ids)
-    for stale in [aid for aid in stories.article_ids() if aid not in live_ids]:
-        stories.remove(stale)
-    missing = [aid for aid in live_ids if aid not in stories]
-    if missing:
-        with ix.searcher() as searcher:
-            for aid in sorted(missing):
+        stories = None
+    if stories is not None and not stories.reconciled and len(stories) == store.article_count(gen):
+        return stories
+    return _reconciled(gen, stories)
+
+
+def _reconciled(gen: Path, stories: StoryIndex | None) -> StoryIndex:
+    """A clusterer matching the index's live articles: stale entries removed, missing ones assigned from the
+    stored documents (a pass over every id: only for a lost or outdated stories file)."""
+    if stories is None:
+        try:
+            stories = StoryIndex.load(gen / STORIES_FILE)
+        except StoriesFileError:
+            stories = StoryIndex()
+    ix = store.open_generation(gen)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        live_ids = {term.decode("utf-8") for term in reader.lexicon(ID)
+                    if any(not reader.is_deleted(d) for d in reader.postings(ID, term).all_ids())}
+        for stale in [aid for aid in stories.article_ids() if aid not in live_ids]:
+            stories.remove(stale)
+        for aid in sorted(live_ids):
+            if aid not in stories:
                 fields = searcher.document(**{ID: aid})
                 if fields:
                     article = article_from_stored(fields)
                     stories.assign(aid, article.body, article.published)
+    stories.reconciled = True
     return stories
 
 
@@ -801,20 +798,43 @@ def delete_articles(root: str | os.PathLike, ids: Iterable[str],
         store.recover(root)
         ix = store.open_index(root)
         gen = store.current_generation(root)
-        stories = load_stories(gen, ix, _known_checksums(ix))
+        stories = open_stories(gen, store.live_toc(gen)[0])
         writer = ix.writer()
         try:
-            for article_id_ in ids:
-                if writer.delete_by_term(ID, article_id_):
-                    deleted.append(article_id_)
-                    stories.remove(article_id_)
-                else:
-                    missing.append(article_id_)
-            write_story_files(gen, stories, integrity.record_pending(gen))
+            with writer.searcher() as searcher:   # one reader of every segment for all the look-ups
+                for article_id_ in ids:
+                    if writer.delete_by_term(ID, article_id_, searcher=searcher):
+                        deleted.append(article_id_)
+                        stories.remove(article_id_)
+                    else:
+                        missing.append(article_id_)
+            if stories.reconciled:
+                stories.compact(gen, writer.generation)
+            else:
+                stories.log_changes(gen, writer.generation)   # before the commit's TOC, as an add's
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=integrity.verified_merge(gen))
-        _write_segment_values(gen)
-        integrity.write_manifest(gen)
+        writer.commit(merge=False)
+        if stories.needs_compaction():
+            stories.compact(gen, writer.generation)
+        apply_policy(gen)   # segments left mostly deleted are rewritten
+        seal(gen)
     return deleted, missing
+
+
+def optimize_index(root: str | os.PathLike, lock_timeout: float = 0.0) -> MergeReport:
+    """Merge every segment of the live index into one (without its deleted documents) and fold the stories log
+    into a new base; searches read the previous commit meanwhile."""
+    with store.disk_errors(root, lambda: "the index keeps what it held"), \
+            store.writer_lock(root, timeout=lock_timeout):
+        store.recover(root)
+        gen = store.current_generation(root)
+        if gen is None:
+            raise IndexMissing(root)
+        integrity.check_at_open(gen)
+        report = merge_all(gen)
+        toc = store.live_toc(gen)[0]
+        open_stories(gen, toc).compact(gen, toc)
+        seal(gen)
+    return report

@@ -57,6 +57,7 @@ from typing import Optional
 
 import numpy as np
 
+from index import storyfile
 from index.errors import NewsdexError
 
 SHINGLE = 7          # words per shingle
@@ -64,15 +65,20 @@ BINS = 128           # MinHash bins (one-permutation hashing)
 BANDS = 32           # LSH bands of ROWS bins each: band b uses bins b and b + BINS // 2
 ROWS = 2
 MAX_TOKENS = 600     # only the first words are shingled; the exact-duplicate hash covers the whole body
-STORIES_FILE = "stories.bin"
-# The story of every article whose story is another's, as JSON {article id: story id}, beside the Whoosh index.
-# The builder's workers write documents before the parent has clustered them, so a document's STORY field holds
-# its own id; this map, written before each commit, says which documents are copies (see read_story_map).
-STORY_MAP_FILE = "story-map.json"
+# The generation's files (index.storyfile): the clusterer's base and log, and the copies map the search layer
+# reads. The builder's workers write documents before the parent has clustered them, so a document's STORY field
+# holds its own id; the copies map says which documents are copies (see read_story_map).
+STORIES_FILE = storyfile.STORIES_FILE
+STORY_MAP_FILE = storyfile.STORY_MAP_FILE
+STORY_LOG_FILE = storyfile.STORY_LOG_FILE
+# The log is folded into a new base when it holds more changes than this plus the base's entries / SHARE:
+# replaying it costs ~15 us a change at every open (every add and delete), rewriting the base ~1 s per 100,000
+# entries (so at 1,000,000 articles: at most ~0.3 s of replay, and a rewrite every 21,000 changes).
+LOG_COMPACT_MIN = 1_000
+LOG_COMPACT_SHARE = 50
 _NO_TIME = float("nan")
 
-_MAGIC = b"NEWSDEX-STORIES\n"
-_FORMAT = 1
+_MAGIC = storyfile.MAGIC
 # Shingles are hashed with Python's tuple-of-int hash: C speed, and (unlike str hashes) not salted per process.
 # It is not promised across Python versions, so the file records a probe value and refuses to load on mismatch.
 _HASH_PROBE = hash((1, 2, 3, 4, 5))
@@ -288,51 +294,76 @@ class _Table:
                 i = (i + 1) & mask
         return out
 
+    def add_many(self, keys: np.ndarray, ordinals: np.ndarray) -> None:
+        """File many (key, ordinal) pairs at once (as `add` for each, in any order: `get` returns sets)."""
+        if not len(keys):
+            return
+        old = np.frombuffer(self.slots, dtype=np.uint64)
+        entries = np.concatenate([old[old != 0], (keys.astype(np.uint64) << np.uint64(32))
+                                  | (ordinals.astype(np.uint64) + np.uint64(1))])
+        self._refill(entries, 2 * len(entries))
+
     def _grow(self, need: int) -> None:
         old = np.frombuffer(self.slots, dtype=np.uint64)
-        entries = old[old != 0]
-        self.__init__(2 * need)   # to a quarter full
-        # Filled in order of home slot, each entry at the first free slot from its home: a run without gaps from
-        # home to entry, which is all `get`'s probing needs (numpy; a Python loop per entry cost seconds).
-        home = (entries >> np.uint64(32)) & np.uint64(self.mask)
-        order = np.argsort(home, kind="stable")
-        home, entries = home[order].astype(np.int64), entries[order]
-        step = np.arange(len(entries))
-        place = np.maximum.accumulate(home - step) + step if len(entries) else step
-        if len(entries) and place[-1] > self.mask:   # a run wraps round the end: insert one by one
-            for x in entries.tolist():
-                self.add([x >> 32], (x & 0xFFFFFFFF) - 1)
-            return
-        table = np.zeros(self.mask + 1, dtype=np.uint64)
-        table[place] = entries
+        self._refill(old[old != 0], 2 * need)
+
+    def _refill(self, entries: np.ndarray, room: int) -> None:
+        """Rebuild the table holding `entries`, with room for `room` (so a quarter full for 2 * entries)."""
+        self.__init__(room)
+        table = storyfile.place_entries(entries, self.mask + 1)
         self.slots = array("Q", table.tobytes())
         self.count = len(entries)
 
 
 class StoryIndex:
-    """Incremental story clustering: `assign` an article, get its story id; `remove`, `save`, `load`.
+    """Incremental story clustering: `assign` an article, get its story id; `remove`; `save`/`load` one file, or
+    `open` a generation's stories (base plus log, index.storyfile) and `log_changes` / `compact` them.
 
     Entries are kept by ordinal (assignment order) in flat arrays: about 1 KB of memory an article, 300 bytes on
     disk. A story lives while it has a live member; its representative (the first article) stays as its anchor
-    even after being removed.
+    even after being removed. Over a base (a saved file, memory-mapped) the entries before the base's end are
+    read from the file and the containers are storyfile's views: only what an assignment touches is read.
     """
 
-    def __init__(self, thresholds: Thresholds = Thresholds()):
+    def __init__(self, thresholds: Thresholds = Thresholds(), base: Optional[storyfile.Base] = None):
         self.thresholds = thresholds
-        self._ids: list[str] = []         # ordinal -> article id
-        self._bins = bytearray()          # ordinal o -> its MinHash bins at [2 * BINS * o, 2 * BINS * (o + 1))
-        self._exact = array("Q")          # ordinal -> exact hash
-        self._tokens = array("I")
-        self._shingles = array("I")
-        self._time = array("d")           # ordinal -> publication time, epoch seconds (NaN: undated)
-        self._rep = array("I")            # ordinal -> ordinal of its story's representative
-        self._alive = bytearray()
-        self._table = _Table()            # LSH band keys and exact keys -> ordinals
+        self._base = base if base is not None and base.n else storyfile.Base.empty()
+        self._nb = nb = self._base.n
+        self._bins = bytearray()          # ordinal o >= nb -> its MinHash bins at [2 * BINS * (o - nb), ...)
         self._last_keys = None            # (bins, LSH keys) of the last signature looked at
-        self._by_id: dict[str, int] = {}  # live article id -> ordinal
-        self._size: dict[int, int] = {}   # live story: representative ordinal -> live members
-        self._story: dict[int, str] = {}  # live story: representative ordinal -> story id
-        self._by_story: dict[str, int] = {}   # live story id -> representative ordinal
+        self._ops: list = []              # changes since the last log_changes (storyfile's log frames)
+        self._op_bins = bytearray()       # the bins of the assignments among them
+        self.logged = 0                   # changes in the generation's log (what `open` replayed, and since)
+        self._replaying = False           # replaying a log: entries are filed in the table afterwards
+        self.reconciled = False           # rebuilt from the index, or read from a first-format file: the next
+        #                                   commit saves it whole (compact) instead of logging its changes
+        if not nb:
+            self._ids: list[str] = []         # ordinal -> article id
+            self._exact = array("Q")          # ordinal -> exact hash
+            self._tokens = array("I")
+            self._shingles = array("I")
+            self._time = array("d")           # ordinal -> publication time, epoch seconds (NaN: undated)
+            self._rep = array("I")            # ordinal -> ordinal of its story's representative
+            self._alive = bytearray()
+            self._table = _Table()            # LSH band keys and exact keys -> ordinals
+            self._by_id: dict[str, int] = {}  # live article id -> ordinal
+            self._size: dict[int, int] = {}   # live story: representative ordinal -> live members
+            self._story: dict[int, str] = {}  # live story: representative ordinal -> story id
+            self._by_story: dict[str, int] = {}   # live story id -> representative ordinal
+            return
+        col, S = self._base.col, storyfile
+        self._ids = S.Stacked(S.BaseIds(self._base), nb, [])
+        self._exact = S.Stacked(col["exact"], nb, array("Q"))
+        self._tokens = S.Stacked(col["tokens"], nb, array("I"))
+        self._shingles = S.Stacked(col["shingles"], nb, array("I"))
+        self._time = S.Stacked(col["time"], nb, array("d"))
+        self._rep = S.Stacked(col["rep"], nb, array("I"))
+        self._alive = S.Alive(self._base, bytearray())
+        self._table = S.Tables(self._base, _Table())
+        self._size = S.Sizes(self._base)
+        self._by_id = S.LiveIds(self._base, self._alive, self._ids)
+        self._story = S.StoryNames(self._base, self._size)
+        self._by_story = S.StoriesByName(self._base, self._size, self._rep)
 
     # --- queries ---------------------------------------------------------------------------------------------
 
@@ -360,8 +391,9 @@ class StoryIndex:
 
     def duplicate_pairs(self) -> list[tuple[str, str]]:
         """(first article, later member) for every live member whose story's first article is live too."""
-        return [(self._ids[rep], self._ids[o]) for o, rep in enumerate(self._rep)
-                if rep != o and self._alive[o] and self._alive[rep]]
+        rep_of = self._rep
+        return [(self._ids[rep_of[o]], self._ids[o]) for o in range(len(self._ids))
+                if rep_of[o] != o and self._alive[o] and self._alive[rep_of[o]]]
 
     def article_ids(self) -> list[str]:
         """The live article ids."""
@@ -383,41 +415,47 @@ class StoryIndex:
         """Add an article (replacing an earlier version with the same id) and return its story id."""
         sig = body if isinstance(body, Signature) else signature(body)
         if article_id in self._by_id:
-            self.remove(article_id)
+            self._remove(article_id)
         o = len(self._ids)
         when = published.timestamp() if published is not None else _NO_TIME
         rep = self.match(sig, when)
+        story_id = None
         if rep is None:
             rep = o
             story_id, n = article_id, 1
             while story_id in self._by_story:   # an edited first article that left its old story
                 n += 1
                 story_id = f"{article_id}~{n}"
-            self._story[o] = story_id
-            self._by_story[story_id] = o
-        self._append(article_id, sig.exact, sig.tokens, sig.shingles, when, rep, True, sig.bins)
-        self._by_id[article_id] = o
-        self._size[rep] = self._size.get(rep, 0) + 1
-        self._index(o)
-        return self._story[rep]
+        return self._place(article_id, sig, when, rep, story_id)
 
     def restore(self, article_id: str, body: str | Signature, published: Optional[datetime], story_id: str) -> None:
         """Put an article back into the story its document already names, without matching (to rebuild a lost or
         stale stories file from the index: call it for every document in document order)."""
         sig = body if isinstance(body, Signature) else signature(body)
         if article_id in self._by_id:
-            self.remove(article_id)
-        o = len(self._ids)
+            self._remove(article_id)
         rep = self._by_story.get(story_id)
-        if rep is None:
-            rep = o
+        when = published.timestamp() if published is not None else _NO_TIME
+        self._place(article_id, sig, when, len(self._ids) if rep is None else rep, story_id)
+
+    def _place(self, article_id: str, sig: Signature, when: float, rep: int, story_id: Optional[str]) -> str:
+        """Append an article as a member of the story `rep` represents (itself, a new story named `story_id`,
+        when rep is its own ordinal-to-be); the change is kept for the log. Returns its story id."""
+        if article_id in self._by_id:   # (a replayed assignment of an id replaced it)
+            self._remove(article_id)
+        o = len(self._ids)
+        if rep == o:
             self._story[o] = story_id
             self._by_story[story_id] = o
-        when = published.timestamp() if published is not None else _NO_TIME
         self._append(article_id, sig.exact, sig.tokens, sig.shingles, when, rep, True, sig.bins)
         self._by_id[article_id] = o
         self._size[rep] = self._size.get(rep, 0) + 1
         self._index(o)
+        story_id = self._story[rep]
+        self._ops.append(["a", article_id, sig.exact, sig.tokens, sig.shingles, None if when != when else when,
+                          rep, story_id])
+        self._op_bins += sig.bins
+        return story_id
 
     def match(self, sig: Signature, when: float = _NO_TIME) -> Optional[int]:
         """The representative ordinal of the live story a signature (dated `when`, epoch seconds or NaN) belongs
@@ -447,13 +485,12 @@ class StoryIndex:
                  window: Optional[float]) -> Optional[int]:
         """The ordinal most similar to a signature among those passing the thresholds (on a tie the oldest)."""
         best, best_score = None, None
-        step = 2 * BINS
         for o in ordinals:
             rep = self._rep[o]
             if self._tokens[o] < self.thresholds.min_tokens or (
                     window is not None and abs(when - self._time[rep]) > window):
                 continue   # (a comparison with NaN is False: undated articles are not held to the window)
-            j, c = _estimate(va, shingles, self._bins[step * o:step * (o + 1)], self._shingles[o])
+            j, c = _estimate(va, shingles, self._bins_of(o), self._shingles[o])
             if c >= containment and j >= jaccard:
                 score = (c, j, -o)
                 if best_score is None or score > best_score:
@@ -462,14 +499,22 @@ class StoryIndex:
 
     def remove(self, article_id: str) -> Optional[str]:
         """Remove an article; returns its story id (None if unknown). The others keep their story ids."""
+        story_id = self._remove(article_id)
+        if story_id is not None:
+            self._ops.append(["r", article_id])
+        return story_id
+
+    def _remove(self, article_id: str) -> Optional[str]:
         o = self._by_id.pop(article_id, None)
         if o is None:
             return None
         self._alive[o] = False
         rep = self._rep[o]
         story_id = self._story[rep]
-        self._size[rep] -= 1
-        if not self._size[rep]:
+        left = self._size[rep] - 1
+        if left:
+            self._size[rep] = left
+        else:
             del self._size[rep], self._story[rep], self._by_story[story_id]
         return story_id
 
@@ -489,13 +534,22 @@ class StoryIndex:
         self._bins += bins
 
     def _index(self, o: int) -> None:
+        if self._replaying:
+            return
         n = self._tokens[o]
         if n < self.thresholds.min_exact_tokens:
             return
         keys = [_exact_key(self._exact[o])]
         if n >= self.thresholds.min_tokens:
-            keys += self._keys_of(bytes(self._bins[2 * BINS * o:2 * BINS * (o + 1)]))
+            keys += self._keys_of(self._bins_of(o))
         self._table.add(keys, o)
+
+    def _bins_of(self, o: int) -> bytes:
+        """The MinHash bins of entry o."""
+        if o < self._nb:
+            return self._base.bins(o)
+        o -= self._nb
+        return bytes(self._bins[2 * BINS * o:2 * BINS * (o + 1)])
 
     def _keys_of(self, bins: bytes) -> list[int]:
         """_keys, remembered for the last signature (`assign` asks for the same keys to match and to index)."""
@@ -508,56 +562,243 @@ class StoryIndex:
 
     # --- persistence -----------------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the index to `path` atomically (temporary file, fsync, rename), keeping only what is needed."""
-        tmp = self.save_temporary(path)
-        try:
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    # --- persistence -----------------------------------------------------------------------------------------
 
-    def save_temporary(self, path: str | os.PathLike) -> Path:
-        """Write the index to a temporary file beside `path` (fsynced); the caller renames it to `path`."""
-        keep = [o for o in range(len(self._ids)) if self._usable(o)]
-        new = {o: i for i, o in enumerate(keep)}
-        renamed = {new[rep]: sid for rep, sid in self._story.items() if sid != self._ids[rep]}
-        header = json.dumps({"format": _FORMAT, "count": len(keep), "params": _params(),
-                             "thresholds": asdict(self.thresholds), "story_ids": renamed}).encode()
-        ids = "\n".join(self._ids[o] for o in keep).encode("utf-8", "surrogatepass")
-        step = 2 * BINS
-        parts = [
-            _MAGIC, struct.pack("<I", len(header)), header, struct.pack("<Q", len(ids)), ids,
-            array("I", (new[self._rep[o]] for o in keep)).tobytes(),
-            bytes(self._alive[o] for o in keep),
-            array("Q", (self._exact[o] for o in keep)).tobytes(),
-            array("I", (self._tokens[o] for o in keep)).tobytes(),
-            array("I", (self._shingles[o] for o in keep)).tobytes(),
-            array("d", (self._time[o] for o in keep)).tobytes(),
-            b"".join(self._bins[step * o:step * (o + 1)] for o in keep),
-        ]
-        return _write_temporary(Path(path), parts)
+    def save(self, path: str | os.PathLike, toc: int = 0) -> None:
+        """Write every entry still needed (live ones and the anchors of live stories) to `path` as a base file
+        (index.storyfile's format, memory-mapped when loaded), atomically; `toc` names the commit it reflects."""
+        header, parts, _ = self._snapshot(toc)
+        storyfile.write_base(Path(path), header, parts)
+
+    def _snapshot(self, toc: int) -> tuple[dict, dict, dict]:
+        """(header, sections, copies map) of a base holding the entries still needed, renumbered in order."""
+        n, nb = len(self._ids), self._nb
+        base = self._base
+        rep = np.concatenate([base.array("rep"), np.frombuffer(self._rep_ext(), dtype=np.uint32)]).astype(np.int64)
+        alive = np.concatenate([base.array("alive"), np.frombuffer(self._alive_ext(), dtype=np.uint8)]).astype(bool)
+        dead = getattr(self._alive, "dead", ())
+        if dead:
+            alive[np.fromiter(dead, np.int64, len(dead))] = False
+        size = np.zeros(n, np.int64)
+        size[:nb] = base.array("size")
+        for r, count in self._size_changes():
+            size[r] = count
+        keep = alive | ((rep == np.arange(n)) & (size > 0))
+        kept = np.flatnonzero(keep)
+        new = np.cumsum(keep) - 1
+        m = len(kept)
+
+        def column(name: str, ext, dtype) -> np.ndarray:
+            data = np.concatenate([base.array(name), np.frombuffer(ext, dtype=dtype)]) if nb else \
+                np.frombuffer(ext, dtype=dtype)
+            return data[kept]
+
+        bins = np.concatenate([base.array("bins"), np.frombuffer(self._bins, np.uint8)]).reshape(n, 2 * BINS)[kept]
+        exact = column("exact", self._ext(self._exact), np.uint64)
+        tokens = column("tokens", self._ext(self._tokens), np.uint32)
+        ids_bytes, id_lens = self._id_bytes(kept)
+        offsets = np.zeros(m + 1, np.uint64)
+        np.cumsum(id_lens, out=offsets[1:])
+        hashes = self._id_hashes(kept)
+        order = np.argsort(hashes, kind="stable")
+        renamed = {r: sid for r, sid in self._story.items() if sid != self._ids[r]}
+        names = {int(new[r]): sid for r, sid in renamed.items()}
+        t = self.thresholds
+        keys, owners = _table_keys(bins.view("<u2"), exact, tokens, t.min_exact_tokens, t.min_tokens)
+        parts = {"rep": new[rep[kept]].astype("<u4"), "alive": alive[kept].astype("u1"), "exact": exact,
+                 "tokens": tokens, "shingles": column("shingles", self._ext(self._shingles), np.uint32),
+                 "time": column("time", self._ext(self._time), np.float64), "size": size[kept].astype("<u4"),
+                 "bins": bins.reshape(-1), "id_offsets": offsets, "ids_blob": ids_bytes,
+                 "id_hash": hashes[order], "id_hash_ord": order.astype("<u4"),
+                 "table": storyfile.build_table(keys, owners)}
+        stats = self.stats()
+        header = {"format": storyfile.FORMAT, "count": m, "params": _params(),
+                  "thresholds": asdict(self.thresholds), "story_ids": names, "toc": toc,
+                  "articles": stats["articles"], "stories": stats["stories"]}
+        return header, parts, self._copies_of(rep, alive, renamed)
+
+    def _copies_of(self, rep: np.ndarray, alive: np.ndarray, renamed: dict[int, str]) -> dict[str, str]:
+        """copies() from the snapshot's arrays: live entries of another's story, and live representatives of a
+        renamed story (renamed: representative -> story id, when not its own id)."""
+        n = len(rep)
+        flagged = rep != np.arange(n)
+        if renamed:
+            flagged[np.fromiter(renamed, np.int64, len(renamed))] = True
+        out = {}
+        for o in np.flatnonzero(alive & flagged).tolist():
+            r, article_id = int(rep[o]), self._ids[o]
+            story_id = renamed.get(r) or self._ids[r]
+            if story_id != article_id:   # (an edited article back in the story its first version began)
+                out[article_id] = story_id
+        return out
+
+    def _ext(self, column) -> array:
+        """The appended part of a column (all of it without a base)."""
+        return column.ext if isinstance(column, storyfile.Stacked) else column
+
+    def _rep_ext(self) -> array:
+        return self._ext(self._rep)
+
+    def _alive_ext(self) -> bytearray:
+        return self._ext(self._alive)
+
+    def _size_changes(self):
+        """(representative, live members) of every story the base does not hold as it is now."""
+        return self._size.over.items() if isinstance(self._size, storyfile.Sizes) else self._size.items()
+
+    def _id_bytes(self, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The UTF-8 bytes of the kept entries' ids, one after the other, and their lengths."""
+        nb = self._nb
+        old = kept[kept < nb]
+        parts, lens = [], []
+        if len(old):
+            offs = self._base.array("id_offsets").astype(np.int64)
+            starts, ends = offs[old], offs[old + 1]
+            size = ends - starts
+            blob = self._base.array("ids_blob")
+            parts.append(blob[np.repeat(starts, size) + _ranges(size)])
+            lens.append(size)
+        new = [self._ext(self._ids)[o - nb].encode("utf-8", "surrogatepass") for o in kept[kept >= nb].tolist()]
+        if new:
+            parts.append(np.frombuffer(b"".join(new), np.uint8))
+            lens.append(np.fromiter(map(len, new), np.int64, len(new)))
+        if not parts:
+            return np.zeros(0, np.uint8), np.zeros(0, np.int64)
+        return np.concatenate(parts), np.concatenate(lens)
+
+    def _id_hashes(self, kept: np.ndarray) -> np.ndarray:
+        """storyfile.id_hash of the kept entries' ids (the base's are read back, not recomputed)."""
+        nb = self._nb
+        out = np.zeros(len(kept), np.uint64)
+        old = kept < nb
+        if old.any():
+            by_entry = np.zeros(nb, np.uint64)
+            by_entry[self._base.array("id_hash_ord")] = self._base.array("id_hash")
+            out[old] = by_entry[kept[old]]
+        out[~old] = storyfile.id_hashes([self._ids[o] for o in kept[~old].tolist()])
+        return out
 
     @classmethod
     def load(cls, path: str | os.PathLike, thresholds: Optional[Thresholds] = None) -> "StoryIndex":
-        """Read a saved index (with its own thresholds unless others are given)."""
+        """Open a saved file (with its own thresholds unless others are given): a base file is memory-mapped, a
+        file of the first format read whole."""
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise StoriesFileError(f"cannot read stories file {path}: {exc.strerror}") from exc
-        try:
-            return cls._parse(data, path, thresholds)
+            header, base, data = storyfile.open_base(path)
+            if base is None:
+                return cls._parse(data, path, thresholds)
+            if header.get("format") != storyfile.FORMAT or header.get("params") != _params():
+                base.close()
+                raise StoriesFileError(f"stories file {path} was written with other parameters "
+                                       f"({header.get('params')}, here {_params()}); rebuild the index")
+            saved = Thresholds(**header["thresholds"])
+            self = cls(thresholds or saved, base)
+            if self._nb and (self.thresholds.min_tokens, self.thresholds.min_exact_tokens) != \
+                    (saved.min_tokens, saved.min_exact_tokens):
+                self._rebuild_base_table()
+            return self
+        except storyfile.StoriesFileError as exc:
+            raise StoriesFileError(str(exc)) from exc
         except (ValueError, KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError) as exc:
             raise StoriesFileError(f"stories file {path} is corrupt ({exc}); rebuild the index") from exc
 
+    def _rebuild_base_table(self) -> None:
+        """File the base's entries again under thresholds that index other entries than the saved ones did."""
+        base, t = self._base, self.thresholds
+        keys, owners = _table_keys(base.array("bins").view("<u2").reshape(base.n, BINS), base.array("exact"),
+                                   base.array("tokens"), t.min_exact_tokens, t.min_tokens)
+        table = storyfile.build_table(keys, owners)
+        base.col["table"] = memoryview(table.tobytes()).cast("Q")
+        base.table, base.mask = base.col["table"], len(table) - 1
+
+    @classmethod
+    def open(cls, gen_dir: str | os.PathLike, committed: int) -> "StoryIndex":
+        """A generation's stories as of commit `committed` (its Whoosh TOC generation): the base, memory-mapped,
+        and the log's frames after it replayed. StoriesFileError when there is no usable base, or one of a
+        commit that never happened."""
+        gen_dir = Path(gen_dir)
+        self = cls.load(gen_dir / STORIES_FILE)
+        if self._nb and self._base.toc > committed:
+            raise StoriesFileError(f"stories file in {gen_dir} is ahead of the index (commit "
+                                   f"{self._base.toc}, the index's is {committed})")
+        try:
+            _, frames, _ = storyfile.read_log(gen_dir / storyfile.STORY_LOG_FILE, committed, after=self._base.toc)
+        except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError) as exc:
+            raise StoriesFileError(f"stories log in {gen_dir} is corrupt ({exc})") from exc
+        first = len(self._ids)
+        self._replaying = True   # entries are filed in the LSH table all at once, after
+        try:
+            for _, ops, bins in frames:
+                self._replay(ops, bins)
+        finally:
+            self._replaying = False
+        self._file_entries(first)
+        self._ops, self._op_bins = [], bytearray()   # replayed changes are in the log already
+        return self
+
+    def _file_entries(self, first: int) -> None:
+        """File the entries from `first` on in the LSH table at once (numpy), as `_index` does one by one."""
+        n = len(self._ids) - first
+        if n <= 0:
+            return
+        start = 2 * BINS * (first - self._nb)
+        bins = np.frombuffer(self._bins, np.uint8)[start:].view("<u2")
+        exact = np.frombuffer(self._ext(self._exact), np.uint64)[first - self._nb:]
+        tokens = np.frombuffer(self._ext(self._tokens), np.uint32)[first - self._nb:]
+        t = self.thresholds
+        keys, owners = _table_keys(bins, exact, tokens, t.min_exact_tokens, t.min_tokens)
+        table = self._table.ext if isinstance(self._table, storyfile.Tables) else self._table
+        table.add_many(keys, owners + first)
+
+    def _replay(self, ops: list, bins: bytes) -> None:
+        """Apply one log frame's changes (as they were made: no matching)."""
+        step, k = 2 * BINS, 0
+        for op in ops:
+            if op[0] == "a":
+                _, aid, exact, tokens_, shingles, when, rep, story_id = op
+                sig = Signature(exact, tokens_, shingles, bytes(bins[step * k:step * (k + 1)]))
+                k += 1
+                self._place(aid, sig, _NO_TIME if when is None else when, rep, story_id)
+            else:
+                self._remove(op[1])
+        self.logged += len(ops)
+
+    def log_changes(self, gen_dir: str | os.PathLike, toc: int) -> None:
+        """Append the changes since the last call to the generation's log as the frame of commit `toc` (call it
+        before that commit's TOC is written)."""
+        if self._ops:
+            storyfile.append_frame(Path(gen_dir) / storyfile.STORY_LOG_FILE, toc, self._ops, bytes(self._op_bins))
+            self.logged += len(self._ops)
+        self._ops, self._op_bins = [], bytearray()
+
+    def needs_compaction(self) -> bool:
+        """True when the log holds more changes than replaying at every open is worth (a share of the base)."""
+        return self.logged > LOG_COMPACT_MIN + self._nb // LOG_COMPACT_SHARE
+
+    def compact(self, gen_dir: str | os.PathLike, toc: int) -> None:
+        """Write the generation's base (stories file and copies map) as of commit `toc` and start an empty log:
+        at a rebuild, an optimize, or when the log has grown (see the storyfile module for the order)."""
+        gen_dir = Path(gen_dir)
+        header, parts, copies = self._snapshot(toc)
+        storyfile.write_base(gen_dir / STORIES_FILE, header, parts)
+        storyfile.write_story_map(gen_dir, copies)
+        storyfile.new_log(gen_dir / storyfile.STORY_LOG_FILE, toc)
+        self._ops, self._op_bins, self.logged = [], bytearray(), 0
+
+    def close(self) -> None:
+        """Release the memory-mapped base (the index must not be used after)."""
+        self._base.close()
+
+
     @classmethod
     def _parse(cls, data: bytes, path, thresholds: Optional[Thresholds]) -> "StoryIndex":
+        """A stories file of the first format (the whole clusterer in one file), read into memory."""
         if not data.startswith(_MAGIC):
             raise ValueError("not a newsdex stories file")
         pos = len(_MAGIC)
         (hlen,) = struct.unpack_from("<I", data, pos)
         header = json.loads(data[pos + 4:pos + 4 + hlen])
         pos += 4 + hlen
-        if header.get("format") != _FORMAT or header.get("params") != _params():
+        if header.get("format") != 1 or header.get("params") != _params():
             raise StoriesFileError(f"stories file {path} was written with other parameters "
                                    f"({header.get('params')}, here {_params()}); rebuild the index")
         n = header["count"]
@@ -573,6 +814,7 @@ class StoryIndex:
             return array(typecode, chunk) if typecode else bytearray(chunk)
 
         self = cls(thresholds or Thresholds(**header["thresholds"]))
+        self.reconciled = True   # a file of the first format: saved whole, in the current one, at the next commit
         self._rep, self._alive = take("I", 4), take("", 1)
         self._exact, self._tokens, self._shingles, self._time = take("Q", 8), take("I", 4), take("I", 4), take("d", 8)
         self._bins = take("", 2 * BINS)
@@ -594,57 +836,48 @@ class StoryIndex:
         return self
 
 
+
+
+def _table_keys(bins: np.ndarray, exact: np.ndarray, tokens: np.ndarray, min_exact: int,
+                min_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, entries) that StoryIndex._index files for each entry, for all of them at once (numpy): the exact
+    key of every entry of at least `min_exact` tokens, the LSH keys of those of at least `min_tokens`."""
+    bins = np.asarray(bins).reshape(len(tokens), BINS).astype(np.uint64)
+    tokens = np.asarray(tokens)
+    mix = np.uint64(_MIX)
+    with np.errstate(over="ignore"):
+        exact_keys = ((np.uint64(BANDS) << np.uint64(32)) | (np.asarray(exact, np.uint64) & np.uint64(0xFFFFFFFF)))
+        exact_keys = (exact_keys * mix) >> np.uint64(32)
+        half = BINS // 2
+        band = np.arange(BANDS, dtype=np.uint64)
+        lsh = (band << np.uint64(32)) | (bins[:, :BANDS] << np.uint64(16)) | bins[:, half:half + BANDS]
+        lsh = (lsh * mix) >> np.uint64(32)
+    has_exact = np.flatnonzero(tokens >= min_exact)
+    has_lsh = np.flatnonzero(tokens >= min_tokens)
+    keys = np.concatenate([exact_keys[has_exact], lsh[has_lsh].reshape(-1)])
+    owners = np.concatenate([has_exact, np.repeat(has_lsh, BANDS)])
+    return keys, owners
+
+
+def _ranges(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ... sizes[i] - 1 for each item, concatenated."""
+    starts = np.cumsum(sizes) - sizes
+    return np.arange(int(sizes.sum())) - np.repeat(starts, sizes)
+
+
 def _params() -> dict:
     return {"shingle": SHINGLE, "bins": BINS, "bands": BANDS, "rows": ROWS, "max_tokens": MAX_TOKENS,
             "hash_probe": _HASH_PROBE, "unspaced": zlib.crc32(_UNSPACED.encode())}
 
 
-def write_story_files(gen_dir: str | os.PathLike, stories: "StoryIndex", before_replace=None) -> None:
-    """Save the clusterer and the copies map into a generation (before its commit, so readers that see the
-    commit see the map too; ids the map names that never got committed are simply not found). `before_replace`,
-    given {file name: its written temporary file}, runs before they replace the old ones (index.integrity records
-    their checksums then, so that a run killed at any moment leaves files the checksum list accounts for)."""
-    gen_dir = Path(gen_dir)
-    copies = json.dumps(stories.copies(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    written: dict[str, Path] = {}
-    try:
-        written[STORIES_FILE] = stories.save_temporary(gen_dir / STORIES_FILE)
-        written[STORY_MAP_FILE] = _write_temporary(gen_dir / STORY_MAP_FILE, [copies])
-        if before_replace is not None:
-            before_replace(written)
-        for name, tmp in written.items():
-            os.replace(tmp, gen_dir / name)
-    finally:
-        for tmp in written.values():
-            tmp.unlink(missing_ok=True)
-
-
-def _write_temporary(path: Path, parts) -> Path:
-    """`parts` (bytes) written and fsynced to `.NAME.PID.tmp` beside `path` (store.remove_orphans knows the name)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            for part in parts:
-                fh.write(part)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def read_story_map(gen_dir: str | os.PathLike) -> dict[str, str]:
-    """{article id: story id} of the copies in a generation ({} when there is no map, e.g. an older index);
-    StoriesFileError when the map is there but is not such a JSON object (stories would silently fall apart)."""
-    data, problem = _load_story_map(Path(gen_dir) / STORY_MAP_FILE)
-    if problem:
-        raise StoriesFileError(f"the story map {Path(gen_dir) / STORY_MAP_FILE} {problem}")
-    return data
+def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dict[str, str]:
+    """{article id: story id} of the copies in a generation as of commit `toc` (the newest when None): the base
+    map and the stories log's changes since ({} when there is no map, e.g. an older index)."""
+    return storyfile.read_story_map(gen_dir, toc)
 
 
 def story_map_problem(gen_dir: str | os.PathLike) -> Optional[str]:
-    """What is wrong with a generation's story map (None: it is sound, or there is none)."""
+    """What is wrong with a generation's base story map (None: it is sound, or there is none)."""
     return _load_story_map(Path(gen_dir) / STORY_MAP_FILE)[1]
 
 
@@ -663,26 +896,16 @@ def _load_story_map(path: Path) -> tuple[dict, Optional[str]]:
     return data, None
 
 
-_RECORD_BYTES = 4 + 1 + 8 + 4 + 4 + 8 + 2 * BINS   # per article: rep, alive, exact, tokens, shingles, time, bins
-
-
 def stories_file_problem(path: str | os.PathLike) -> Optional[str]:
-    """What is wrong with a stories file's structure, from its header and size alone (None: it is sound)."""
+    """What is wrong with a stories base file's structure, from its header and size alone (None: it is sound)."""
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            if fh.read(len(_MAGIC)) != _MAGIC:
-                return "is not a newsdex stories file (its first bytes are not the stories header)"
-            (hlen,) = struct.unpack("<I", fh.read(4))
-            header = json.loads(fh.read(hlen))
-            (ilen,) = struct.unpack("<Q", fh.read(8))
-            count = int(header["count"])
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        header, base, _ = storyfile.open_base(path)
+    except storyfile.StoriesFileError as exc:
+        return f"cannot be read ({exc})"
     except (ValueError, KeyError, TypeError, struct.error) as exc:
-        return f"has a damaged header ({type(exc).__name__}: {exc})"
-    expected = len(_MAGIC) + 4 + hlen + 8 + ilen + count * _RECORD_BYTES
-    if size != expected:
-        return (f"has {size:,} bytes where its header says {expected:,} "
-                f"({'cut short' if size < expected else 'grown'})")
+        return {"truncated": "is cut short (its sections end past the file)",
+                "not a newsdex stories file": "is not a newsdex stories file (its first bytes are not the "
+                                              "stories header)"}.get(str(exc), f"has a damaged header ({exc})")
+    if base is not None:
+        base.close()
     return None

@@ -10,13 +10,13 @@ since its commit is still found); the other files are checksummed afresh at each
   segment files and the whole of small files match, small metadata parses (story map, schema version, the stories
   file's header against its size). A few KiB per segment file, never a whole one.
 - `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files.
-- `verified_merge`: Whoosh's merge policy, with full checksums of the segments it is about to read.
+- `verify_segments`: full checksums of the segments a merge (index.merge) is about to read.
 - `diagnose`: after a read failed, which file is damaged (None: none is, the failure is something else).
 
-The stories file and the story map are replaced at every commit, before the TOC: a reader may see a new one
-beside the TOC it opened. Opening therefore checks only their structure (always valid after an atomic replace);
-`check`, holding the writer lock, checks their bytes too. Their new checksums are added to the list as "pending"
-before they replace the old files, so a run killed before its commit leaves files the list accounts for.
+The story files (index.storyfile: the base `stories.bin`, the log `stories.log` appended by every commit that
+changes stories, the copies map `story-map.json`) change beside the TOC a reader opened and check themselves: the
+base's header against its size, each log frame's length and CRC-32, the map's JSON. They are not in the list;
+opening and `check` check their structure.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from index import store
-from index.dedup import STORIES_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
+from index.dedup import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
 from index.errors import IndexDamaged
 
 MANIFEST = "checksums.json"
@@ -38,9 +38,10 @@ EDGE = 4096                   # bytes at each end of a file whose checksum openi
 SMALL_FILE = 1 << 20          # files (other than segments) up to this size are checksummed whole at opening
 CHUNK = 1 << 20
 SCHEMA_FILE = "SCHEMA_VERSION"
-REWRITTEN = frozenset({STORIES_FILE, STORY_MAP_FILE})   # replaced by every commit, before its TOC
-# Written outside commits: the publish marker, Whoosh's lock file, this list itself.
-VOLATILE = frozenset({store.PUBLISHED, f"{store.INDEX_NAME}_WRITELOCK", MANIFEST})
+# Not listed: written outside commits (the publish marker, Whoosh's lock file, this list itself), or changed beside
+# a commit and checked by their own structure (the story files).
+VOLATILE = frozenset({store.PUBLISHED, f"{store.INDEX_NAME}_WRITELOCK", MANIFEST, STORIES_FILE, STORY_LOG_FILE,
+                      STORY_MAP_FILE})
 _TOC = re.compile(rf"^_{store.INDEX_NAME}_(\d+)\.toc$")
 
 
@@ -169,27 +170,6 @@ def write_manifest(gen: Path, create: bool = False) -> None:
     _write_atomically(gen / MANIFEST, json.dumps({"format": FORMAT, "toc": toc, "files": files}, indent=1))
 
 
-def record_pending(gen: Path):
-    """A `write_story_files` hook: the checksums of the files about to replace the rewritten ones, recorded in the
-    list first, so that a run killed before its commit leaves files the list accounts for (kept until a commit)."""
-    def record(written: dict) -> None:
-        manifest = read_manifest(gen)
-        if manifest is None:
-            return
-        pending = manifest.setdefault("pending", {})
-        for name, tmp in written.items():
-            pending.setdefault(name, []).append(_entry(Path(tmp)))
-        _write_atomically(Path(gen) / MANIFEST, json.dumps(manifest, indent=1))
-    return record
-
-
-def _rewritten_problem(path: Path, manifest: dict) -> Optional[str]:
-    """A rewritten file matches its committed entry or one recorded before an interrupted run replaced it."""
-    entries = [manifest["files"][path.name], *manifest.get("pending", {}).get(path.name, ())]
-    problems = [_problem(path, entry, full=True) for entry in entries]
-    return None if None in problems else problems[0]
-
-
 def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # store.remove_orphans removes a leftover
     try:
@@ -227,6 +207,8 @@ def _metadata_problems(gen: Path) -> Iterator[tuple[Path, str]]:
         problem = stories_file_problem(gen / STORIES_FILE)
         if problem:
             yield gen / STORIES_FILE, problem
+    elif (gen / STORY_LOG_FILE).exists() and (gen / MANIFEST).exists():
+        yield gen / STORIES_FILE, "is missing"   # written with the log: a checked index that lost it is damaged
 
 
 def check_at_open(gen: Path) -> None:
@@ -239,10 +221,8 @@ def check_at_open(gen: Path) -> None:
         return   # an index from before checksums: Whoosh's own reading is all there is
     current = manifest.get("toc") == live_toc(gen)
     for name, entry in manifest["files"].items():
-        if name in REWRITTEN and not (gen / name).exists():
-            raise IndexDamaged(gen / name, "is missing")   # replaced atomically: never missing once written
-        if name in REWRITTEN or (not current and not is_segment_file(name)):
-            continue   # replaced by a commit under way (its structure is checked above), or an earlier commit's
+        if name in VOLATILE or (not current and not is_segment_file(name)):
+            continue   # (listed by an older newsdex), or a file of an earlier commit
         small = not is_segment_file(name) and entry["size"] <= SMALL_FILE
         problem = _problem(gen / name, entry, full=small)
         if problem and not (problem == "is missing" and not current):   # merged away since the list was written
@@ -265,9 +245,9 @@ class Report:
             self.damaged.append((path, problem))
 
 
-def verify(gen: Path, rewritten: bool = True) -> Report:
+def verify(gen: Path) -> Report:
     """Check every file of a generation: full checksums, the TOC and every segment it names (Whoosh opens each),
-    unlisted files. `rewritten=False` leaves out the bytes of files a commit under way may be replacing."""
+    unlisted files."""
     gen = Path(gen)
     report = Report(gen)
     for path, problem in _metadata_problems(gen):
@@ -281,21 +261,20 @@ def verify(gen: Path, rewritten: bool = True) -> Report:
     if manifest is None:
         report.checksummed = False
     else:
-        _verify_listed(gen, manifest, toc, rewritten, report)
+        _verify_listed(gen, manifest, toc, report)
     _verify_toc(gen, toc, manifest, report)
     return report
 
 
-def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], rewritten: bool, report: Report) -> None:
+def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], report: Report) -> None:
     current = manifest.get("toc") == toc
     if not current:
         report.notes.append(f"the checksums were written for {manifest.get('toc')}, the live commit is {toc}: "
                             f"only the segment files both share are checked")
     for name, entry in sorted(manifest["files"].items()):
-        if (not current and not is_segment_file(name)) or (name in REWRITTEN and not rewritten):
+        if name in VOLATILE or (not current and not is_segment_file(name)):
             continue
-        problem = (_rewritten_problem(gen / name, manifest) if name in REWRITTEN
-                   else _problem(gen / name, entry, full=True))
+        problem = _problem(gen / name, entry, full=True)
         if problem == "is missing" and not current:
             continue
         report.files += 1
@@ -351,7 +330,7 @@ def diagnose(gen: Path) -> Optional[IndexDamaged]:
         return exc
     except FileNotFoundError:
         return None   # the generation itself went away (a swap): not damage
-    report = verify(gen, rewritten=False)
+    report = verify(gen)
     return IndexDamaged(*report.damaged[0]) if report.damaged else None
 
 
@@ -363,31 +342,12 @@ def verify_files(gen: Path, names) -> None:
     for name in names:
         if name not in manifest["files"]:
             continue
-        problem = (_rewritten_problem(Path(gen) / name, manifest) if name in REWRITTEN
-                   else _problem(Path(gen) / name, manifest["files"][name], full=True))
+        problem = _problem(Path(gen) / name, manifest["files"][name], full=True)
         if problem:
             raise IndexDamaged(Path(gen) / name, problem)
 
 
-def verified_merge(gen: Path):
-    """Whoosh's MERGE_SMALL policy, checking the full checksums of the segments it is about to read first."""
-    from whoosh.writing import MERGE_SMALL
-
-    def policy(writer, segments):
-        for segment in merge_candidates(segments):
-            verify_files(gen, _segment_files(Path(gen), segment))
-        return MERGE_SMALL(writer, segments)
-    return policy
-
-
-def merge_candidates(segments) -> list:
-    """The segments Whoosh's MERGE_SMALL merges (its rule: the smallest ones, up to the first point where
-    there are more than 4 and they hold fewer documents than fib(count + 4)); [] when it merges none."""
-    from whoosh.util import fib
-    ordered = sorted(segments, key=lambda s: s.doc_count_all())
-    total = 0
-    for i, segment in enumerate(ordered):
-        total += max(segment.doc_count_all(), 0)
-        if i > 3 and total < fib(i + 5):
-            return ordered[:i + 1]
-    return []
+def verify_segments(gen: Path, segments) -> None:
+    """Full checksums of every file of these segments (before a merge reads them): IndexDamaged naming one."""
+    for segment in segments:
+        verify_files(gen, _segment_files(Path(gen), segment))

@@ -152,6 +152,8 @@ class IndexReport:
     ignored: list[Failure] = field(default_factory=list)   # files in a folder that are not article files
     recovered: list[str] = field(default_factory=list)     # leftovers of an interrupted run that were cleaned up
     stories: dict = field(default_factory=dict)            # {"articles", "stories", "duplicates"} after the run
+    merges: list = field(default_factory=list)             # (documents, segments) of each merge after an add
+    segments: int = 0                                      # segments of the index after the run
     seconds: float = 0.0
     index_dir: str = ""
     stage_seconds: dict = field(default_factory=dict)

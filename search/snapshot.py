@@ -282,7 +282,7 @@ class Snapshot:
 
     def _verify(self) -> None:
         try:
-            report = integrity.verify(self.ix.storage.folder, rewritten=False)
+            report = integrity.verify(self.ix.storage.folder)
         except Exception:   # noqa: BLE001 - a check that cannot run must not take the server down
             log.exception("background check of %s failed", self.ix.storage.folder)
             return
@@ -498,7 +498,7 @@ class Snapshot:
     def _apply_story_map(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray):
         """The STORY field holds each document's own id when it was written; the generation's story map says
         which documents are copies of another's story (index.dedup.read_story_map)."""
-        copies = read_story_map(self.ix.storage.folder)
+        copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
         if not copies:
             return values, pair_doc, pair_ord
         ordinal = {v: i for i, v in enumerate(values)}

@@ -1,10 +1,12 @@
 """Stories at index time: the builder clusters copies of one story, incrementally, and search groups them."""
 import json
+import struct
+from datetime import datetime, timezone
 from pathlib import Path
 
 from index import store
 from index.builder import build_index, delete_articles
-from index.dedup import STORIES_FILE, STORY_MAP_FILE, read_story_map
+from index.dedup import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, StoryIndex, read_story_map
 from index.integrity import MANIFEST
 from search import SearchRequest, Searcher
 
@@ -73,6 +75,7 @@ def test_a_lost_stories_file_is_rebuilt_from_the_index(tmp_path):
     gen = store.current_generation(root)
     (gen / STORIES_FILE).unlink()
     (gen / STORY_MAP_FILE).unlink()
+    (gen / STORY_LOG_FILE).unlink()
     (gen / MANIFEST).unlink()
     write_feed(feed, "b.jsonl", [line("copy", WIRE + " Copyright Wire.", "Post", "2025-05-01")])
     report = build_index([feed / "b.jsonl"], root, mode="add", workers=1)
@@ -90,3 +93,70 @@ def test_recovery_removes_a_half_written_story_file(tmp_path):
     assert store.recover(root) == [f"removed 1 uncommitted file(s) of an interrupted add from "
                                    f"{store.current_generation(root).name}"]
     assert not leftover.exists()
+
+
+def test_add_and_delete_log_their_stories_and_leave_the_base_alone(tmp_path):
+    feed = tmp_path / "feed"
+    write_feed(feed, "a.jsonl", [line("wire", WIRE, "Wire", "2025-05-01"), line("coffee", OTHER, "Farm", "2025-05-01")])
+    root = tmp_path / "ix"
+    build_index([feed], root, workers=1)
+    gen = store.current_generation(root)
+    base = (gen / STORIES_FILE).stat()
+    log_size = (gen / STORY_LOG_FILE).stat().st_size
+    write_feed(feed, "b.jsonl", [line("post", "Republished. " + WIRE, "Post", "2025-05-02")])
+    assert build_index([feed / "b.jsonl"], root, mode="add", workers=1).stories["duplicates"] == 1
+    assert delete_articles(root, ["coffee"]) == (["coffee"], [])
+    after = (gen / STORIES_FILE).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (base.st_ino, base.st_mtime_ns)
+    assert (gen / STORY_LOG_FILE).stat().st_size > log_size
+    assert read_story_map(gen) == {"post": "wire"} and grouped(root)[1] == {"wire": ("wire", 2), "post": ("wire", 2)}
+
+
+def test_stories_logged_for_a_commit_that_never_happened_are_dropped(tmp_path):
+    feed = tmp_path / "feed"
+    write_feed(feed, "a.jsonl", [line("wire", WIRE, "Wire", "2025-05-01")])
+    root = tmp_path / "ix"
+    build_index([feed], root, workers=1)
+    gen = store.current_generation(root)
+    toc = store.live_toc(gen)[0]
+    killed = StoryIndex.open(gen, toc)   # a run killed between logging its stories and writing its TOC
+    killed.assign("ghost", WIRE + " Copyright Ghost.", datetime(2025, 5, 1, tzinfo=timezone.utc))
+    killed.log_changes(gen, toc + 1)
+    assert read_story_map(gen) == {}
+    write_feed(feed, "b.jsonl", [line("other", OTHER, "Farm", "2025-05-03")])
+    report = build_index([feed / "b.jsonl"], root, mode="add", workers=1)
+    assert report.stories == {"articles": 2, "stories": 2, "duplicates": 0}
+    assert read_story_map(gen) == {} and "ghost" not in StoryIndex.open(gen, store.live_toc(gen)[0])
+
+
+def test_a_stories_file_of_the_first_format_is_read_and_saved_in_the_current_one(tmp_path):
+    feed = tmp_path / "feed"
+    write_feed(feed, "a.jsonl", [line("wire", WIRE, "Wire", "2025-05-01")])
+    root = tmp_path / "ix"
+    build_index([feed], root, workers=1)
+    gen = store.current_generation(root)
+    write_first_format(gen / STORIES_FILE, StoryIndex.open(gen, store.live_toc(gen)[0]))
+    (gen / STORY_LOG_FILE).unlink()
+    write_feed(feed, "b.jsonl", [line("post", "Republished. " + WIRE, "Post", "2025-05-02")])
+    assert build_index([feed / "b.jsonl"], root, mode="add", workers=1).stories["duplicates"] == 1
+    assert (gen / STORIES_FILE).read_bytes()[16:80].find(b'"format": 2') >= 0
+    assert read_story_map(gen) == {"post": "wire"}
+
+
+def write_first_format(path, stories):
+    """What StoryIndex.save wrote before the base and log (format 1: the whole clusterer, parsed at load)."""
+    from array import array
+    from dataclasses import asdict
+    from index.dedup import _params
+    n = len(stories._ids)
+    header = json.dumps({"format": 1, "count": n, "params": _params(), "thresholds": asdict(stories.thresholds),
+                         "story_ids": {}}).encode()
+    ids = "\n".join(stories._ids[o] for o in range(n)).encode()
+    parts = [b"NEWSDEX-STORIES\n", struct.pack("<I", len(header)), header, struct.pack("<Q", len(ids)), ids,
+             array("I", (stories._rep[o] for o in range(n))).tobytes(), bytes(stories._alive[o] for o in range(n)),
+             array("Q", (stories._exact[o] for o in range(n))).tobytes(),
+             array("I", (stories._tokens[o] for o in range(n))).tobytes(),
+             array("I", (stories._shingles[o] for o in range(n))).tobytes(),
+             array("d", (stories._time[o] for o in range(n))).tobytes(),
+             b"".join(stories._bins_of(o) for o in range(n))]
+    path.write_bytes(b"".join(parts))

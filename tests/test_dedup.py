@@ -314,3 +314,89 @@ def test_lsh_table_finds_every_entry_after_growing():
     for k, ordinals in expected.items():
         assert table.get([k]) == ordinals
     assert table.get([424242424]) == set() or 424242424 in expected
+
+
+def test_a_generations_stories_open_from_base_and_log_as_they_were_kept(tmp_path):
+    """Random assignments, replacements and removals, logged commit by commit, with compactions and a frame of a
+    commit that never happened: every reopening answers as the clusterer that saw it all in memory."""
+    import random
+    from index import storyfile
+    from index.dedup import read_story_map
+    rng = random.Random(14)
+    words = ("harbour council budget river election trade minister court bridge museum festival vaccine railway "
+             "strike coffee drought orchestra satellite glacier port ship union talks pay berth vessel").split()
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 80))) for _ in range(20)]
+
+    def body():
+        text, k = rng.choice(texts), rng.random()
+        if k < 0.6:   # a copy, or a copy with a credit line
+            return text if k < 0.3 else text + " " + " ".join(rng.choice(words) for _ in range(rng.randint(1, 8)))
+        return " ".join(rng.choice(words) for _ in range(rng.randint(3, 60)))   # short ones, exact copies
+
+    memory, kept = StoryIndex(), StoryIndex()
+    kept.compact(tmp_path, 0)
+    toc, ids = 0, [f"a{i}" for i in range(40)]
+    for step in range(300):
+        aid = rng.choice(ids)
+        if rng.random() < 0.75:
+            sig, when = signature(body()), DAY1 + timedelta(days=rng.randint(0, 8))
+            assert memory.assign(aid, sig, when) == kept.assign(aid, sig, when), step
+        else:
+            assert memory.remove(aid) == kept.remove(aid), step
+        if rng.random() < 0.15:   # a commit
+            toc += 1
+            kept.log_changes(tmp_path, toc)
+            if rng.random() < 0.2:
+                kept.compact(tmp_path, toc)
+            if rng.random() < 0.2:   # a run killed after logging, before its commit: skipped, then cut off
+                other = StoryIndex.open(tmp_path, toc)
+                other.assign("never", signature(texts[0]), DAY1)
+                other.log_changes(tmp_path, toc + 1)
+                assert read_story_map(tmp_path, toc) == memory.copies()
+                storyfile.discard_uncommitted(tmp_path, toc)
+            kept.close()
+            kept = StoryIndex.open(tmp_path, toc)
+            assert read_story_map(tmp_path, toc) == memory.copies(), step
+        assert [kept.story_of(a) for a in ids] == [memory.story_of(a) for a in ids], step
+        assert kept.stats() == memory.stats(), step
+    assert kept.story_sizes() == memory.story_sizes() and sorted(kept.article_ids()) == sorted(memory.article_ids())
+    assert sorted(kept.duplicate_pairs()) == sorted(memory.duplicate_pairs())
+
+
+def test_a_frame_cut_short_by_a_kill_is_ignored_and_cut_off(tmp_path):
+    from index import storyfile
+    ix = StoryIndex()
+    ix.assign("orig", HARBOUR, DAY1)
+    ix.compact(tmp_path, 1)
+    ix.assign("copy", syndicated(HARBOUR), DAY1)
+    ix.log_changes(tmp_path, 2)
+    whole = (tmp_path / storyfile.STORY_LOG_FILE).stat().st_size
+    ix.assign("later", HARBOUR_OTHER, DAY1)
+    ix.log_changes(tmp_path, 3)
+    log = tmp_path / storyfile.STORY_LOG_FILE
+    log.write_bytes(log.read_bytes()[:-5])   # the last frame, cut short
+    again = StoryIndex.open(tmp_path, 3)
+    assert again.story_sizes() == {"orig": 2} and "later" not in again
+    assert storyfile.discard_uncommitted(tmp_path, 3) > 0 and log.stat().st_size == whole
+
+
+def test_an_add_reads_only_the_pages_it_needs(tmp_path):
+    """A base opens without parsing: its size does not show in the memory opening it and assigning cost."""
+    import random
+    import tracemalloc
+    rng = random.Random(3)
+    texts = [" ".join(f"w{rng.randrange(10 ** 6)}" for _ in range(60)) for _ in range(3000)]
+    ix = StoryIndex()
+    for i, text in enumerate(texts):
+        ix.assign(f"s{i}", text, DAY1)
+    ix.compact(tmp_path, 1)
+    size = (tmp_path / STORIES_FILE).stat().st_size
+    tracemalloc.start()
+    try:
+        opened = StoryIndex.open(tmp_path, 1)
+        assert opened.assign("copy", texts[1234] + " Copyright Wire.", DAY1) == "s1234"
+        assert opened.assign("new", " ".join(f"v{rng.randrange(10 ** 6)}" for _ in range(60)), DAY1) == "new"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(opened) == 3002 and size > 600_000 and peak < size / 20, (peak, size)

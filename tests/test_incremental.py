@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from index.builder import build_index, delete_articles
+from index.model import key_id
 from tests.test_builder import article_text, make_folder, state
 
 
@@ -93,3 +94,104 @@ def test_a_searcher_after_an_add_reads_only_the_new_segments_and_answers_as_a_fr
         {k: [b.to_json() for b in v] for k, v in expected.facets.items()}
     fresh.close()
     searcher.close()
+
+
+# --- an updated index answers as a rebuild of the same articles -------------------------------------------------
+
+WIRE = ("The port authority of Kiel said on Monday that container traffic rose by a fifth in the first half of the "
+        "year, helped by new ferry routes to Sweden and Finland and a recovery in car exports from Germany. Harbour "
+        "master Ilse Brandt said the new quay would open in the spring. Dockers had warned of longer shifts during "
+        "the peak season, and the union said talks on overtime pay would resume next week in Hamburg.")
+QUERIES = ["", "harbour", "budget minister", '"the harbour"', "newsdex kiel", "coffee OR railway", "port -sweden",
+           "officials discussed"]
+
+
+def record(aid, text, source="Wire", date="2025-05-01"):
+    return json.dumps({"id": aid, "text": text, "source": source, "date": date, "title": f"{source}: {aid}"})
+
+
+def feed(folder, name, records):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join(records) + "\n", encoding="utf-8")
+    return folder
+
+
+def answers(root, ranked=True) -> list:
+    """What searches answer: totals, hits with their stories (and scores, in order, when `ranked`), facets."""
+    from search import SearchRequest, Searcher
+    searcher = Searcher(root)
+    try:
+        out = []
+        for q in QUERIES:
+            for sort in (("relevance", "newest") if ranked else ("newest",)):
+                for all_articles in (False, True):
+                    r = searcher.search(SearchRequest(q=q, sort=sort, per_page=100, all_articles=all_articles))
+                    hits = [(h.id, h.story_id, h.story_size, h.score and round(h.score, 9)) for h in r.hits]
+                    out.append((q, sort, all_articles, r.total, r.articles, r.stories, hits,
+                                {name: [(b.value, b.count) for b in buckets] for name, buckets in r.facets.items()}))
+        out.append(searcher.stats()["stories"])
+        return out
+    finally:
+        searcher.close()
+
+
+def hit_sets(result: list) -> list:
+    """answers() without what depends on collection statistics: a relevance-ranked list becomes the set of its
+    stories (which copy stands for a story follows the scores too), scores go."""
+    out = []
+    for a in result:
+        if isinstance(a, tuple):
+            hits = [hit[:3] for hit in a[6]]
+            a = (*a[:6], sorted({hit[1:3] for hit in hits}) if a[1] == "relevance" else hits, a[7])
+        out.append(a)
+    return out
+
+
+def test_adds_answer_exactly_as_a_rebuild(tmp_path):
+    one = make_folder(tmp_path / "one", 12)
+    feed(one, "wire.jsonl", [record("wire", WIRE), record("coffee", article_text(500), "Farm News")])
+    two = make_folder(tmp_path / "two", 5, start=20)
+    feed(two, "copies.jsonl", [record("post", "Republished by arrangement. " + WIRE, "Harbour Post", "2025-05-02")])
+    three = make_folder(tmp_path / "three", 4, start=40)
+    feed(three, "more.jsonl", [record("ledger", WIRE.replace("Monday", "Tuesday"), "Ledger", "2025-05-02")])
+    root = tmp_path / "ix"
+    build_index([one], root, workers=1)
+    for folder in (two, three):
+        build_index([folder], root, mode="add", workers=1)
+    build_index([one, two, three], tmp_path / "rebuilt", workers=1)
+    got, expected = answers(root), answers(tmp_path / "rebuilt")
+    assert got == expected
+    assert expected[-1] == 23 and any(hit[2] == 3 for a in expected[:-1] for hit in a[6])   # the wire story of 3
+
+
+def test_adds_changes_and_deletes_answer_as_a_rebuild(tmp_path):
+    """Totals, facet counts, stories and date order at once; relevance order once deleted documents no longer
+    count in the collection statistics (BM25's document frequencies and lengths: Whoosh counts a deleted
+    document until its segment is merged), here after `optimize`."""
+    from index.builder import optimize_index
+    one = make_folder(tmp_path / "one", 12)
+    feed(one, "wire.jsonl", [record("wire", WIRE), record("coffee", article_text(500), "Farm News"),
+                             record("edited", article_text(501), "Daily")])
+    two = make_folder(tmp_path / "two", 6, start=20)
+    feed(two, "copies.jsonl", [record("post", "Republished by arrangement. " + WIRE, "Harbour Post", "2025-05-02"),
+                               record("gazette", WIRE + " Copyright Gazette.", "Gazette", "2025-05-03")])
+    root = tmp_path / "ix"
+    build_index([one], root, workers=1)
+    build_index([two], root, mode="add", workers=1)
+    edited = record("edited", article_text(502) + " A correction was appended.", "Daily")
+    feed(tmp_path / "edit", "edit.jsonl", [edited])
+    assert build_index([tmp_path / "edit"], root, mode="add", workers=1).replaced == 1
+    gone = ["gazette", "coffee", key_id("a00023.txt")]
+    assert delete_articles(root, gone) == (gone, [])
+    three = make_folder(tmp_path / "three", 3, start=40)
+    build_index([three], root, mode="add", workers=1)
+
+    # the same articles from scratch, in the order the index got them
+    (one / "wire.jsonl").write_text("\n".join([record("wire", WIRE)]) + "\n", encoding="utf-8")
+    (two / "a00023.txt").unlink()
+    feed(two, "copies.jsonl", [record("post", "Republished by arrangement. " + WIRE, "Harbour Post", "2025-05-02")])
+    build_index([one, two, tmp_path / "edit", three], tmp_path / "rebuilt", workers=1)
+    expected = answers(tmp_path / "rebuilt")
+    assert hit_sets(answers(root)) == hit_sets(expected)
+    optimize_index(root)
+    assert answers(root) == expected

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from index import store
-from index.builder import build_index, default_workers, delete_articles, enrich
+from index.builder import build_index, default_workers, delete_articles, enrich, optimize_index
 from index.entities import AliasError, load_aliases, make_extractor
 from index.errors import IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
 from index.model import Failure, IndexReport
@@ -230,6 +230,26 @@ def delete(ids, index_root):
         click.echo(f"not in the index: {article_id}", err=True)
     if missing:
         sys.exit(1)
+
+
+@main.command()
+@index_option
+def optimize(index_root):
+    """Merge the index's segments into one, leaving out deleted articles; searches go on meanwhile.
+
+    `add` keeps the number of segments down by itself, merging small ones; this merges everything (minutes
+    for a million articles), so searches open one segment and scores no longer count deleted articles.
+    """
+    try:
+        report = optimize_index(index_root)
+    except NewsdexError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not report.merges:
+        click.echo(f"nothing to merge: {index_root} is one segment without deleted articles")
+        return
+    articles, segments = report.merges[0]
+    click.echo(f"merged {segments:,} segments ({articles:,} articles) into {report.segments} in "
+               f"{report.seconds:.1f}s -> {index_root}")
 
 
 @main.command()

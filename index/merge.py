@@ -1,0 +1,420 @@
+"""Merging segments, and the policy that keeps their number down as small adds pile up.
+
+Every `add` commits the segments its workers wrote, so 1,000 adds of a few articles make 1,000 segments, and
+every search pays per segment. Whoosh's own merging (`SegmentWriter.add_reader`) costs ~2 ms a document
+(every posting goes through its sorting pool again, ~600 documents/s here) and gets the index's field length
+totals wrong (it adds up the one-byte length approximations), so BM25 would no longer answer as a rebuild does.
+
+`merge_segments` writes one segment holding the live documents of consecutive segments, in order, streaming:
+
+- per document, the stored fields are copied as they are stored (compressed bytes, not unpickled and compressed
+  again), with the length bytes and column values;
+- per field, the source segments' term lists are merged (each is in term order); a term's postings are read
+  from each source's blocks (one pickle per block, no per-posting calls; a single-document id term needs no
+  read at all), renumbered past deleted documents, and written with index.blocks a slice of terms at a time,
+  as index.segment's FastSegmentWriter writes them;
+- the field length totals are summed exactly from the postings (a posting's frequency is its weight over the
+  field's boost), so a merged index has the totals a rebuild of the same articles has.
+
+What a reader sees of the merged segment is what it saw of the sources, minus deleted documents
+(tests/test_merge.py compares them).
+
+The policy (`plan`) is Lucene's LogMergePolicy on document counts: a segment's *level* is log10 of its live
+documents (at least FLOOR_DOCS), and MERGE_FACTOR consecutive segments of one level are merged into one (of
+the next level, roughly), the smallest first; consecutive only, so documents keep the order they were added in
+(ties in ranking fall as in a rebuild). A merge never writes a segment of more than MAX_AUTO_MERGE_DOCS, which
+bounds what the end of an `add` may spend (a rebuild's own segments are left as they are); a segment holding
+DELETED_SHARE or more deleted documents is rewritten alone. So N adds of k articles leave at most
+(MERGE_FACTOR - 1) segments per level up to the cap, plus one per MAX_AUTO_MERGE_DOCS added. `optimize`
+merges everything into one segment.
+
+Each merge is committed on its own (a new TOC naming the merged segment in place of its sources): searchers keep
+reading the segments they opened, and a kill mid-merge leaves the last commit and an orphan that store.recover
+removes. The caller holds the index's writer lock.
+"""
+from __future__ import annotations
+
+import heapq
+import io
+import math
+import os
+import pickle
+import struct
+import time
+import zlib
+from dataclasses import dataclass, field
+from itertools import accumulate, chain, groupby, repeat
+from itertools import compress as select
+from operator import itemgetter
+from pathlib import Path
+
+import numpy as np
+from whoosh import columns as whoosh_columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3TermInfo, _lenfield
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
+
+from index import integrity, segment_values, store
+from index.blocks import compress, encode_postings
+from index.segment import CHUNK_POSTINGS, _close_ordered_hash, _Files
+
+MERGE_FACTOR = 10             # segments of one level merged at a time
+FLOOR_DOCS = 10               # segments smaller than this count as this size (all the tiny ones: one level)
+MAX_AUTO_MERGE_DOCS = 20_000  # the policy never writes a bigger segment (bounds the end of an add: ~5 s)
+DELETED_SHARE = 0.3           # a segment with this share of its documents deleted is rewritten without them
+
+_TERM_INFO = W3TermInfo._struct                     # flags, weight, df, min/max length byte, max weight, min/max id
+_EXTENT = struct.Struct("!qi")                      # a term's postings: offset and length in the postings file
+
+
+@dataclass
+class MergeReport:
+    """What a round of merging did: merges (documents in, segments in), and the segment count after."""
+
+    merges: list[tuple[int, int]] = field(default_factory=list)
+    seconds: float = 0.0
+    segments: int = 0
+
+
+# --- the policy -----------------------------------------------------------------------------------------------------
+
+def level(docs: int) -> int:
+    """A segment's size class: log10 of its live documents, at least FLOOR_DOCS."""
+    return int(math.log10(max(docs, FLOOR_DOCS)))
+
+
+def plan(sizes: list[tuple[int, int]], max_docs: int = MAX_AUTO_MERGE_DOCS) -> tuple[int, int] | None:
+    """The next merge for segments of these (live, all) document counts, in TOC order: (start, end) of a run of
+    consecutive segments to merge into one, or None. The smallest level with MERGE_FACTOR consecutive segments
+    whose merge stays within `max_docs` goes first (its earliest run); else a segment with DELETED_SHARE deleted."""
+    levels = [level(live) for live, _ in sizes]
+    best = None
+    for start in range(len(sizes) - MERGE_FACTOR + 1):
+        window = range(start, start + MERGE_FACTOR)
+        lv = levels[start]
+        if all(levels[i] == lv for i in window) and sum(sizes[i][0] for i in window) <= max_docs:
+            if best is None or lv < levels[best]:
+                best = start
+    if best is not None:
+        return best, best + MERGE_FACTOR
+    for i, (live, total) in enumerate(sizes):
+        if total and total - live >= DELETED_SHARE * total and live <= max_docs:
+            return i, i + 1
+    return None
+
+
+def apply_policy(gen_dir: str | os.PathLike, max_docs: int = MAX_AUTO_MERGE_DOCS) -> MergeReport:
+    """Merge the generation's segments as `plan` says until it says no more (each merge committed on its own)."""
+    report = MergeReport()
+    started = time.perf_counter()
+    while True:
+        ix = store.open_generation(Path(gen_dir))
+        segments = ix._segments()
+        sizes = [(s.doc_count(), s.doc_count_all()) for s in segments]
+        window = plan(sizes, max_docs)
+        if window is None:
+            report.segments = len(segments)
+            break
+        start, end = window
+        merge_window(ix, Path(gen_dir), segments, start, end)
+        report.merges.append((sum(live for live, _ in sizes[start:end]), end - start))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def merge_all(gen_dir: str | os.PathLike) -> MergeReport:
+    """Merge every segment of the generation into one, without its deleted documents (optimize)."""
+    started = time.perf_counter()
+    ix = store.open_generation(Path(gen_dir))
+    segments = ix._segments()
+    report = MergeReport(segments=len(segments))
+    if len(segments) > 1 or any(s.has_deletions() for s in segments):
+        merge_window(ix, Path(gen_dir), segments, 0, len(segments))
+        report.merges.append((sum(s.doc_count() for s in segments), len(segments)))
+        report.segments = len(store.open_generation(Path(gen_dir))._segments())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def merge_window(ix, gen: Path, segments: list, start: int, end: int) -> None:
+    """Merge segments[start:end] into one and commit the TOC naming it in their place (their files' full
+    checksums checked first: a merge must not carry damage into a segment whose new checksums would vouch for it)."""
+    integrity.verify_segments(gen, segments[start:end])
+    merger = SegmentMerger(ix, segments[start:end])
+    merged = merger.run()
+    if merged is not None:
+        _fsync_segment(gen, merged)
+    final = segments[:start] + ([merged] if merged is not None else []) + segments[end:]
+    merger._commit_toc(final)   # Whoosh removes the sources' files; open readers keep their mappings
+    merger._finish()
+    store.fsync_names(gen)
+    seal(gen)
+
+
+def seal(gen_dir: str | os.PathLike) -> None:
+    """What follows every commit: the new segments' values files (index.segment_values: those of segments merged
+    away removed), then the checksum list of the committed files (index.integrity)."""
+    gen = Path(gen_dir)
+    with store.open_generation(gen).reader() as reader:
+        segment_values.write_missing(gen, reader)
+    integrity.write_manifest(gen)
+
+
+def _fsync_segment(gen: Path, segment) -> None:
+    """Make a written segment durable before a TOC refers to it."""
+    prefix = f"{segment.segment_id()}."
+    for name in os.listdir(gen):
+        if name.startswith(prefix):
+            fd = os.open(gen / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# --- the merge ------------------------------------------------------------------------------------------------------
+
+class SegmentMerger(SegmentWriter):
+    """A segment writer that takes the live documents of existing segments (see the module docstring)."""
+
+    def __init__(self, ix, sources: list):
+        # _lk=False: the caller holds the index's writer lock; compound as the builder's segments
+        super().__init__(ix, _lk=False)
+        self.sources = sources
+        stored = self.perdocwriter._colwriters["_stored"]   # the raw column under the pickling and compressing
+        self._stored_raw = stored._child
+        self._lengths: dict[str, np.ndarray] = {}           # scorable field -> the merged documents' length bytes
+        self._docmaps: list[np.ndarray] = []                # per source: old docnum -> new (-1: deleted)
+        self._readers: list[SegmentReader] = []
+
+    def run(self):
+        """Write the merged segment; returns it (None when no source document is live)."""
+        try:
+            self._readers = [SegmentReader(self.storage, self.schema, s) for s in self.sources]
+            lengths = {name: [] for name, f in self.schema.items() if f.scorable}
+            for reader in self._readers:
+                self._docmaps.append(self._copy_documents(reader, lengths))
+            self._lengths = {name: np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+                             for name, parts in lengths.items()}
+            if self.docnum == 0:
+                self._close_segment()
+                return None
+            self._added = True
+            return self._finalize_segment()
+        finally:
+            for reader in self._readers:
+                reader.close()
+
+    def _copy_documents(self, reader: SegmentReader, lengths: dict) -> np.ndarray:
+        """Copy the live documents' stored fields (as stored), length bytes and column values; returns the
+        docnum map."""
+        perdoc, pdw = reader._perdoc, self.perdocwriter
+        count = reader.doc_count_all()
+        docmap = np.full(count, -1, np.int64)
+        stored = perdoc.column_reader("_stored", STORED_COLUMN)._child   # compressed bytes, not unpickled
+        raw = whoosh_columns.VarBytesColumn.Reader.__getitem__
+        add_raw = whoosh_columns.VarBytesColumn.Writer.add
+        len_columns = [(name, _lenfield(name), _column_values(perdoc, _lenfield(name), LENGTHS_COLUMN, count))
+                       for name in lengths]
+        columns = [(name, f.column_type, _column_values(perdoc, name, f.column_type, count))
+                   for name, f in self.schema.items() if f.column_type]
+        live = np.ones(count, bool)
+        if reader.has_deletions():
+            live[list(reader._perdoc.deleted_docs())] = False
+        for name, _, values in len_columns:
+            lengths[name].append(np.asarray(values, np.uint8)[live] if values is not None
+                                 else np.zeros(int(live.sum()), np.uint8))
+        for docnum in np.flatnonzero(live).tolist():
+            new = self.docnum
+            docmap[docnum] = new
+            pdw.start_doc(new)
+            for _, lenfield, values in len_columns:
+                if values is not None and values[docnum]:
+                    pdw.add_column_value(lenfield, LENGTHS_COLUMN, values[docnum])
+            for name, column, values in columns:
+                if values is not None:
+                    pdw.add_column_value(name, column, values[docnum])
+            pdw.finish_doc()
+            blob = raw(stored, docnum)
+            if blob:
+                add_raw(self._stored_raw, new, blob)
+            self.docnum += 1
+        return docmap
+
+    def _flush_segment(self):
+        """Close the per-document files, then write every field's merged terms and postings."""
+        self.perdocwriter.close()
+        fieldwriter = self.fieldwriter
+        tindex = fieldwriter._tindex
+        files = _Files(tindex.dbfile, fieldwriter._postfile)
+        fieldmap = tindex.extras["fieldmap"]
+        totals = {}
+        names = sorted({name for r in self._readers for name in r._terms._fieldmap} & set(self.schema.names()))
+        for name in names:
+            total = self._merge_field(name, files, fieldmap)
+            if self.schema[name].scorable:
+                totals[name] = total
+        _close_ordered_hash(tindex.dbfile, files.keys, files.positions, {"fieldmap": fieldmap})
+        fieldwriter._postfile.close()
+        fieldwriter.is_closed = True
+        self.newsegment._fieldlengths = {name: total for name, total in totals.items() if total}
+
+    def _merge_field(self, name: str, files: _Files, fieldmap: dict) -> int:
+        """Merge one field's terms from every source; returns the sum of its postings' frequencies."""
+        fieldobj = self.schema[name]
+        prefix = struct.pack(">H", fieldmap.setdefault(name, len(fieldmap)))
+        fixed = fieldobj.format.fixed_value_size()
+        chunk = _Chunk(fixed, fieldobj.format.field_boost or 1.0,
+                       self._lengths.get(name) if fieldobj.scorable else None, self._docmaps)
+        total = 0.0
+        streams = [_tagged(_field_terms(r, name), i) for i, r in enumerate(self._readers)]
+        for term, group in groupby(heapq.merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
+            chunk.start(term)
+            for _, i, info in group:
+                chunk.add(i, *_postings(self._readers[i], info, fixed))
+            if chunk.postings >= CHUNK_POSTINGS:
+                total += chunk.flush(files, prefix)
+        total += chunk.flush(files, prefix)
+        return int(round(total))
+
+
+class _Chunk:
+    """Consecutive terms' postings from the sources, renumbered and written together (index.blocks works a
+    slice of terms at a time): kept as Python lists until the flush, which maps them with numpy."""
+
+    def __init__(self, fixed, boost: float, lengths, docmaps: list[np.ndarray]):
+        self.fixed, self.boost, self.lengths = fixed, boost, lengths
+        self.docmap = np.concatenate(docmaps) if docmaps else np.zeros(0, np.int64)   # all sources' maps
+        self.bases = np.cumsum([0] + [len(m) for m in docmaps])[:-1].tolist()           # where each one starts
+        self._reset()
+
+    def _reset(self):
+        self.terms: list[bytes] = []
+        self.term_sizes: list[int] = []
+        self.ids: list = []          # per part: the source's doc numbers
+        self.part_base: list[int] = []
+        self.part_sizes: list[int] = []
+        self.weights: list = []
+        self.values: list = []
+        self.postings = 0
+
+    def start(self, term: bytes) -> None:
+        self.terms.append(term)
+        self.term_sizes.append(0)
+
+    def add(self, source: int, ids, weights, values) -> None:
+        """One source's postings of the current term."""
+        n = len(ids)
+        self.ids.append(ids)
+        self.part_base.append(self.bases[source])
+        self.part_sizes.append(n)
+        self.weights.append(weights)
+        if values is not None:
+            self.values.append(values)
+        self.term_sizes[-1] += n
+        self.postings += n
+
+    def flush(self, files: _Files, prefix: bytes) -> float:
+        """Write the chunk's terms (those with a live posting); returns the sum of their postings' frequencies."""
+        if not self.terms:
+            return 0.0
+        n = self.postings
+        old = np.fromiter(chain.from_iterable(self.ids), np.int64, n)
+        old += np.repeat(np.asarray(self.part_base, np.int64), self.part_sizes)
+        docs = self.docmap[old]
+        weights = np.fromiter(chain.from_iterable(self.weights), np.float64, n)
+        values = list(chain.from_iterable(self.values)) if self.fixed != 0 else None
+        keep = docs >= 0
+        sizes = np.asarray(self.term_sizes, np.int64)
+        terms = self.terms
+        if not keep.all():   # postings of deleted documents, and terms only they held
+            starts = np.cumsum(sizes) - sizes
+            sizes = np.add.reduceat(keep.astype(np.int64), starts)
+            docs, weights = docs[keep], weights[keep]
+            if values is not None:
+                values = list(select(values, keep.tolist()))
+            terms = [t for t, size in zip(terms, sizes.tolist()) if size]
+            sizes = sizes[sizes > 0]
+        freq = 0.0
+        if len(terms):
+            bounds = np.zeros(len(sizes) + 1, np.int64)
+            np.cumsum(sizes, out=bounds[1:])
+            lengths = self.lengths
+            length_bytes = lengths[docs] if lengths is not None and len(lengths) else np.zeros(len(docs), np.uint8)
+            packed = None
+            if values is not None:
+                packed = (np.frombuffer(b"".join(values), np.uint8),
+                          np.fromiter(map(len, values), np.int64, len(values)))
+            blob, infos = encode_postings(bounds, docs, weights, length_bytes, compress, values=packed,
+                                          joined=self.fixed is not None and self.fixed > 0)
+            files.add([prefix + term for term in terms], blob, infos)
+            freq = float(np.rint(weights / self.boost).sum())
+        self._reset()
+        return freq
+
+
+def _column_values(perdoc, name: str, column, count: int):
+    """Every document's value of a per-document column (None when the segment has no such column)."""
+    if not perdoc.has_column(name):
+        return None
+    reader = perdoc.column_reader(name, column)
+    return list(reader) if count else []
+
+
+def _tagged(terms, source: int):
+    """(term, source, info) of one source's (term, info) pairs (for merging the sources' term lists)."""
+    for term, info in terms:
+        yield term, source, info
+
+
+def _field_terms(reader: SegmentReader, name: str):
+    """(term bytes, term info bytes) of one field of a segment, in term order."""
+    terms = reader._terms
+    if name not in terms._fieldmap:
+        return
+    prefix = struct.pack(">H", terms._fieldmap[name])
+    for key, value in terms._tindex.items_from(prefix):
+        if key[:2] != prefix:
+            return
+        yield key[2:], value
+
+
+def _postings(reader: SegmentReader, info: bytes, fixed) -> tuple[list, list, list | None]:
+    """(docnums, weights, values or None) of one term of a segment, from its term info and posting blocks."""
+    flags, weight, df, _, _, _, minid, _ = _TERM_INFO.unpack_from(info)
+    if flags:   # postings inlined in the term info (Whoosh's own writer does that for a single posting)
+        ids, weights, values = pickle.loads(info[_TERM_INFO.size:])
+        return ids, weights, None if fixed == 0 else [v if v is not None else b"" for v in values]
+    if fixed == 0 and df == 1 and weight == 1.0:   # an id's term: one document, no value, weight 1
+        return (minid,), (1.0,), None
+    offset, length = _EXTENT.unpack_from(info, _TERM_INFO.size)
+    return _read_blocks(reader._terms._postfile.get(offset, length), fixed)
+
+
+def _read_blocks(data: bytes, fixed) -> tuple[list, list, list | None]:
+    """Decode a term's W3 posting blocks: per block a length (negative for the last), a pickled info tuple and
+    a pickled (maybe compressed) data tuple of doc number deltas, weights and values."""
+    ids, weights, values = [], [], [] if fixed != 0 else None
+    stream = io.BytesIO(data)
+    pos = 4   # after the postings' header tag
+    while True:
+        size = int.from_bytes(data[pos:pos + 4], "big", signed=True)
+        end = pos + 4 + abs(size)
+        stream.seek(pos + 4)
+        count, _, _, compression, _, _ = pickle.load(stream)
+        raw = data[stream.tell():end]
+        block_ids, block_weights, block_values = pickle.loads(zlib.decompress(raw) if compression else raw)
+        ids.extend(accumulate(block_ids))   # deltas within the block, the first from 0
+        if block_weights is None:
+            weights.extend(repeat(1.0, count))
+        elif isinstance(block_weights, float):
+            weights.extend(repeat(block_weights, count))
+        else:
+            weights.extend(block_weights)
+        if fixed is None or fixed < 0:
+            values.extend(block_values)
+        elif fixed > 0:
+            values.extend(block_values[k:k + fixed] for k in range(0, len(block_values), fixed))
+        if size < 0:
+            return ids, weights, values
+        pos = end
