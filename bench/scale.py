@@ -253,6 +253,12 @@ MEASUREMENTS: list[Callable[[Context], dict]] = [measure_build, measure_add, mea
                                                  measure_optimize]
 
 
+def search_measurements() -> list[Callable[[Context], dict]]:
+    """The search side (bench/scale_search.py), run right after the build: first search, heap, speed, refresh."""
+    from bench import scale_search
+    return scale_search.MEASUREMENTS
+
+
 # --- the run --------------------------------------------------------------------------------------------------------
 
 def run_size(size: int, opts, pool: list[str], work: Path, shards: list[Path], first_new: int) -> dict:
@@ -262,7 +268,8 @@ def run_size(size: int, opts, pool: list[str], work: Path, shards: list[Path], f
                   optimize=not opts.no_optimize, next_number=first_new)
     ctx.work.mkdir(parents=True, exist_ok=True)
     figures: dict = {}
-    for measure in MEASUREMENTS:
+    measurements = MEASUREMENTS if opts.no_search else MEASUREMENTS[:1] + search_measurements() + MEASUREMENTS[1:]
+    for measure in measurements:
         got = measure(ctx)
         figures.update(got)
         print(f"  {size:,}: {measure.__name__}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in got.items()), flush=True)
@@ -302,6 +309,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--small-adds", type=int, default=100, help="adds of 5 articles before counting segments")
     parser.add_argument("--no-optimize", action="store_true", help="skip `newsdex optimize` (minutes at 1M)")
+    parser.add_argument("--no-search", action="store_true", help="skip the search side (bench/scale_search.py)")
     parser.add_argument("--work", help="where the archive and the indexes go (default: a temp dir, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the indexes (and the work dir)")
     opts = parser.parse_args()
