@@ -565,57 +565,79 @@ class StoryIndex:
     # --- persistence -----------------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike, toc: int = 0) -> None:
-        """Write every entry still needed (live ones and the anchors of live stories) to `path` as a base file
-        (index.storyfile's format, memory-mapped when loaded), atomically; `toc` names the commit it reflects."""
+        """Write every entry to `path` as a base file (index.storyfile's format, memory-mapped when loaded),
+        atomically; `toc` names the commit it reflects."""
         header, parts, _ = self._snapshot(toc)
         storyfile.write_base(Path(path), header, parts)
 
     def _snapshot(self, toc: int) -> tuple[dict, dict, dict]:
-        """(header, sections, copies map) of a base holding the entries still needed, renumbered in order."""
-        n, nb = len(self._ids), self._nb
-        base = self._base
-        rep = np.concatenate([base.array("rep"), np.frombuffer(self._rep_ext(), dtype=np.uint32)]).astype(np.int64)
-        alive = np.concatenate([base.array("alive"), np.frombuffer(self._alive_ext(), dtype=np.uint8)]).astype(bool)
+        """(header, sections, copies map) of a base holding every entry, in order: the base's own sections as
+        they are (read from the mapped file while writing) followed by the entries since, so that folding a log
+        into the base costs what the log holds plus one copy of the file, and no entry is renumbered. Removed
+        entries stay (unused: a rebuild drops them)."""
+        n, nb, base = len(self._ids), self._nb, self._base
+        parts: dict[str, list] = {}
+        for name, column in (("rep", self._rep), ("exact", self._exact), ("tokens", self._tokens),
+                             ("shingles", self._shingles), ("time", self._time)):
+            parts[name] = [base.raw[name], self._ext(column)] if nb else [self._ext(column)]
+        parts["bins"] = [base.raw["bins"], self._bins] if nb else [self._bins]
+        alive = np.concatenate([base.array("alive"), np.frombuffer(self._alive_ext(), np.uint8)])
         dead = getattr(self._alive, "dead", ())
         if dead:
-            alive[np.fromiter(dead, np.int64, len(dead))] = False
-        size = np.zeros(n, np.int64)
+            alive[np.fromiter(dead, np.int64, len(dead))] = 0
+        size = np.zeros(n, "<u4")
         size[:nb] = base.array("size")
         for r, count in self._size_changes():
             size[r] = count
-        keep = alive | ((rep == np.arange(n)) & (size > 0))
-        kept = np.flatnonzero(keep)
-        new = np.cumsum(keep) - 1
-        m = len(kept)
-
-        def column(name: str, ext, dtype) -> np.ndarray:
-            data = np.concatenate([base.array(name), np.frombuffer(ext, dtype=dtype)]) if nb else \
-                np.frombuffer(ext, dtype=dtype)
-            return data[kept]
-
-        bins = np.concatenate([base.array("bins"), np.frombuffer(self._bins, np.uint8)]).reshape(n, 2 * BINS)[kept]
-        exact = column("exact", self._ext(self._exact), np.uint64)
-        tokens = column("tokens", self._ext(self._tokens), np.uint32)
-        ids_bytes, id_lens = self._id_bytes(kept)
-        offsets = np.zeros(m + 1, np.uint64)
-        np.cumsum(id_lens, out=offsets[1:])
-        hashes = self._id_hashes(kept)
-        order = np.argsort(hashes, kind="stable")
-        renamed = {r: sid for r, sid in self._story.items() if sid != self._ids[r]}
-        names = {int(new[r]): sid for r, sid in renamed.items()}
-        t = self.thresholds
-        keys, owners = _table_keys(bins.view("<u2"), exact, tokens, t.min_exact_tokens, t.min_tokens)
-        parts = {"rep": new[rep[kept]].astype("<u4"), "alive": alive[kept].astype("u1"), "exact": exact,
-                 "tokens": tokens, "shingles": column("shingles", self._ext(self._shingles), np.uint32),
-                 "time": column("time", self._ext(self._time), np.float64), "size": size[kept].astype("<u4"),
-                 "bins": bins.reshape(-1), "id_offsets": offsets, "ids_blob": ids_bytes,
-                 "id_hash": hashes[order], "id_hash_ord": order.astype("<u4"),
-                 "table": storyfile.build_table(keys, owners)}
+        parts["alive"], parts["size"] = [alive], [size]
+        new_ids = [aid.encode("utf-8", "surrogatepass") for aid in self._ext(self._ids)]
+        new_lens = np.fromiter(map(len, new_ids), np.int64, len(new_ids))
+        offsets = np.zeros(n + 1, "<u8")
+        offsets[:nb + 1] = base.array("id_offsets") if nb else 0
+        np.cumsum(new_lens, out=offsets[nb + 1:])
+        offsets[nb + 1:] += offsets[nb]
+        parts["id_offsets"] = [offsets]
+        parts["ids_blob"] = [base.raw["ids_blob"], b"".join(new_ids)] if nb else [b"".join(new_ids)]
+        hashes = np.concatenate([base.array("id_hash"), storyfile.id_hashes(self._ext(self._ids))])
+        ords = np.concatenate([base.array("id_hash_ord"), np.arange(nb, n, dtype="<u4")])
+        order = np.argsort(hashes, kind="stable")   # (the base's part is sorted already: cheap)
+        parts["id_hash"], parts["id_hash_ord"] = [hashes[order]], [ords[order].astype("<u4")]
+        table, entries = self._table_snapshot()
+        parts["table"] = [table]
+        renamed = self._renamed()
         stats = self.stats()
-        header = {"format": storyfile.FORMAT, "count": m, "params": _params(),
-                  "thresholds": asdict(self.thresholds), "story_ids": names, "toc": toc,
-                  "articles": stats["articles"], "stories": stats["stories"]}
-        return header, parts, self._copies_of(rep, alive, renamed)
+        header = {"format": storyfile.FORMAT, "count": n, "params": _params(),
+                  "thresholds": asdict(self.thresholds), "story_ids": renamed, "toc": toc,
+                  "articles": stats["articles"], "stories": stats["stories"], "table_entries": entries}
+        rep = np.concatenate([base.array("rep"), np.frombuffer(self._rep_ext(), np.uint32)]).astype(np.int64)
+        return header, parts, self._copies_of(rep, alive.astype(bool), renamed)
+
+    def _table_snapshot(self) -> tuple[np.ndarray, int]:
+        """The LSH table of every entry, and how many it holds: the in-memory one as it is without a base; the
+        base's with the new entries put in (a bigger one is built when that would fill it past half)."""
+        if not self._nb:
+            return np.frombuffer(self._table.slots, np.uint64), self._table.count
+        base, ext = self._base, self._table.ext
+        count = base.header.get("table_entries", 0) + ext.count
+        old = base.array("table")
+        news = np.frombuffer(ext.slots, np.uint64)
+        news = news[news != 0]
+        if 2 * count > len(old):   # rebuild, bigger (rare: the archive has grown by half since)
+            everything = np.concatenate([old[old != 0], news])
+            return storyfile.place_entries(everything, _table_size(len(everything))), count
+        table = old.copy()
+        _insert(table, news)
+        return table, count
+
+    def _renamed(self) -> dict[int, str]:
+        """{representative: story id} of the live stories whose id is not their first article's."""
+        if not self._nb:
+            return {r: sid for r, sid in self._story.items() if sid != self._ids[r]}
+        out = {r: sid for r, sid in self._base.renamed.items() if r in self._size}
+        for r, sid in self._story.over.items():
+            if r in self._size and sid != self._ids[r]:
+                out[r] = sid
+        return out
 
     def _copies_of(self, rep: np.ndarray, alive: np.ndarray, renamed: dict[int, str]) -> dict[str, str]:
         """copies() from the snapshot's arrays: live entries of another's story, and live representatives of a
@@ -646,38 +668,6 @@ class StoryIndex:
         """(representative, live members) of every story the base does not hold as it is now."""
         return self._size.over.items() if isinstance(self._size, storyfile.Sizes) else self._size.items()
 
-    def _id_bytes(self, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The UTF-8 bytes of the kept entries' ids, one after the other, and their lengths."""
-        nb = self._nb
-        old = kept[kept < nb]
-        parts, lens = [], []
-        if len(old):
-            offs = self._base.array("id_offsets").astype(np.int64)
-            starts, ends = offs[old], offs[old + 1]
-            size = ends - starts
-            blob = self._base.array("ids_blob")
-            parts.append(blob[np.repeat(starts, size) + _ranges(size)])
-            lens.append(size)
-        new = [self._ext(self._ids)[o - nb].encode("utf-8", "surrogatepass") for o in kept[kept >= nb].tolist()]
-        if new:
-            parts.append(np.frombuffer(b"".join(new), np.uint8))
-            lens.append(np.fromiter(map(len, new), np.int64, len(new)))
-        if not parts:
-            return np.zeros(0, np.uint8), np.zeros(0, np.int64)
-        return np.concatenate(parts), np.concatenate(lens)
-
-    def _id_hashes(self, kept: np.ndarray) -> np.ndarray:
-        """storyfile.id_hash of the kept entries' ids (the base's are read back, not recomputed)."""
-        nb = self._nb
-        out = np.zeros(len(kept), np.uint64)
-        old = kept < nb
-        if old.any():
-            by_entry = np.zeros(nb, np.uint64)
-            by_entry[self._base.array("id_hash_ord")] = self._base.array("id_hash")
-            out[old] = by_entry[kept[old]]
-        out[~old] = storyfile.id_hashes([self._ids[o] for o in kept[~old].tolist()])
-        return out
-
     @classmethod
     def load(cls, path: str | os.PathLike, thresholds: Optional[Thresholds] = None) -> "StoryIndex":
         """Open a saved file (with its own thresholds unless others are given): a base file is memory-mapped, a
@@ -707,7 +697,9 @@ class StoryIndex:
         keys, owners = _table_keys(base.array("bins").view("<u2").reshape(base.n, BINS), base.array("exact"),
                                    base.array("tokens"), t.min_exact_tokens, t.min_tokens)
         table = storyfile.build_table(keys, owners)
-        base.col["table"] = memoryview(table.tobytes()).cast("Q")
+        base.header["table_entries"] = len(keys)
+        base.raw["table"] = memoryview(table.tobytes())
+        base.col["table"] = base.raw["table"].cast("Q")
         base.table, base.mask = base.col["table"], len(table) - 1
 
     @classmethod
@@ -859,10 +851,23 @@ def _table_keys(bins: np.ndarray, exact: np.ndarray, tokens: np.ndarray, min_exa
     return keys, owners
 
 
-def _ranges(sizes: np.ndarray) -> np.ndarray:
-    """0, 1, ... sizes[i] - 1 for each item, concatenated."""
-    starts = np.cumsum(sizes) - sizes
-    return np.arange(int(sizes.sum())) - np.repeat(starts, sizes)
+def _table_size(entries: int) -> int:
+    """Slots of an LSH table for this many entries: a power of two, a quarter full."""
+    size = 1024
+    while size < 4 * entries:
+        size *= 2
+    return size
+
+
+def _insert(table: np.ndarray, entries: np.ndarray) -> None:
+    """Put entries into an open-addressing table (under half full) by linear probing, as _Table.add does."""
+    mask = len(table) - 1
+    slots = memoryview(table)   # (item access in Python: the entries are the few since the last base)
+    for x in entries.tolist():
+        i = (x >> 32) & mask
+        while slots[i]:
+            i = (i + 1) & mask
+        slots[i] = x
 
 
 def _params() -> dict:

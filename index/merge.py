@@ -62,6 +62,8 @@ MERGE_FACTOR = 10             # segments of one level merged at a time
 FLOOR_DOCS = 10               # segments smaller than this count as this size (all the tiny ones: one level)
 MAX_AUTO_MERGE_DOCS = 20_000  # the policy never writes a bigger segment (bounds the end of an add: ~5 s)
 DELETED_SHARE = 0.3           # a segment with this share of its documents deleted is rewritten without them
+OPTIMIZE_MAX_DOCS = 500_000   # optimize: documents of one segment at most (Whoosh's stored-field offsets are
+#                               32-bit: 4 GB of compressed stored fields a segment; 500,000 news articles ~1.5 GB)
 
 _TERM_INFO = W3TermInfo._struct                     # flags, weight, df, min/max length byte, max weight, min/max id
 _EXTENT = struct.Struct("!qi")                      # a term's postings: offset and length in the postings file
@@ -122,18 +124,41 @@ def apply_policy(gen_dir: str | os.PathLike, max_docs: int = MAX_AUTO_MERGE_DOCS
     return report
 
 
-def merge_all(gen_dir: str | os.PathLike) -> MergeReport:
-    """Merge every segment of the generation into one, without its deleted documents (optimize)."""
+def merge_all(gen_dir: str | os.PathLike, max_docs: int = OPTIMIZE_MAX_DOCS) -> MergeReport:
+    """Merge the generation's segments into as few as hold `max_docs` live documents each (one, below that),
+    without their deleted documents (optimize); each group of consecutive segments is one merge."""
     started = time.perf_counter()
-    ix = store.open_generation(Path(gen_dir))
-    segments = ix._segments()
-    report = MergeReport(segments=len(segments))
-    if len(segments) > 1 or any(s.has_deletions() for s in segments):
-        merge_window(ix, Path(gen_dir), segments, 0, len(segments))
-        report.merges.append((sum(s.doc_count() for s in segments), len(segments)))
-        report.segments = len(store.open_generation(Path(gen_dir))._segments())
+    gen = Path(gen_dir)
+    segments = store.open_generation(gen)._segments()
+    report = MergeReport()
+    start = 0
+    for count in groups([s.doc_count() for s in segments], max_docs):
+        window = segments[start:start + count]
+        start += count
+        if count == 1 and not window[0].has_deletions():
+            continue
+        ix = store.open_generation(gen)
+        current = ix._segments()
+        at = [s.segment_id() for s in current].index(window[0].segment_id())   # (earlier groups merged)
+        merge_window(ix, gen, current, at, at + count)
+        report.merges.append((sum(s.doc_count() for s in window), count))
+    report.segments = len(store.open_generation(gen)._segments())
     report.seconds = time.perf_counter() - started
     return report
+
+
+def groups(sizes: list[int], max_docs: int) -> list[int]:
+    """Consecutive runs of segments of these live document counts, as long as each holds at most `max_docs`
+    (a bigger segment is a run of its own): how many segments each run has."""
+    runs, total = [], None
+    for size in sizes:
+        if total is not None and total + size <= max_docs:
+            runs[-1] += 1
+            total += size
+        else:
+            runs.append(1)
+            total = size
+    return runs
 
 
 def merge_window(ix, gen: Path, segments: list, start: int, end: int) -> None:

@@ -193,23 +193,19 @@ def _aligned(pos: int) -> int:
     return (pos + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
-def write_base(path: Path, header: dict, parts: dict[str, np.ndarray | bytes]) -> None:
-    """Write a format-2 file atomically (temporary file, fsync, rename): `header` plus the named sections."""
+def write_base(path: Path, header: dict, parts: dict[str, list]) -> None:
+    """Write a format-2 file atomically (temporary file, fsync, rename): `header` plus the named sections, each
+    given as buffers written one after the other (so a section can be the old file's, read from its mapping)."""
     order = list(SECTIONS)
-    head_probe = json.dumps(dict(header, sections={})).encode()
+    sizes = {name: sum(memoryview(b).nbytes for b in parts[name]) for name in order if name in parts}
     # the header holds the sections' offsets, which depend on its own length: reserve room for the numbers
-    reserve = len(head_probe) + 64 * (len(order) + 2)
+    reserve = len(json.dumps(dict(header, sections={})).encode()) + 64 * (len(order) + 2)
     pos = _aligned(len(MAGIC) + 4 + reserve)
     sections = {}
-    blobs = []
     for name in order:
-        data = parts.get(name)
-        if data is None:
-            continue
-        raw = data.tobytes() if isinstance(data, np.ndarray) else bytes(data)
-        sections[name] = (pos, len(raw))
-        blobs.append((pos, raw))
-        pos = _aligned(pos + len(raw))
+        if name in sizes:
+            sections[name] = (pos, sizes[name])
+            pos = _aligned(pos + sizes[name])
     head = json.dumps(dict(header, sections=sections)).encode()
     if len(head) > reserve:
         raise AssertionError("stories header outgrew its room")
@@ -218,10 +214,11 @@ def write_base(path: Path, header: dict, parts: dict[str, np.ndarray | bytes]) -
     try:
         with open(tmp, "wb") as fh:
             fh.write(MAGIC + struct.pack("<I", len(head)) + head)
-            for offset, raw in blobs:
+            for name, (offset, _) in sections.items():
                 fh.seek(offset)
-                fh.write(raw)
-            fh.truncate(max(pos, fh.tell()) if blobs else _aligned(fh.tell()))
+                for buffer in parts[name]:
+                    fh.write(buffer)
+            fh.truncate(pos)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

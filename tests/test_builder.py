@@ -73,6 +73,10 @@ if pause_at == "before-publish":
     store.publish = pause(pause_at, store.publish)
 elif pause_at == "after-commit":
     builder._Run.commit = pause(pause_at, builder._Run.commit)
+elif pause_at == "mid-merge":   # an add's merge stops with its segment half written (any two segments merge)
+    from index import merge
+    merge.MERGE_FACTOR = 2
+    merge.SegmentMerger._flush_segment = pause(pause_at, merge.SegmentMerger._flush_segment)
 elif pause_at == "mid-run":   # a worker stops in its second task: the run is half done, segments half written
     original_process, calls = builder._SegmentBuilder.process, [0]
     def process(self, units):

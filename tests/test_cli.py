@@ -141,6 +141,24 @@ def test_add_and_delete(tmp_path):
     assert stored_ids(root) == ids[1:]
 
 
+def test_optimize_merges_the_segments_and_leaves_the_articles(tmp_path):
+    folder = make_folder(tmp_path, 4)
+    root = tmp_path / "ix"
+    assert run("reindex", folder, "--index", root, "-q", "--workers", 2).exit_code == 0
+    (folder / "new.txt").write_text(ARTICLE.format(m=6, d=6, n=600))
+    assert run("add", folder, "--index", root, "-q", "--workers", 1).exit_code == 0
+    ids = stored_ids(root)
+    assert run("delete", ids[0], "--index", root).exit_code == 0
+    segments = len(store.live_toc(store.current_generation(root))[1])
+    result = run("optimize", "--index", root)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"merged {segments} segments (4 articles) into 1 in ")
+    assert stored_ids(root) == ids[1:] and len(store.live_toc(store.current_generation(root))[1]) == 1
+    assert run("optimize", "--index", root).stdout.startswith("nothing to merge: ")
+    result = run("optimize", "--index", tmp_path / "none")
+    assert result.exit_code == 1 and "no newsdex index at" in result.stderr
+
+
 def test_index_location_from_environment(tmp_path):
     folder = make_folder(tmp_path, 1)
     result = run("reindex", folder, "-q", "--workers", 1, env={"NEWSDEX_INDEX": str(tmp_path / "env-ix")})

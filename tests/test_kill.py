@@ -2,6 +2,7 @@
 serving, leaves no worker behind, and the next run succeeds and says what it recovered."""
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -35,7 +36,7 @@ def kill_at(paths, root, point, mode="rebuild", sig=signal.SIGKILL, **extra):
         wait_for(proc, "PAUSED")
         workers = children_of(proc.pid)
         # mid-run the two workers are alive; after their segments are committed they have exited
-        assert len(workers) == (0 if point == "before-publish" else 2)
+        assert len(workers) == (0 if point in ("before-publish", "mid-merge") else 2)
         proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
@@ -97,6 +98,23 @@ def test_killed_long_add_keeps_its_committed_chunks(base):
     report = build_index([more], root, mode="add", workers=2)
     assert report.added + report.unchanged == 20 and report.unchanged == len(after) - len(before)
     assert len(state(root)) == 26
+
+
+def test_a_merge_killed_mid_way_keeps_the_add_and_the_next_run_recovers(base, tmp_path):
+    """The add's commit comes before its merges: a kill while merging loses no article, and the merge's half
+    written segment is removed by the next run."""
+    root, before, more = base
+    gen = store.current_generation(root)
+    proc = kill_at([more], root, "mid-merge", mode="add")
+    assert proc.returncode == -signal.SIGKILL
+    after = state(root)
+    assert len(after) == 26 and {k: after[k] for k in before} == before
+    report = build_index([make_folder(tmp_path / "later", 2, start=500)], root, mode="add", workers=1)
+    assert len(report.recovered) == 1 and "uncommitted file(s)" in report.recovered[0]
+    assert report.added == 2 and len(state(root)) == 28
+    live = {segment.segment_id() for segment in store.live_toc(gen)[1]}
+    assert [name for name in os.listdir(gen) if name.startswith("MAIN_") and name != "MAIN_WRITELOCK"
+            and name.split(".")[0] not in live] == []
 
 
 def state_of(folder, root):

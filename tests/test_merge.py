@@ -125,3 +125,17 @@ def test_a_thousand_small_adds_keep_few_segments_and_answer_as_a_rebuild(tmp_pat
     (tmp_path / "all.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
     build_index([base, tmp_path / "all.jsonl"], tmp_path / "rebuilt", workers=1)
     assert answers(root) == answers(tmp_path / "rebuilt")
+
+
+def test_optimize_groups_consecutive_segments_up_to_a_size(tmp_path):
+    assert merge.groups([5, 5, 5], 100) == [3]
+    assert merge.groups([60, 50, 40, 200, 10], 100) == [1, 2, 1, 1]
+    docs = [document_for(a) for a in _ascii_articles()[:40]]
+    ix = write_segments(tmp_path / "ix", [docs[:10], docs[10:20], docs[20:25], docs[25:40]],
+                        [FastSegmentWriter] * 4)
+    delete(ix, [docs[30]["id"]])
+    report = merge.merge_all(tmp_path / "ix", max_docs=20)
+    assert report.merges == [(20, 2), (19, 2)] and report.segments == 2
+    merged = whoosh_index.open_dir(str(tmp_path / "ix"))
+    with merged.searcher() as searcher:
+        assert [f["id"] for f in searcher.all_stored_fields()] == [d["id"] for d in docs if d is not docs[30]]

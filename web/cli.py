@@ -235,19 +235,20 @@ def delete(ids, index_root):
 @main.command()
 @index_option
 def optimize(index_root):
-    """Merge the index's segments into one, leaving out deleted articles; searches go on meanwhile.
+    """Merge the index's segments into one (one per 500,000 articles), leaving out deleted articles; searches
+    go on meanwhile.
 
     `add` keeps the number of segments down by itself, merging small ones; this merges everything (minutes
-    for a million articles), so searches open one segment and scores no longer count deleted articles.
+    for a million articles), so searches open few segments and scores no longer count deleted articles.
     """
     try:
         report = optimize_index(index_root)
     except NewsdexError as exc:
         raise click.ClickException(str(exc)) from None
     if not report.merges:
-        click.echo(f"nothing to merge: {index_root} is one segment without deleted articles")
+        click.echo(f"nothing to merge: {index_root} holds no segment to merge and no deleted article")
         return
-    articles, segments = report.merges[0]
+    articles, segments = (sum(merged) for merged in zip(*report.merges))
     click.echo(f"merged {segments:,} segments ({articles:,} articles) into {report.segments} in "
                f"{report.seconds:.1f}s -> {index_root}")
 
