@@ -206,7 +206,7 @@ class _SegmentBuilder:
             writer._close_segment()
             return None
         segment = writer._finalize_segment()
-        _fsync_files(Path(self.gen_dir), segment)
+        store.fsync_segment(Path(self.gen_dir), segment)
         return segment
 
     def abandon(self) -> None:
@@ -217,18 +217,6 @@ class _SegmentBuilder:
 
 def _internal_error(item: RawArticle, exc: Exception) -> Failure:
     return Failure(item.path, f"internal error while indexing: {type(exc).__name__}: {exc}", item.position)
-
-
-def _fsync_files(gen: Path, segment) -> None:
-    """Make a finished segment durable before a TOC refers to it."""
-    prefix = f"{segment.segment_id()}."
-    for name in os.listdir(gen):
-        if name.startswith(prefix):
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 # --- worker processes ----------------------------------------------------------------------------------------------

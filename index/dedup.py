@@ -281,18 +281,7 @@ class _Table:
 
     def get(self, keys: list[int]) -> set[int]:
         """The ordinals filed under any of `keys`."""
-        slots, mask = self.slots, self.mask
-        out = set()
-        for key in keys:
-            i = key & mask
-            while True:
-                x = slots[i]
-                if not x:
-                    break
-                if x >> 32 == key:
-                    out.add((x & 0xFFFFFFFF) - 1)
-                i = (i + 1) & mask
-        return out
+        return storyfile.probe(self.slots, self.mask, keys)
 
     def add_many(self, keys: np.ndarray, ordinals: np.ndarray) -> None:
         """File many (key, ordinal) pairs at once (as `add` for each, in any order: `get` returns sets)."""

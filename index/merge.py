@@ -168,7 +168,7 @@ def merge_window(ix, gen: Path, segments: list, start: int, end: int) -> None:
     merger = SegmentMerger(ix, segments[start:end])
     merged = merger.run()
     if merged is not None:
-        _fsync_segment(gen, merged)
+        store.fsync_segment(gen, merged)
     final = segments[:start] + ([merged] if merged is not None else []) + segments[end:]
     merger._commit_toc(final)   # Whoosh removes the sources' files; open readers keep their mappings
     merger._finish()
@@ -183,18 +183,6 @@ def seal(gen_dir: str | os.PathLike) -> None:
     with store.open_generation(gen).reader() as reader:
         segment_values.write_missing(gen, reader)
     integrity.write_manifest(gen)
-
-
-def _fsync_segment(gen: Path, segment) -> None:
-    """Make a written segment durable before a TOC refers to it."""
-    prefix = f"{segment.segment_id()}."
-    for name in os.listdir(gen):
-        if name.startswith(prefix):
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 # --- the merge ------------------------------------------------------------------------------------------------------

@@ -353,6 +353,18 @@ def discard(gen: Path) -> None:
     shutil.rmtree(gen, ignore_errors=True)
 
 
+def fsync_segment(gen: Path, segment) -> None:
+    """Make a written segment's files durable before a TOC refers to it."""
+    prefix = f"{segment.segment_id()}."
+    for name in os.listdir(gen):
+        if name.startswith(prefix):
+            fd = os.open(gen / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 def fsync_dir(path: Path) -> None:
     """fsync every file in a directory, then the directory (before a commit or publish names them)."""
     _fsync_tree(Path(path))

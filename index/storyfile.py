@@ -132,20 +132,7 @@ class Base:
 
     def table_get(self, keys: list[int]) -> set[int]:
         """The entries filed under any of the LSH or exact keys (the probing of dedup._Table)."""
-        slots, mask = self.table, self.mask
-        out = set()
-        if mask < 0:
-            return out
-        for key in keys:
-            i = key & mask
-            while True:
-                x = slots[i]
-                if not x:
-                    break
-                if x >> 32 == key:
-                    out.add((x & 0xFFFFFFFF) - 1)
-                i = (i + 1) & mask
-        return out
+        return probe(self.table, self.mask, keys) if self.mask >= 0 else set()
 
     def close(self) -> None:
         """Drop the views and the mapping (the object must not be used after)."""
@@ -159,6 +146,22 @@ class Base:
             except BufferError:   # a view is still held somewhere: the mapping goes with the last of them
                 pass
         self._buffer = None
+
+
+def probe(slots, mask: int, keys) -> set[int]:
+    """The ordinals filed under any of `keys` in an open-addressing table of `key << 32 | ordinal + 1` slots
+    (linear probing; 0 is empty): dedup._Table in memory, a base's table mapped."""
+    out = set()
+    for key in keys:
+        i = key & mask
+        while True:
+            x = slots[i]
+            if not x:
+                break
+            if x >> 32 == key:
+                out.add((x & 0xFFFFFFFF) - 1)
+            i = (i + 1) & mask
+    return out
 
 
 def open_base(path: str | os.PathLike) -> tuple[dict, Optional[Base], Optional[bytes]]:
