@@ -1,4 +1,4 @@
-"""Near-duplicate detection (index/dedup.py): precision on real pairs, recall on synthetic copies, and cost.
+"""Near-duplicate detection (index/stories.py): precision on real pairs, recall on synthetic copies, and cost.
 
     python bench/dedup.py [CORPORA] [--pairs-out FILE] [--seed N] [--runs N] [--containment X] [--jaccard X]
 
@@ -38,7 +38,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.dedup import StoryIndex, Thresholds, signature, similarity  # noqa: E402
+from index.stories import StoryIndex, Thresholds, signature, similarity  # noqa: E402
 
 WINDOW = timedelta(days=3)
 

@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 from index.segment import FastSegmentWriter
 
 from index import integrity, store
-from index.dedup import STORIES_FILE, StoriesFileError, StoryIndex, signatures
+from index.stories import STORIES_FILE, StoriesFileError, StoryIndex, signatures
 from index.entities import make_extractor
 from index.errors import IndexMissing, IndexOutdated, NewsdexError, RebuildRefused
 from index.known import Known, KnownSpec, short_checksum

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from index import store
-from index.dedup import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
+from index.stories import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
 from index.errors import IndexDamaged
 
 MANIFEST = "checksums.json"

@@ -11,7 +11,7 @@ totals wrong (it adds up the one-byte length approximations), so BM25 would no l
   again), with the length bytes and column values;
 - per field, the source segments' term lists are merged (each is in term order); a term's postings are read
   from each source's blocks (one pickle per block, no per-posting calls; a single-document id term needs no
-  read at all), renumbered past deleted documents, and written with index.blocks a slice of terms at a time,
+  read at all), renumbered past deleted documents, and written with index.postings a slice of terms at a time,
   as index.segment's FastSegmentWriter writes them;
 - the field length totals are summed exactly from the postings (a posting's frequency is its weight over the
   field's boost), so a merged index has the totals a rebuild of the same articles has.
@@ -55,7 +55,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from index import integrity, segment_values, store
-from index.blocks import compress, encode_postings
+from index.postings import compress, encode_postings
 from index.segment import CHUNK_POSTINGS, _close_ordered_hash, _Files
 
 MERGE_FACTOR = 10             # segments of one level merged at a time
@@ -292,7 +292,7 @@ class SegmentMerger(SegmentWriter):
 
 
 class _Chunk:
-    """Consecutive terms' postings from the sources, renumbered and written together (index.blocks works a
+    """Consecutive terms' postings from the sources, renumbered and written together (index.postings works a
     slice of terms at a time): kept as Python lists until the flush, which maps them with numpy."""
 
     def __init__(self, fixed, boost: float, lengths, docmaps: list[np.ndarray]):

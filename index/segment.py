@@ -19,7 +19,7 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - Id fields (IDTokenizer, no scoring) index their value as it is; other fields (keywords) go through Whoosh's
   own `field.index`, remembered for values that recur; both are kept per term.
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
-  hash format; its hash tables filled in another valid order) itself: `index.blocks` writes every field's
+  hash format; its hash tables filled in another valid order) itself: `index.postings` writes every field's
   posting pickles with numpy (see there), a text field's a slice of terms at a time.
 - `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
@@ -44,11 +44,11 @@ from whoosh.lang import stemmer_for_language
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index.blocks import compress, encode_postings, term_records
+from index.postings import compress, encode_postings, term_records
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
                             term_list)
 
-CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.blocks' arrays)
+CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.postings' arrays)
 
 
 _pointer = Struct("!Iq")
@@ -431,7 +431,7 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
 
 def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths) -> None:
     """Write one text field's terms, in term order: the tokens sorted by term (stable, so by document and
-    position within a term) and cut where term or document changes; then index.blocks encodes a slice of terms
+    position within a term) and cut where term or document changes; then index.postings encodes a slice of terms
     at a time (CHUNK_POSTINGS), each slice written out before the next, so memory stays near the size of the
     arrays."""
     lens = np.fromiter(map(len, field.arrays), dtype=np.int64, count=len(field.arrays))

@@ -342,7 +342,7 @@ def remove_orphans(gen: Path) -> list[str]:
             path.unlink(missing_ok=True)
             removed.append(name)
         elif name.startswith(".") and name.endswith(".tmp"):
-            # a stories file or story map being written when the run died (index.dedup writes `.NAME.PID.tmp`)
+            # a stories file or story map being written when the run died (index.stories writes `.NAME.PID.tmp`)
             path.unlink(missing_ok=True)
             removed.append(name)
     return removed

@@ -1,11 +1,11 @@
 """The story clusterer on disk: a memory-mapped base file, and a log of what changed since, per commit.
 
 An `add` of 100 articles to a large index must not read or rewrite every article's signature. So a generation
-keeps its stories (index.dedup.StoryIndex) in two parts:
+keeps its stories (index.stories.StoryIndex) in two parts:
 
 - `stories.bin`, the *base*: every entry's columns (id, representative, exact hash, sizes, date, MinHash bins,
   live members of its story) as fixed-width arrays, the LSH band table as the open-addressing slots
-  `dedup._Table` probes, and the entries' id hashes sorted (id -> entries by binary search). Nothing is parsed
+  `stories._Table` probes, and the entries' id hashes sorted (id -> entries by binary search). Nothing is parsed
   when it opens: the file is memory-mapped and each column is a `memoryview` of it, so an add reads the few
   pages its candidates live on. The header names the commit (Whoosh TOC generation) the base reflects.
 - `stories.log`, appended at every commit that changes stories (add, delete): one *frame* per commit, holding
@@ -15,7 +15,7 @@ keeps its stories (index.dedup.StoryIndex) in two parts:
   and the next writer cuts them off (`discard_uncommitted`, from store.recover). A frame cut short by a kill is
   recognised by its length and CRC and cut off the same way.
 
-Opening replays the frames after the base's commit (index.dedup keeps them in memory as the entries after the
+Opening replays the frames after the base's commit (index.stories keeps them in memory as the entries after the
 base's). A rebuild writes a base and an empty log; `compact` (optimize, or when the log has grown past a share
 of the base) folds the log into a new base. The order of the replacing renames makes every stop safe: base
 first (it names its commit, so frames up to it are skipped), then the copies map, then the empty log.
@@ -46,7 +46,7 @@ STORY_MAP_FILE = "story-map.json"
 STORY_LOG_FILE = "stories.log"
 
 MAGIC = b"NEWSDEX-STORIES\n"
-FORMAT = 2                      # format 1: the whole clusterer in one file, parsed at load (index.dedup reads it)
+FORMAT = 2                      # format 1: the whole clusterer in one file, parsed at load (index.stories reads it)
 _LOG_MAGIC = b"NEWSDEX-STORYLOG"
 _FRAME = struct.Struct("<4sqII")   # tag, the commit's TOC generation, payload length, CRC-32 of the payload
 _FRAME_TAG = b"SLF1"
@@ -63,7 +63,7 @@ _CAST = {"<u4": "I", "u1": "B", "<u8": "Q", "<f8": "d"}
 
 
 class StoriesFileError(Exception):
-    """A stories file that cannot be used (replaced by index.dedup.StoriesFileError, a NewsdexError)."""
+    """A stories file that cannot be used (replaced by index.stories.StoriesFileError, a NewsdexError)."""
 
 
 def id_hash(article_id: str) -> int:
@@ -131,7 +131,7 @@ class Base:
         yield from sorted(found)
 
     def table_get(self, keys: list[int]) -> set[int]:
-        """The entries filed under any of the LSH or exact keys (the probing of dedup._Table)."""
+        """The entries filed under any of the LSH or exact keys (the probing of stories._Table)."""
         return probe(self.table, self.mask, keys) if self.mask >= 0 else set()
 
     def close(self) -> None:
@@ -150,7 +150,7 @@ class Base:
 
 def probe(slots, mask: int, keys) -> set[int]:
     """The ordinals filed under any of `keys` in an open-addressing table of `key << 32 | ordinal + 1` slots
-    (linear probing; 0 is empty): dedup._Table in memory, a base's table mapped."""
+    (linear probing; 0 is empty): stories._Table in memory, a base's table mapped."""
     out = set()
     for key in keys:
         i = key & mask
@@ -165,7 +165,7 @@ def probe(slots, mask: int, keys) -> set[int]:
 
 
 def open_base(path: str | os.PathLike) -> tuple[dict, Optional[Base], Optional[bytes]]:
-    """(header, Base) of a format-2 file; (header, None, data) of a format-1 file (for index.dedup to parse).
+    """(header, Base) of a format-2 file; (header, None, data) of a format-1 file (for index.stories to parse).
     StoriesFileError when it cannot be read or is not a stories file; ValueError when it is cut short."""
     try:
         with open(path, "rb") as fh:
@@ -230,7 +230,7 @@ def write_base(path: Path, header: dict, parts: dict[str, list]) -> None:
 
 
 def build_table(keys: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
-    """The open-addressing slots (key << 32 | ordinal + 1, at most a quarter full) of dedup._Table for these
+    """The open-addressing slots (key << 32 | ordinal + 1, at most a quarter full) of stories._Table for these
     entries, as `_Table.get` probes them."""
     size = 1024
     while size < 4 * len(keys):
@@ -401,7 +401,7 @@ def write_story_map(gen_dir: Path, copies: dict[str, str]) -> None:
 
 
 # --- the clusterer's containers over a base -------------------------------------------------------------------------
-# index.dedup.StoryIndex keeps its entries in arrays and dicts indexed by ordinal. Over a base, each becomes one of
+# index.stories.StoryIndex keeps its entries in arrays and dicts indexed by ordinal. Over a base, each becomes one of
 # these: the base's entries 0..n-1 read from the mapped file, the entries after them and every change in memory.
 # They offer the few operations StoryIndex uses, so its algorithm is the same code with or without a base.
 
@@ -625,7 +625,7 @@ class LiveIds:
 
 
 class Tables:
-    """The LSH table: the base's slots, then a dedup._Table of the entries appended since."""
+    """The LSH table: the base's slots, then a stories._Table of the entries appended since."""
 
     def __init__(self, base: Base, ext):
         self.base, self.ext = base, ext

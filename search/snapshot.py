@@ -25,7 +25,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from index import integrity, schema as S, segment_values
-from index.dedup import read_story_map
+from index.stories import read_story_map
 from index.errors import IndexDamaged
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
@@ -497,7 +497,7 @@ class Snapshot:
 
     def _apply_story_map(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray):
         """The STORY field holds each document's own id when it was written; the generation's story map says
-        which documents are copies of another's story (index.dedup.read_story_map)."""
+        which documents are copies of another's story (index.stories.read_story_map)."""
         copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
         if not copies:
             return values, pair_doc, pair_ord

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from index import store
 from index.builder import build_index, delete_articles
-from index.dedup import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, StoryIndex, read_story_map
+from index.stories import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, StoryIndex, read_story_map
 from index.integrity import MANIFEST
 from search import SearchRequest, Searcher
 
@@ -147,7 +147,7 @@ def write_first_format(path, stories):
     """What StoryIndex.save wrote before the base and log (format 1: the whole clusterer, parsed at load)."""
     from array import array
     from dataclasses import asdict
-    from index.dedup import _params
+    from index.stories import _params
     n = len(stories._ids)
     header = json.dumps({"format": 1, "count": n, "params": _params(), "thresholds": asdict(stories.thresholds),
                          "story_ids": {}}).encode()

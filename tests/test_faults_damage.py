@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from index import integrity, store
 from index.builder import build_index, delete_articles
-from index.dedup import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE
+from index.stories import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE
 from index.errors import IndexDamaged
 from search import SearchRequest, Searcher
 from tests.web_fixtures import build

@@ -17,7 +17,7 @@ from index.builder import enrich
 from index.entities import make_extractor
 from index.model import Failure
 from index.schema import build_schema, document_for
-from index.blocks import TERM_INFO, compress, encode_postings, term_records
+from index.postings import TERM_INFO, compress, encode_postings, term_records
 from index.segment import FastSegmentWriter
 from tests.conftest import SAMPLES, article, country, person
 

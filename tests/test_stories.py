@@ -1,6 +1,6 @@
 """Stories in search: collapse of near-duplicates, totals, pagination and facet counts in both counting modes.
 
-The index's articles carry `story_id` explicitly (the builder's clustering is tested in test_dedup/test_builder);
+The index's articles carry `story_id` explicitly (the builder's clustering is tested in test_stories_detect/test_builder);
 every count is checked against a brute-force count over the articles themselves.
 """
 from __future__ import annotations
@@ -274,7 +274,7 @@ def test_the_two_counting_modes_differ_on_this_index(searcher):
 
 def test_the_generations_story_map_groups_documents_written_with_their_own_ids(make_index, make_article):
     """The builder's workers write each document with its own id as STORY; the story map names the copies."""
-    from index.dedup import STORY_MAP_FILE
+    from index.stories import STORY_MAP_FILE
     from index.store import current_generation
     body = "The harbour reopened on Monday after a week of storms, the harbour master said. " * 3
     root = make_index([make_article(id="orig", body=body, source="Wire", published="2025-03-01"),

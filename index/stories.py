@@ -147,7 +147,7 @@ def signature(body: str) -> Signature:
 
 
 def signatures(bodies: list[str]) -> list[Signature]:
-    """`signature` of many bodies at once, equal to it field for field (tests/test_dedup.py): the shingle hashes
+    """`signature` of many bodies at once, equal to it field for field (tests/test_stories_detect.py): the shingle hashes
     (CPython's tuple hash, computed with numpy), the per-bin minima and the densified bins of all the bodies come
     from a few array operations instead of Python work per shingle and per bin. The builder's workers use it."""
     words = [tokens(body) for body in bodies]

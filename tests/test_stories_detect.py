@@ -1,4 +1,4 @@
-"""Near-duplicate detection and story clustering (index/dedup.py), on hand-written articles."""
+"""Near-duplicate detection and story clustering (index/stories.py), on hand-written articles."""
 import os
 import pickle
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.dedup import (STORIES_FILE, Signature, StoriesFileError, StoryIndex, Thresholds, signature, similarity,
+from index.stories import (STORIES_FILE, Signature, StoriesFileError, StoryIndex, Thresholds, signature, similarity,
                          tokens)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def test_signature_ignores_case_spacing_and_punctuation():
 
 def test_signature_is_the_same_in_another_process():
     """Shingle hashes must not depend on the process (str hashes are salted; ours must not be)."""
-    code = ("import pickle, sys; from index.dedup import signature; "
+    code = ("import pickle, sys; from index.stories import signature; "
             "sys.stdout.buffer.write(pickle.dumps(signature(sys.stdin.read())))")
     env = dict(os.environ, PYTHONHASHSEED="12345", PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code], input=HARBOUR.encode(), capture_output=True, env=env,
@@ -285,7 +285,7 @@ def test_batch_signatures_equal_one_at_a_time():
     """The builder's batch path (numpy, CPython's tuple hash) gives exactly `signature`'s fields, whatever the
     batch: short and empty bodies, repeated shingles, CJK, long pieces past MAX_TOKENS."""
     import random
-    from index.dedup import MAX_TOKENS, signatures
+    from index.stories import MAX_TOKENS, signatures
     rng = random.Random(4)
     words = "the council met on monday and agreed the budget for harbour works rates rose 3.5 pct".split()
     bodies = ["", "one", "a b c d e f", "a b c d e f g", "東京タワーで式典。大阪でも。", "word " * 50,
@@ -302,7 +302,7 @@ def test_batch_signatures_equal_one_at_a_time():
 def test_lsh_table_finds_every_entry_after_growing():
     """The band table grows by refilling itself with numpy: every key still finds exactly its ordinals."""
     import random
-    from index.dedup import _Table
+    from index.stories import _Table
     rng = random.Random(8)
     table, expected = _Table(), {}
     for o in range(6000):
@@ -321,7 +321,7 @@ def test_a_generations_stories_open_from_base_and_log_as_they_were_kept(tmp_path
     commit that never happened: every reopening answers as the clusterer that saw it all in memory."""
     import random
     from index import storyfile
-    from index.dedup import read_story_map
+    from index.stories import read_story_map
     rng = random.Random(14)
     words = ("harbour council budget river election trade minister court bridge museum festival vaccine railway "
              "strike coffee drought orchestra satellite glacier port ship union talks pay berth vessel").split()
