@@ -1,8 +1,9 @@
 """The Searcher: one per process, shared by requests and threads; sees a rebuilt or updated index by itself.
 
 Each call checks `index_version(root)` (one small file read and a directory listing). When it changed, the
-calling thread opens and warms a new Snapshot while other threads keep answering from the old one; the old
-one is closed when its last request finishes. A request that trips over a vanished generation is retried
+calling thread opens and warms a new Snapshot while other threads keep answering from the old one (a server,
+`refresh_in_background`: a thread of its own does, and every request keeps the old one until the new is warm); the
+old one is closed when its last request finishes. A request that trips over a vanished generation is retried
 once on a fresh snapshot, so no request fails because of a swap.
 """
 from __future__ import annotations
@@ -60,9 +61,14 @@ class _Masks:
 class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
-    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False):
+    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False,
+                 refresh_in_background: bool = False):
         self.root = Path(index_root)
         self._verify = verify_in_background   # a server checks every byte of each version it opens, once
+        # a server opens a new version in a thread of its own and answers from the old one meanwhile (no request
+        # waits for it); otherwise the request that notices the change opens it (a search after an add sees it)
+        self._background = refresh_in_background
+        self._refresher: Optional[threading.Thread] = None
         self._snap: Optional[Snapshot] = None
         self._refresh_lock = threading.Lock()
         self._refs_lock = threading.Lock()
@@ -72,7 +78,9 @@ class Searcher:
     def _fresh(self, force: bool = False) -> Snapshot:
         snap = self._snap
         stale = force or snap is None or index_version(self.root) != snap.version
-        if stale:
+        if stale and snap is not None and not force and self._background:
+            self._refresh_later()
+        elif stale:
             # the first opener waits; later refreshes happen in one thread while the others use the old snapshot
             if self._refresh_lock.acquire(blocking=snap is None or force):
                 try:
@@ -93,11 +101,41 @@ class Searcher:
             raise IndexMissing(self.root)
         return snap
 
+    def _refresh_later(self) -> None:
+        """Open the new version in a thread of its own (one at a time); requests keep the old one until it is
+        ready and warm."""
+        with self._refs_lock:
+            if self._refresher is not None and self._refresher.is_alive():
+                return
+            self._refresher = threading.Thread(target=self._refresh_in_thread, name="newsdex-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh_in_thread(self) -> None:
+        try:
+            with self._refresh_lock:
+                snap = self._snap
+                if snap is None or index_version(self.root) == snap.version:   # closed, or already done
+                    return
+                new = Snapshot(self.root, reuse=snap)
+                if self._verify:
+                    new.verify_in_background()
+                self._warm(new)
+                if self._snap is not snap:   # closed meanwhile
+                    self._retire(new)
+                    return
+                self._snap = new
+                self._retire(snap)
+        except Exception:   # noqa: BLE001 - the old version keeps serving; the next request tries again
+            log.exception("opening the new index version of %s failed; still serving the previous one", self.root)
+
     @staticmethod
     def _warm(snap: Snapshot) -> None:
         for name in FACET_VALUE_FACETS:
             snap.facet(name)
         snap.stories()
+        for field in (S.TITLE, S.BODY):   # every ranked search reads these
+            snap.norms(field)
+        snap.title_weights()
 
     def _retire(self, snap: Snapshot) -> None:
         with self._refs_lock:
