@@ -252,15 +252,32 @@ class Stories:
         return self.members[self.offsets[o]:self.offsets[o + 1]]
 
     def distinct(self, docs: np.ndarray) -> int:
-        """How many stories the documents `docs` belong to."""
+        """How many stories the live documents `docs` belong to (a document whose story has no other live article
+        is a story by itself: only the others are counted together)."""
         if not len(docs):
             return 0
-        return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
+        ords = self.ord[docs]
+        multi = self.size[ords] > 1
+        m = int(np.count_nonzero(multi))
+        if not m:
+            return len(docs)
+        if m > self.n // 8:   # many: one pass over every story beats sorting them
+            return int(np.count_nonzero(np.bincount(ords, minlength=self.n)))
+        return len(docs) - m + len(np.unique(ords[multi]))
 
     def shared(self, docs: np.ndarray) -> np.ndarray:
-        """Per document of `docs` (distinct): does another of `docs` belong to its story?"""
+        """Per document of `docs` (distinct, live): does another of `docs` belong to its story?"""
         ords = self.ord[docs]
-        return np.bincount(ords, minlength=self.n)[ords] > 1
+        multi = self.size[ords] > 1
+        out = np.zeros(len(docs), dtype=bool)
+        m = int(np.count_nonzero(multi))
+        if not m:
+            return out
+        if m > self.n // 8:
+            return np.bincount(ords, minlength=self.n)[ords] > 1
+        _, inverse, counts = np.unique(ords[multi], return_inverse=True, return_counts=True)
+        out[multi] = counts[inverse.reshape(-1)] > 1
+        return out
 
     def count_pairs(self, values: np.ndarray, docs: np.ndarray, k: int, shared=None) -> np.ndarray:
         """Per value (0..k-1): the number of distinct stories among the (value, doc) pairs. `shared` (per pair):
