@@ -14,7 +14,7 @@ Layout of a file (little-endian; every array starts at a multiple of 8 bytes):
 | 0-7 | `NDXVAL1\n` |
 | 8-15 | length H of the header (uint64) |
 | 16 .. 16+H | header: JSON, `{field: {part: [offset, count]}}`, offsets from the start of the file |
-| then | for each field F, the parts `docs` (int32: each pair's document number within the segment), `ords` (int32: each pair's value ordinal), `hashes` (uint64 per value: the value's `value_hash`), `starts` (uint32, one per value and one more: where each value begins in `text`), `text` (uint8: the values in UTF-8, back to back) |
+| then | for each field F, the parts `docs` (int32: each pair's document number within the segment, in order), `ords` (int32: each pair's value ordinal), `hashes` (uint64 per value: the value's `value_hash`), `starts` (uint32, one per value and one more: where each value begins in `text`), `text` (uint8: the values in UTF-8, back to back) |
 
 The hashes let a reader put the segments' values together (one `np.unique`) and find a value by its text without
 turning every value into a Python string: a million story ids cost no string at all until one is shown. Written
@@ -63,6 +63,11 @@ class SegmentValues:
 
     @classmethod
     def from_pairs(cls, values: list[str], docs: np.ndarray, ords: np.ndarray) -> "SegmentValues":
+        """From (values, docs, ords) as the term index gives them; the pairs are put in document order (what the
+        searcher's per-document arrays want: sorting them when the file is written spares sorting at each open)."""
+        docs, ords = np.asarray(docs, np.int32), np.asarray(ords, np.int32)
+        order = np.lexsort((ords, docs))
+        docs, ords = docs[order], ords[order]
         encoded = [v.encode("utf-8", "surrogatepass") for v in values]
         starts = np.zeros(len(values) + 1, dtype=np.uint32)
         np.cumsum([len(b) for b in encoded], out=starts[1:])

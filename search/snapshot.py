@@ -87,9 +87,9 @@ class FacetField:
     Counting gathers only the matching documents' values, so a selective query costs little however large the
     index; a single-valued facet (language, source) is one gather and one bincount."""
 
-    def __init__(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
-        self.values = values
-        self.ords = {v: i for i, v in enumerate(values)}
+    def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
+        self.values = values     # a ValueTable (or a list): ordinal -> value, decoded when asked
+        self.ords = values.ords() if isinstance(values, ValueTable) else {v: i for i, v in enumerate(values)}
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
         order = np.argsort(pair_doc, kind="stable")
@@ -163,49 +163,60 @@ class ValueTable:
         self.part_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in parts], out=self.part_starts[1:])
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")
-        rank = np.empty(len(unique), dtype=np.int64)
-        rank[order] = np.arange(len(unique))
-        self.global_of = rank[inverse.reshape(-1)].astype(np.int32)   # per segment value (concatenated): ordinal
-        self.first = first[order]             # per ordinal: where the value was first met (concatenated)
-        self._hashes, self._rank = unique, rank
+        # ordinals in hash order (no caller depends on the order of a field's values: buckets sort by count and
+        # value, stories only group)
+        unique, inverse = np.unique(hashes, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        self.global_of = inverse.astype(np.int32)   # per segment value (concatenated): its ordinal
+        self.first = np.empty(len(unique), dtype=np.int64)   # per ordinal: where it was first met (concatenated)
+        self.first[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
+        self._hashes = unique
         self.extra: list[str] = []            # values added by add() (not in any segment)
         self._extra_ords: dict[str, int] = {}
-        self._values = None
+        self._decoded: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self.first) + len(self.extra)
+
+    def __getitem__(self, o: int) -> str:
+        return self.value(o)
+
+    def __iter__(self):
+        return iter(self.values())
 
     def ordinals_in(self, part: int, local: np.ndarray) -> np.ndarray:
         """The ordinals of segment `part`'s local value ordinals."""
         return self.global_of[self.part_starts[part] + local]
 
     def value(self, o: int) -> str:
+        o = int(o)
         n = len(self.first)
         if o >= n:
             return self.extra[o - n]
-        at = int(self.first[o])
-        part = int(np.searchsorted(self.part_starts, at, side="right")) - 1
-        return self.parts[part].value(at - int(self.part_starts[part]))
+        got = self._decoded.get(o)
+        if got is None:
+            at = int(self.first[o])
+            part = int(np.searchsorted(self.part_starts, at, side="right")) - 1
+            got = self._decoded[o] = self.parts[part].value(at - int(self.part_starts[part]))
+        return got
 
     def values(self) -> list[str]:
-        """Every value, in ordinal order (decoded once)."""
-        if self._values is None:
-            decoded = [p.values() for p in self.parts]
-            parts = np.searchsorted(self.part_starts, self.first, side="right") - 1
-            local = self.first - self.part_starts[parts]
-            self._values = [decoded[p][i] for p, i in zip(parts.tolist(), local.tolist())]
-        return self._values + self.extra
+        """Every value, in ordinal order (each decoded once)."""
+        return [self.value(o) for o in range(len(self))]
+
+    def ords(self) -> "_Ordinals":
+        return _Ordinals(self)
 
     def ordinals_of(self, values) -> np.ndarray:
         """The ordinal of each value (-1 for one no segment holds and add() did not add)."""
         values = list(values)
         hashes = np.fromiter((segment_values.value_hash(v) for v in values), dtype=np.uint64, count=len(values))
-        at = np.minimum(np.searchsorted(self._hashes, hashes), max(len(self._hashes) - 1, 0))
-        found = (self._hashes[at] == hashes) if len(self._hashes) else np.zeros(len(values), bool)
-        out = np.where(found, self._rank[at] if len(self._hashes) else -1, -1)
-        for i in np.flatnonzero(~found).tolist():
+        out = np.full(len(values), -1, dtype=np.int64)
+        if len(self._hashes):
+            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            found = self._hashes[at] == hashes
+            out[found] = at[found]
+        for i in np.flatnonzero(out < 0).tolist():
             out[i] = self._extra_ords.get(values[i], -1)
         return out
 
@@ -215,6 +226,30 @@ class ValueTable:
         if o is None:
             o = self._extra_ords[value] = len(self)
             self.extra.append(value)
+        return o
+
+
+class _Ordinals:
+    """value -> ordinal of a ValueTable, as a read-only mapping (found by hash; no dict of every value)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: ValueTable):
+        self.table = table
+
+    def get(self, value, default=None):
+        if not isinstance(value, str):
+            return default
+        o = int(self.table.ordinals_of([value])[0])
+        return o if o >= 0 and self.table.value(o) == value else default
+
+    def __contains__(self, value) -> bool:
+        return self.get(value) is not None
+
+    def __getitem__(self, value) -> int:
+        o = self.get(value)
+        if o is None:
+            raise KeyError(value)
         return o
 
 
@@ -236,10 +271,18 @@ class Stories:
         self.n = len(values) + len(missing)
         live_docs = np.flatnonzero(live)
         self.size = np.bincount(ords[live_docs], minlength=self.n)
-        order = live_docs[np.lexsort((live_docs, ts[live_docs], ords[live_docs]))]
-        self.members = order                 # live docs grouped by story, earliest first
         self.offsets = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(self.size, out=self.offsets[1:])
+        # live docs grouped by story, earliest first: a story of one article is placed directly, only the
+        # stories with copies are sorted (by story, time, doc)
+        self.members = np.empty(len(live_docs), dtype=np.int64)
+        multi = self.size[ords[live_docs]] > 1
+        alone = live_docs[~multi]
+        self.members[self.offsets[ords[alone]]] = alone
+        copies = live_docs[multi]
+        copies = copies[np.lexsort((copies, ts[copies], ords[copies]))]
+        grouped = ords[copies]
+        self.members[self.offsets[grouped] + np.arange(len(copies)) - np.searchsorted(grouped, grouped)] = copies
         self.count = int(np.count_nonzero(self.size))
 
     def story_id(self, o: int, stored_id=None) -> str:
@@ -584,14 +627,7 @@ class Snapshot:
         copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
         if not copies:
             return table, pair_doc, pair_ord
-        id_table, id_docs, id_ords = self._field_pairs(S.ID)
-        live = self.live[id_docs]
-        id_docs, id_ords = id_docs[live], id_ords[live]
-        doc_of = np.full(len(id_table), -1, dtype=np.int64)
-        order = np.argsort(id_docs, kind="stable")[::-1]   # several live documents of one id: the first, as
-        doc_of[id_ords[order]] = id_docs[order]             # docnum_of() gives
-        article_ords = id_table.ordinals_of(copies.keys())
-        docs = np.where(article_ords >= 0, doc_of[np.maximum(article_ords, 0)], -1)
+        docs = self._docs_of_ids(list(copies.keys()))
         found = docs >= 0
         if not found.any():
             return table, pair_doc, pair_ord
@@ -603,9 +639,34 @@ class Snapshot:
         keep = ~np.isin(pair_doc, docs_arr)
         return (table, np.concatenate([pair_doc[keep], docs_arr]), np.concatenate([pair_ord[keep], ords_arr]))
 
+    def _docs_of_ids(self, ids: list[str]) -> np.ndarray:
+        """The first live document of each article id (-1 where none), through the ID field's per-segment values:
+        the pairs whose value hash is one of the ids' hashes (no table of every id is built)."""
+        wanted = np.fromiter((segment_values.value_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
+        hashes, docs = [], []
+        for sub, base in self.leaves:
+            part = self._segment_pairs(sub, S.ID)
+            if len(part.ords):
+                hashes.append(part.hashes[part.ords])
+                docs.append(part.docs.astype(np.int64) + base)
+        out = np.full(len(ids), -1, dtype=np.int64)
+        if not hashes:
+            return out
+        hashes, docs = np.concatenate(hashes), np.concatenate(docs)
+        hit = np.flatnonzero(np.isin(hashes, wanted))
+        hit = hit[self.live[docs[hit]]]
+        hit = hit[np.lexsort((docs[hit], hashes[hit]))]    # by hash, then doc: the first of each is the one
+        found_hashes = hashes[hit]
+        order = np.argsort(wanted, kind="stable")
+        at = np.searchsorted(found_hashes, wanted[order])
+        ok = at < len(found_hashes)
+        ok[ok] = found_hashes[at[ok]] == wanted[order][ok]
+        out[order[ok]] = docs[hit[at[ok]]]
+        return out
+
     def _build_facet(self, field: str) -> FacetField:
         table, pair_doc, pair_ord = self._field_pairs(field)
-        return FacetField(table.values(), pair_doc, pair_ord, self.live)
+        return FacetField(table, pair_doc, pair_ord, self.live)
 
     def _field_pairs(self, field: str) -> tuple[ValueTable, np.ndarray, np.ndarray]:
         """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field, put together
@@ -639,19 +700,38 @@ class Snapshot:
         return hit
 
     def person_name(self, key: str) -> str:
-        """The display name of a person key (from the stored metadata of one article mentioning them)."""
+        """The display name of a person key (from the stored metadata of one article mentioning them: the first
+        live one, found segment by segment without reading the whole posting list)."""
         name = self._person_names.get(key)
         if name is None:
             name = key.title()
-            docs = self.postings(S.PERSON, key).ids
-            docs = docs[self.live[docs]] if len(docs) else docs
-            if len(docs):
-                for person in self.stored_article(int(docs[0])).people:
+            doc = self._first_live(S.PERSON, key)
+            if doc is not None:
+                for person in self.stored_article(doc).people:
                     if person.key == key:
                         name = person.name
                         break
             self._person_names[key] = name
         return name
+
+    @_reads
+    def _first_live(self, field: str, text: str):
+        """The first live document holding a term (cached postings if read, else block by block)."""
+        with self.lock:
+            post = self._terms.get((field, text))
+            if post is not None:
+                docs = post.ids[self.live[post.ids]] if len(post.ids) else post.ids
+                return int(docs[0]) if len(docs) else None
+            btext = self.schema[field].to_bytes(text)
+            for sub, base in self.leaves:
+                if (field, btext) not in sub:
+                    continue
+                m = sub.postings(field, btext)
+                while m.is_active():
+                    if self.live[base + m.id()]:
+                        return base + m.id()
+                    m.next()
+            return None
 
     # -- stored ----------------------------------------------------------------------------------------------
 
