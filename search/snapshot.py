@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
+DF_CACHE_ENTRIES = 200_000
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
 FACET_FIELDS = {"people": S.PERSON, "countries": S.COUNTRY, "language": S.LANG, "source": S.SOURCE}
 
@@ -79,6 +80,12 @@ def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
         ws.append(m.weight())
         m.next()
     return np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float32)
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """np.unique(a) by sorting (numpy 2's np.unique hashes, which is several times slower on these arrays)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
 
 
 class FacetField:
@@ -306,7 +313,8 @@ class Stories:
             return len(docs)
         if m > self.n // 8:   # many: one pass over every story beats sorting them
             return int(np.count_nonzero(np.bincount(ords, minlength=self.n)))
-        return len(docs) - m + len(np.unique(ords[multi]))
+        grouped = np.sort(ords[multi])   # (np.unique's hashing is slower than a sort on these)
+        return len(docs) - m + 1 + int(np.count_nonzero(grouped[1:] != grouped[:-1]))
 
     def shared(self, docs: np.ndarray) -> np.ndarray:
         """Per document of `docs` (distinct, live): does another of `docs` belong to its story?"""
@@ -333,7 +341,7 @@ class Stories:
             shared = self.size[ords] > 1
         counts = np.bincount(values[~shared], minlength=k)
         if shared.any():
-            keys = np.unique(values[shared].astype(np.int64) * self.n + ords[shared])
+            keys = _distinct(values[shared].astype(np.int64) * self.n + ords[shared])
             counts += np.bincount(keys // self.n, minlength=k)
         return counts
 
@@ -441,6 +449,7 @@ class Snapshot:
         self._terms: OrderedDict = OrderedDict()
         self._term_postings = 0
         self._phrases: OrderedDict = OrderedDict()
+        self._df: dict = {}
         self._facets: dict[str, FacetField] = {}
         self._stories = None
         self._person_names: dict[str, str] = {}
@@ -528,8 +537,16 @@ class Snapshot:
 
     @_reads
     def doc_frequency(self, field: str, text: str) -> int:
-        with self.lock:
-            return self.reader.doc_frequency(field, text)
+        """Whoosh's document frequency of a term (deleted documents included), cached: it asks every segment."""
+        key = (field, text)
+        df = self._df.get(key)
+        if df is None:
+            with self.lock:
+                df = self.reader.doc_frequency(field, text)
+            if len(self._df) >= DF_CACHE_ENTRIES:
+                self._df.clear()
+            self._df[key] = df
+        return df
 
     @_reads
     def phrase_docs(self, field: str, words: tuple[str, ...]) -> np.ndarray:
