@@ -96,7 +96,28 @@ class Evaluator:
     def concept(self, text: str, fields: list[tuple[str, Optional[str]]]) -> Optional[Match]:
         """One query word over its fields, scored once (BM25F): exact occurrences in each unstemmed field by that
         field's weight and length norm, other forms of the word (the stemmed field's occurrences beyond the exact
-        ones) with the body's; None when the word has nothing searchable."""
+        ones) with the body's; None when the word has nothing searchable. The snapshot keeps each word's scores
+        (its documents and their scores, not arrays over the index): a word met again costs two scatters."""
+        key = (text, tuple(fields))
+        found, kept = self.snap.concept_scores(key)
+        if found:
+            if kept is None:
+                return None
+            ids, scores, idf = kept
+            mask = np.zeros(self.n, dtype=bool)
+            mask[ids] = True
+            score = np.zeros(self.n, dtype=np.float32)
+            score[ids] = scores
+            return Match(mask, score, idf)
+        m = self._concept(text, fields)
+        if m is None:
+            self.snap.keep_concept_scores(key, None)
+        else:
+            ids = np.flatnonzero(m.mask)
+            self.snap.keep_concept_scores(key, (ids, m.score[ids], m.idf))
+        return m
+
+    def _concept(self, text: str, fields: list[tuple[str, Optional[str]]]) -> Optional[Match]:
         analysed = [(f, lang, stem_tokens(lang, text) if lang else universal_tokens(text)) for f, lang in fields]
         analysed = [(f, lang, toks) for f, lang, toks in analysed if toks]
         if not analysed:

@@ -36,6 +36,7 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
 DF_CACHE_ENTRIES = 200_000
+CONCEPT_CACHE_DOCS = 10_000_000      # documents kept in the word-scores cache (8 bytes each: ~80 MB at most)
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
 FACET_FIELDS = {"people": S.PERSON, "countries": S.COUNTRY, "language": S.LANG, "source": S.SOURCE}
 
@@ -450,6 +451,8 @@ class Snapshot:
         self._term_postings = 0
         self._phrases: OrderedDict = OrderedDict()
         self._df: dict = {}
+        self._concepts: OrderedDict = OrderedDict()
+        self._concept_docs = 0
         self._facets: dict[str, FacetField] = {}
         self._stories = None
         self._person_names: dict[str, str] = {}
@@ -534,6 +537,25 @@ class Snapshot:
                 _, old = self._terms.popitem(last=False)
                 self._term_postings -= len(old.ids)
             return post
+
+    def concept_scores(self, key) -> tuple[bool, object]:
+        """(found, what keep_concept_scores kept under `key`): a query word's documents and scores
+        (search.evaluate's concept), least recently used first out."""
+        with self.lock:
+            if key not in self._concepts:
+                return False, None
+            self._concepts.move_to_end(key)
+            return True, self._concepts[key]
+
+    def keep_concept_scores(self, key, value) -> None:
+        with self.lock:
+            if key in self._concepts:
+                return
+            self._concepts[key] = value
+            self._concept_docs += 0 if value is None else len(value[0])
+            while self._concept_docs > CONCEPT_CACHE_DOCS and len(self._concepts) > 1:
+                _, old = self._concepts.popitem(last=False)
+                self._concept_docs -= 0 if old is None else len(old[0])
 
     @_reads
     def doc_frequency(self, field: str, text: str) -> int:
