@@ -65,3 +65,25 @@ def test_a_searcher_answers_the_same_without_the_values_files(tmp_path):
     for key in ("took_ms",):
         expected.pop(key), got.pop(key)
     assert got == expected
+
+
+def test_values_of_several_segments_join_by_hash_and_decode_any_text():
+    from search.snapshot import ValueTable
+
+    first = segment_values.SegmentValues.from_pairs(["josé martí", "zürich", "tokyo"], np.array([2, 0, 1]),
+                                                    np.array([0, 1, 2]))
+    second = segment_values.SegmentValues.from_pairs(["tokyo", "東京", "lagos"], np.array([0, 1, 1]),
+                                                     np.array([0, 1, 2]))
+    for part in (first, second):   # what a reader of the file sees: text and offsets, nothing decoded yet
+        part._values = None
+    assert first.docs.tolist() == [0, 1, 2] and first.ords.tolist() == [1, 2, 0]   # pairs in document order
+    assert [first.value(i) for i in range(3)] == ["josé martí", "zürich", "tokyo"]
+    table = ValueTable([first, second])
+    assert len(table) == 5 and sorted(table) == sorted(["josé martí", "zürich", "tokyo", "東京", "lagos"])
+    assert table.ordinals_in(0, np.array([2]))[0] == table.ordinals_in(1, np.array([0]))[0]   # tokyo once
+    ords = table.ords()
+    assert all(table[ords[v]] == v for v in ["josé martí", "東京", "lagos"])
+    assert "nowhere" not in ords and ords.get("nowhere") is None and ords.get(3) is None
+    assert table.ordinals_of(["lagos", "nowhere"]).tolist()[1] == -1
+    added = table.add("nowhere")
+    assert table.ordinals_of(["nowhere"]).tolist() == [added] and table[added] == "nowhere" and len(table) == 6
