@@ -9,6 +9,7 @@ articles holding it: again what clicking it finds, as the collapsed total counts
 from __future__ import annotations
 
 import calendar
+import logging
 from datetime import date
 from functools import lru_cache
 from typing import Callable, Iterable, Optional
@@ -17,11 +18,50 @@ import numpy as np
 
 from index import schema as S
 from index.language import language_name
-from search.model import FacetBucket
+from search.masks import Masks, counted_over, source_value
+from search.model import FacetBucket, SearchRequest
 from search.snapshot import Snapshot, Stories
+
+log = logging.getLogger(__name__)
 
 _EPOCH = date(1970, 1, 1).toordinal()
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> tuple[dict, str]:
+    """({facet: buckets}, the date histogram's interval) over the request's result set; a facet whose counting
+    fails is logged and left empty."""
+    limit = request.facet_limit
+    people_keys = [S.person_key(p) for p in request.people]
+    st = snap.stories() if request.count_stories else None
+    specs = {
+        "people": lambda: top_buckets(snap.facet("people").count(counted_over(masks, "people"), st),
+                                      snap.facet("people").values, limit, people_keys, snap.person_name,
+                                      snap.person_name),
+        "countries": lambda: top_buckets(snap.facet("countries").count(counted_over(masks, "countries"), st),
+                                         snap.facet("countries").values, limit,
+                                         [c.strip().upper() for c in request.countries], country_label),
+        "language": lambda: top_buckets(snap.facet("language").count(counted_over(masks, "language"), st),
+                                        snap.facet("language").values, limit,
+                                        [v.strip().lower() for v in request.languages], language_label),
+        "source": lambda: top_buckets(snap.facet("source").count(counted_over(masks, "source"), st),
+                                      snap.facet("source").values, limit,
+                                      [source_value(snap, v) for v in request.sources], lambda v: v),
+    }
+    facets = {}
+    for name, make in specs.items():
+        try:
+            facets[name] = make()
+        except Exception:   # one failing facet degrades alone (logged), it does not fail the search
+            log.exception("facet %s failed", name)
+            facets[name] = ()
+    interval = "month"
+    try:
+        interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
+    except Exception:
+        log.exception("date histogram failed")
+        facets["date"] = ()
+    return facets, interval
 
 
 def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Iterable[str],
