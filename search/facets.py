@@ -18,7 +18,8 @@ import numpy as np
 
 from index import schema as S
 from index.language import language_name
-from search.masks import Masks, counted_over, source_value
+from index.facets import Facet, declared
+from search.masks import Masks, counted_over, stored_value
 from search.model import FacetBucket, SearchRequest
 from search.snapshot import Snapshot, Stories
 
@@ -29,32 +30,16 @@ _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 
 
 def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> tuple[dict, str]:
-    """({facet: buckets}, the date histogram's interval) over the request's result set; a facet whose counting
-    fails is logged and left empty."""
-    limit = request.facet_limit
-    people_keys = [S.person_key(p) for p in request.people]
+    """({facet: buckets}, the date histogram's interval) over the request's result set, for every declared facet
+    and the date histogram; a facet whose counting fails is logged and left empty."""
     st = snap.stories() if request.count_stories else None
-    specs = {
-        "people": lambda: top_buckets(snap.facet("people").count(counted_over(masks, "people"), st),
-                                      snap.facet("people").values, limit, people_keys, snap.person_name,
-                                      snap.person_name),
-        "countries": lambda: top_buckets(snap.facet("countries").count(counted_over(masks, "countries"), st),
-                                         snap.facet("countries").values, limit,
-                                         [c.strip().upper() for c in request.countries], country_label),
-        "language": lambda: top_buckets(snap.facet("language").count(counted_over(masks, "language"), st),
-                                        snap.facet("language").values, limit,
-                                        [v.strip().lower() for v in request.languages], language_label),
-        "source": lambda: top_buckets(snap.facet("source").count(counted_over(masks, "source"), st),
-                                      snap.facet("source").values, limit,
-                                      [source_value(snap, v) for v in request.sources], lambda v: v),
-    }
     facets = {}
-    for name, make in specs.items():
+    for facet in declared():
         try:
-            facets[name] = make()
+            facets[facet.name] = facet_buckets(snap, facet, request, masks, st)
         except Exception:   # one failing facet degrades alone (logged), it does not fail the search
-            log.exception("facet %s failed", name)
-            facets[name] = ()
+            log.exception("facet %s failed", facet.name)
+            facets[facet.name] = ()
     interval = "month"
     try:
         interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
@@ -62,6 +47,36 @@ def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> tuple[
         log.exception("date histogram failed")
         facets["date"] = ()
     return facets, interval
+
+
+def facet_buckets(snap: Snapshot, facet: Facet, request: SearchRequest, masks: Masks,
+                  stories: Optional[Stories]) -> tuple[FacetBucket, ...]:
+    """The top `request.facet_limit` values of one facet over what it counts (multi-select), plus the selected."""
+    ff = snap.facet(facet.name)
+    label = labeller(snap, facet)
+    return top_buckets(ff.count(counted_over(masks, facet), stories), ff.values, request.facet_limit,
+                       [stored_value(snap, facet, v) for v in request.selected(facet.name)], label,
+                       bucket_value(snap, facet))
+
+
+def labeller(snap: Snapshot, facet: Facet) -> Callable[[str], str]:
+    """How the facet's stored values are shown (its declaration's `show`)."""
+    if facet.show == "person":
+        return snap.person_name
+    if facet.show == "country":
+        return country_label
+    if facet.show == "language":
+        return language_label
+    return _same
+
+
+def bucket_value(snap: Snapshot, facet: Facet) -> Callable[[str], str]:
+    """A stored value as the facet's filter takes it: a person's display name for a person key, else itself."""
+    return snap.person_name if facet.show == "person" else _same
+
+
+def _same(value: str) -> str:
+    return value
 
 
 def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Iterable[str],

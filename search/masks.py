@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 
 from index import schema as S
+from index.facets import Facet, declared
 from search.evaluate import Evaluator, Plan
 from search.model import QueryError, SearchRequest, shown
 from search.query import plain_words
@@ -15,11 +16,10 @@ from search.snapshot import Snapshot
 class Masks:
     """The request's document sets: the result set, and the sets the multi-select facets count over."""
 
-    def __init__(self, final, base, lang, source, match, plain=None):
+    def __init__(self, final, base, chosen, match, plain=None):
         self.final = final      # query & all filters
-        self.base = base        # query & people & countries & date
-        self.lang = lang        # language selection (None: no selection)
-        self.source = source    # source selection (None: no selection)
+        self.base = base        # query & the "all" facets' selections & date
+        self.chosen = chosen    # {facet name: its selection's documents} of each "any" facet with a selection
         self.match = match      # the query's Match (None: empty query)
         self.plain = plain      # a plain-words query: (Relaxation, [(word, Match)]); None otherwise
 
@@ -36,50 +36,56 @@ def masks_for(snap: Snapshot, request: SearchRequest, tree, plan: Optional[Plan]
     if tree is not None and match is None:
         raise QueryError(f"the query {shown(request.q)} has no searchable words (only punctuation or symbols)")
     base = snap.live.copy() if match is None else (match.mask & snap.live)
-    for name in request.people:
-        base &= ev.term(S.PERSON, S.person_key(name), scored=False).mask
-    for code in request.countries:
-        base &= ev.term(S.COUNTRY, code.strip().upper(), scored=False).mask
+    chosen = {}
+    for facet in declared():
+        values = [stored_value(snap, facet, v) for v in request.selected(facet.name)]
+        if not values:
+            continue
+        if facet.combine == "all":
+            for v in values:
+                base &= ev.term(facet.field, v, scored=False).mask
+        else:
+            mask = ev.empty().mask
+            for v in values:
+                mask |= ev.term(facet.field, v, scored=False).mask
+            chosen[facet.name] = mask
     if request.date_from or request.date_to:
         base &= ev.date_mask(request.date_from, request.date_to)
-    lang = _any_of(ev, S.LANG, [v.strip().lower() for v in request.languages])
-    source = _any_of(ev, S.SOURCE, [source_value(snap, v) for v in request.sources])
     final = base
-    if lang is not None:
-        final = final & lang
-    if source is not None:
-        final = final & source
-    return Masks(final, base, lang, source, match, plain)
+    for mask in chosen.values():
+        final = final & mask
+    return Masks(final, base, chosen, match, plain)
 
 
-def counted_over(masks: Masks, facet: str) -> np.ndarray:
-    """The documents a facet counts over. Multi-select: language and source count over the result set with every
-    filter applied but their own; the other facets count over the result set itself."""
-    if facet == "language":
-        return masks.base if masks.source is None else masks.base & masks.source
-    if facet == "source":
-        return masks.base if masks.lang is None else masks.base & masks.lang
-    return masks.final
-
-
-def _any_of(ev: Evaluator, field: str, values: list[str]):
-    if not values:
-        return None
-    mask = ev.empty().mask
-    for v in values:
-        mask |= ev.term(field, v, scored=False).mask
+def counted_over(masks: Masks, facet: Facet) -> np.ndarray:
+    """The documents a facet counts over. Multi-select: an "any" facet (language, source) counts over the result
+    set with every filter applied but its own (how many each other value would add); the others count over the
+    result set itself (their selections AND together: a value's count is what clicking it finds)."""
+    if facet.combine != "any":
+        return masks.final
+    mask = masks.base
+    for name, chosen in masks.chosen.items():
+        if name != facet.name:
+            mask = mask & chosen
     return mask
 
 
-def source_value(snap: Snapshot, value: str) -> str:
-    """The source as indexed: exact, else the one source equal ignoring case and spacing."""
-    ff = snap.facet("source")
-    if value in ff.ords:
-        return value
-    key = " ".join(value.casefold().split())
-    for v in ff.values:
-        if " ".join(v.casefold().split()) == key:
-            return v
+def stored_value(snap: Snapshot, facet: Facet, value: str) -> str:
+    """A selected value as the facet's field stores it (its declaration's `match`)."""
+    if facet.match == "upper":
+        return value.strip().upper()
+    if facet.match == "lower":
+        return value.strip().lower()
+    if facet.match == "name_key":
+        return S.person_key(value)
+    if facet.match == "loose":   # exact, else the one value equal ignoring case and spacing
+        ff = snap.facet(facet.name)
+        if value in ff.ords:
+            return value
+        key = " ".join(value.casefold().split())
+        for v in ff.values:
+            if " ".join(v.casefold().split()) == key:
+                return v
     return value
 
 

@@ -15,12 +15,13 @@ from typing import Optional
 
 import numpy as np
 
+from index.facets import declared, named
 from index.store import index_version, version_time
 from search import entities
 from search.evaluate import Evaluator, Plan
 from search.explain import explain_hits, explain_query
 from search.export import MAX_EXPORT_ROWS, Export
-from search.facet_values import FACET_VALUE_FACETS, facet_values
+from search.facet_values import facet_values
 from search.facets import count_facets
 from search.hits import article_view, hit, latest as latest_hits
 from search.live import LiveSnapshot
@@ -80,12 +81,13 @@ class Searcher:
 
         Counts are articles over the whole index, or over `request`'s result set (with multi-select) when given,
         counting stories or articles as the request says."""
-        if facet not in FACET_VALUE_FACETS:
-            raise QueryError(f"unknown facet {facet!r}; valid facets: {', '.join(FACET_VALUE_FACETS)}")
+        names = [f.name for f in declared()]
+        if facet not in names:
+            raise QueryError(f"unknown facet {facet!r}; valid facets: {', '.join(names)}")
         if not 1 <= limit <= 1000:
             raise QueryError(f"limit must be between 1 and 1000, not {limit!r}")
         tree = parse_query(request.q) if request is not None else None
-        return self._run(lambda snap: facet_values(snap, facet, prefix, limit, request, tree))
+        return self._run(lambda snap: facet_values(snap, named(facet), prefix, limit, request, tree))
 
     # -- articles ----------------------------------------------------------------------------------------
 
@@ -166,8 +168,8 @@ class Searcher:
 
 def _warm(snap: Snapshot) -> None:
     """What a swapped-in snapshot builds before requests see it: the facet arrays and the stories."""
-    for name in FACET_VALUE_FACETS:
-        snap.facet(name)
+    for facet in declared():
+        snap.facet(facet.name)
     snap.stories()
 
 

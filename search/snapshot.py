@@ -27,6 +27,7 @@ from whoosh.util.numeric import byte_to_length
 from index import integrity, schema as S, segment_values
 from index.stories import read_story_map
 from index.errors import IndexDamaged
+from index.facets import named
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 from search.ranking import length_norm
@@ -36,7 +37,6 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
-FACET_FIELDS = {"people": S.PERSON, "countries": S.COUNTRY, "language": S.LANG, "source": S.SOURCE}
 
 
 class Postings:
@@ -474,7 +474,7 @@ class Snapshot:
         """The doc->value pairs of a facet (built from the field's postings on first use)."""
         ff = self._facets.get(name)
         if ff is None:
-            field = FACET_FIELDS[name]
+            field = named(name).field   # the facet's declaration (index/facets.py)
             with self.lock:
                 ff = self._facets.get(name)
                 if ff is None:

@@ -9,20 +9,19 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from markupsafe import Markup
 from werkzeug.http import is_resource_modified
 
-from search import (FACET_NAMES, MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing,
-                    QueryError, SearchRequest, UnknownEntity, person_key, shown)
+from search import (MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing, QueryError,
+                    SearchRequest, UnknownEntity, declared_facets, facet_named, person_key, shown)
 from web import feeds
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
 from web.labels import country_name, date_source_text, human_date, language_name
 from web.marking import marked_paragraphs
-from web.state import FACET_PARAM, SearchState
+from web.state import SearchState
 from web.storydiff import diff_words
 
 log = logging.getLogger(__name__)
 bp = Blueprint("views", __name__)
 
-SIDEBAR_FACETS = (("people", "People"), ("countries", "Countries"), ("language", "Language"), ("source", "Source"))
 FACET_VISIBLE = 8            # buckets shown before "more"
 MAX_ID_CHARS = 512
 HISTOGRAM_WIDTH, HISTOGRAM_HEIGHT = 280, 64
@@ -78,14 +77,13 @@ def _article_count(searcher) -> int:
 def _result_context(state: SearchState, result) -> dict:
     """What the template needs beyond the result itself: facet links, histogram, pagination."""
     facets = []
-    for name, title in SIDEBAR_FACETS:
-        buckets = result.facets.get(name) or ()
-        param = FACET_PARAM[name]
+    for facet in declared_facets():
+        name, param = facet.name, facet.param
         entries = [dict(label=facet_label(name, b.value, b.label), value=b.value, count=b.count,
                         selected=b.selected or state.has(param, b.value),
                         url=state.toggled(param, b.value).url(), page=entity_url(name, b.value))
-                   for b in buckets]
-        facets.append(dict(name=name, title=title, param=param, entries=entries,
+                   for b in result.facets.get(name) or ()]
+        facets.append(dict(name=name, title=facet.label, param=param, entries=entries, findable=facet.findable,
                            visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
                            more=[e for i, e in enumerate(entries) if i >= FACET_VISIBLE and not e["selected"]]))
     all_articles = result.request.all_articles
@@ -111,38 +109,36 @@ def feed_url(state: SearchState) -> str:
 
 
 def entity_url(facet: str, value: str) -> str | None:
-    """The page of a people or countries facet value (a person's display name or key, a country code)."""
-    if facet in ("people", "person"):
+    """The page of a facet value, for a facet whose values have pages (its declaration's `page`): a person's (by
+    display name or key), a country's (by code). `facet` is the facet's name or its page kind."""
+    kind = next((f.page for f in declared_facets() if f.page and facet in (f.name, f.page)), "")
+    if kind == "person":
         key = person_key(value)
         return url_for("views.person", key=key) if key else None
-    if facet in ("countries", "country"):
+    if kind == "country":
         return url_for("views.country", code=value.strip().upper()) if value.strip() else None
     return None
 
 
 def facet_label(facet: str, value: str, label: str = "") -> str:
-    """What a facet value shows: the search layer's label, or a readable name for a bare code."""
-    if facet == "language" and (not label or label == value):
+    """What a facet value shows: the search layer's label, or a readable name for a bare code (its declaration's
+    `show`)."""
+    show = facet_named(facet).show
+    if show == "language" and (not label or label == value):
         return language_name(value)
-    if facet == "countries" and (not label or label.upper() == value.upper()):
+    if show == "country" and (not label or label.upper() == value.upper()):
         return country_name(value)
     return label or value
 
 
 def _chips(state: SearchState, result, base: str = "/") -> list[dict]:
     """The active filters, each with the URL that removes it (a URL of the page at `base`)."""
-    labels = {}
-    if result is not None:
-        for name, _title in SIDEBAR_FACETS:
-            for b in result.facets.get(name) or ():
-                labels[(FACET_PARAM[name], b.value)] = facet_label(name, b.value, b.label)
-    kinds = {"person": ("people", "Person"), "country": ("countries", "Country"),
-             "lang": ("language", "Language"), "source": ("source", "Source")}
     chips = []
-    for param, (facet, kind) in kinds.items():
-        for value in state.getlist(param):
-            label = labels.get((param, value)) or facet_label(facet, value)
-            chips.append(dict(kind=kind, label=label, url=state.toggled(param, value).url(base)))
+    for facet in declared_facets():
+        labels = {b.value: b.label for b in (result.facets.get(facet.name) or ())} if result is not None else {}
+        for value in state.getlist(facet.param):
+            label = facet_label(facet.name, value, labels.get(value, ""))
+            chips.append(dict(kind=facet.singular, label=label, url=state.toggled(facet.param, value).url(base)))
     if state.has("from"):
         chips.append(dict(kind="From", label=state.get("from"), url=state.without("from").url(base)))
     if state.has("to"):
@@ -372,17 +368,18 @@ def _feed_title(state: SearchState) -> str:
 @bp.get("/facets/<facet>")
 def facet_values(facet: str):
     """Values of one facet matching a prefix, each a link that adds it to the current search."""
-    if facet not in FACET_PARAM:
-        raise NotFound(f"There is no facet {shown(facet)}; the facets are {', '.join(FACET_PARAM)}.")
+    names = [f.name for f in declared_facets()]
+    if facet not in names:
+        raise NotFound(f"There is no facet {shown(facet)}; the facets are {', '.join(names)}.")
     prefix = request.args.get("prefix", "")[:200]
     state = SearchState.from_args(request.args)
-    param = FACET_PARAM[facet]
+    param = facet_named(facet).param
     buckets = get_searcher().facet_values(facet, prefix, 50)
     entries = [dict(label=facet_label(facet, b.value, b.label), count=b.count,
                     selected=state.has(param, b.value),
                     url=(state if state.has(param, b.value) else state.toggled(param, b.value)).url())
                for b in buckets]
-    title = dict(SIDEBAR_FACETS)[facet]
+    title = facet_named(facet).label
     return render_template("facet_values.html", facet=facet, title=title, prefix=prefix, entries=entries,
                            state=state)
 
@@ -441,7 +438,7 @@ def register_template_helpers(app: Flask) -> None:
         article_url=lambda article_id: url_for("views.article", article_id=article_id),
         person_url=lambda name: entity_url("people", name), country_url=lambda code: entity_url("countries", code),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
-    app.jinja_env.globals.update(facet_names=FACET_NAMES, max_query_chars=MAX_QUERY_CHARS)
+    app.jinja_env.globals.update(max_query_chars=MAX_QUERY_CHARS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
