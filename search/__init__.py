@@ -16,7 +16,7 @@ Public API (plain dataclasses in and out; no Whoosh object leaves this package):
       .close()
     search(request, index_root) -> SearchResult      one-off convenience (opens and closes a Searcher)
     declared_facets(), facet_named(name)             the facet table (index/facets.py): parameters, labels, ...
-    QueryError (ValueError): a malformed query or request; HTTP 400 / CLI exit 2
+    QueryError (a NewsdexError, and a ValueError): a malformed query or request; HTTP 400 / CLI exit 2
     IndexMissing, IndexDamaged: no index yet; a file of the index is damaged (the message names it); HTTP 503
     UnknownEntity (QueryError): an entity page for a person or country no article is about; HTTP 404
 """

@@ -12,7 +12,7 @@ import calendar
 import logging
 from datetime import date
 from functools import lru_cache
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 import numpy as np
 
@@ -29,24 +29,34 @@ _EPOCH = date(1970, 1, 1).toordinal()
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> tuple[dict, str]:
-    """({facet: buckets}, the date histogram's interval) over the request's result set, for every declared facet
-    and the date histogram; a facet whose counting fails is logged and left empty."""
+class Counted(NamedTuple):
+    """The facets of a result set: buckets per facet, the date histogram's interval, the facets that failed."""
+
+    facets: dict          # {facet name: tuple[FacetBucket, ...]}, "date" the histogram; a failed facet: ()
+    interval: str         # day | month | year
+    failed: tuple         # the names of the facets whose counting failed (logged), as datasette lists them
+
+
+def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> Counted:
+    """Every declared facet and the date histogram over the request's result set. A facet whose counting fails
+    degrades alone: logged, listed in `failed` (not shown as a facet without values), the search goes on."""
     st = snap.stories() if request.count_stories else None
-    facets = {}
+    facets, failed = {}, []
     for facet in declared():
         try:
             facets[facet.name] = facet_buckets(snap, facet, request, masks, st)
-        except Exception:   # one failing facet degrades alone (logged), it does not fail the search
+        except Exception:
             log.exception("facet %s failed", facet.name)
             facets[facet.name] = ()
+            failed.append(facet.name)
     interval = "month"
     try:
         interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
     except Exception:
         log.exception("date histogram failed")
         facets["date"] = ()
-    return facets, interval
+        failed.append("date")
+    return Counted(facets, interval, tuple(failed))
 
 
 def facet_buckets(snap: Snapshot, facet: Facet, request: SearchRequest, masks: Masks,

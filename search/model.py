@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping, NamedTuple, Optional
 
+from index.errors import NewsdexError
 from index.facets import declared, named
 from index.model import Article
 
@@ -40,7 +41,7 @@ QUERY_FIELDS = {
 }
 
 
-class QueryError(ValueError):
+class QueryError(NewsdexError, ValueError):
     """A query or request that makes no sense; the message names the problem (and the valid fields when relevant).
 
     The web layer answers it with HTTP 400 (`to_json()` as the body), the CLI prints it and exits with status 2.
@@ -327,6 +328,7 @@ class SearchResult:
     articles: Optional[int] = None       # matching articles (= total with all_articles)
     stories: Optional[int] = None        # matching stories (= total when collapsed)
     matching: Any = None                 # a plain-words query: how it matched (search.ranking.Relaxation)
+    failed_facets: tuple[str, ...] = ()  # facets (or "date") whose counting failed: not counted, not "no values"
 
     @property
     def relaxed(self) -> bool:
@@ -362,6 +364,7 @@ class SearchResult:
             "max_result_window": MAX_RESULT_WINDOW,
             "hits": [h.to_json() for h in self.hits],
             "facets": {name: [b.to_json() for b in buckets] for name, buckets in self.facets.items()},
+            "failed_facets": list(self.failed_facets),
             "date_interval": self.date_interval,
             "did_you_mean": self.did_you_mean,
             "explain": self.query_explain,

@@ -197,11 +197,10 @@ def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
     first = (request.page - 1) * request.per_page + 1
     hits = tuple(hit(snap, d, s, hl, request.snippets, rank, stories, not request.all_articles, missing(masks, d))
                  for rank, (d, s) in enumerate(zip(docs, scores), first))
-    facets, interval = {}, "month"
-    if request.facets:
-        facets, interval = count_facets(snap, request, masks)
-    return SearchResult(request=request, total=total, hits=hits, facets=facets, date_interval=interval,
-                        did_you_mean=did_you_mean(snap, request.q, tree, articles), query_explain=to_text(tree),
+    counted = count_facets(snap, request, masks) if request.facets else None
+    return SearchResult(request=request, total=total, hits=hits, facets=counted.facets if counted else {},
+                        date_interval=counted.interval if counted else "month",
+                        failed_facets=counted.failed if counted else (), did_you_mean=did_you_mean(snap, request.q, tree, articles), query_explain=to_text(tree),
                         articles=articles, stories=n_stories, matching=masks.plain[0] if masks.plain else None)
 
 

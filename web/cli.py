@@ -447,6 +447,8 @@ def _echo_result(result, scores: dict) -> None:
         if buckets and name != "date":
             top = ", ".join(f"{b.label} ({b.count})" for b in list(buckets)[:8])
             click.echo(f"{name}: {top}")
+    if result.failed_facets:
+        click.echo(f"not counted (failed): {', '.join(result.failed_facets)}")
 
 
 def _echo_score(explained: dict) -> None:

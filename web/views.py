@@ -64,14 +64,10 @@ def search():
 def _article_count(searcher) -> int:
     """Articles in the index, per the search layer's stats (-1 when it cannot tell)."""
     try:
-        stats = searcher.stats()
+        return searcher.stats()["articles"]
     except Exception:   # noqa: BLE001 - the count only decides which message to show
         log.exception("stats failed")
         return -1
-    for key in ("articles", "documents", "total"):
-        if isinstance(stats.get(key), int):
-            return stats[key]
-    return -1
 
 
 def _result_context(state: SearchState, result) -> dict:
@@ -84,6 +80,7 @@ def _result_context(state: SearchState, result) -> dict:
                         url=state.toggled(param, b.value).url(), page=entity_url(name, b.value))
                    for b in result.facets.get(name) or ()]
         facets.append(dict(name=name, title=facet.label, param=param, entries=entries, findable=facet.findable,
+                           failed=name in result.failed_facets,
                            visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
                            more=[e for i, e in enumerate(entries) if i >= FACET_VISIBLE and not e["selected"]]))
     all_articles = result.request.all_articles
@@ -232,8 +229,7 @@ def _same_story(searcher, view, art) -> list:
     what it added or cut against this article (for the first STORY_DIFFS)."""
     out = []
     for i, v in enumerate(view.versions[:STORY_VERSIONS]):
-        entry = dict(v, published=_parse_iso(v.get("published")), diff=None,
-                     title_differs=(v.get("title") or "") != (art.title or ""))
+        entry = dict(v, published=_parse_iso(v["published"]), diff=None, title_differs=v["title"] != art.title)
         if i < STORY_DIFFS:
             try:
                 other = searcher.article(v["id"], with_story=False)
