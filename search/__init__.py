@@ -29,11 +29,13 @@ from search.entities import RANKS as ENTITY_RANKS  # noqa: F401
 from search.export import EXPORT_COLUMNS, MAX_EXPORT_ROWS, Export  # noqa: F401
 from index.schema import person_key  # noqa: F401  (a person's page is named by this key)
 from search.facets import language_label as language_name  # noqa: F401  (readable names, as facets label them)
+from search.facets import country_label as country_name  # noqa: F401  (... and country names)
 from index.facets import declared as declared_facets, named as facet_named  # noqa: F401  (the facet table)
 from index.errors import IndexDamaged, IndexMissing  # noqa: F401  (Searcher: a damaged index, no index yet)
 from index.store import default_index_root  # noqa: F401  (where an index is when no one says)
 
-__all__ = ["IndexDamaged", "IndexMissing", "default_index_root", "language_name", "ArticleView", "FacetBucket", "Hit",
+__all__ = ["IndexDamaged", "IndexMissing", "default_index_root", "language_name", "country_name", "ArticleView",
+           "FacetBucket", "Hit",
            "QueryError", "SearchRequest", "SearchResult", "Searcher", "search", "CoMention", "EntityPage", "ExportRow",
            "IndexVersion", "UnknownEntity", "ENTITY_RANKS", "EXPORT_COLUMNS", "MAX_EXPORT_ROWS", "Export", "person_key",
            "facet_names", "declared_facets", "facet_named", "MAX_FILTER_VALUES", "MAX_PER_PAGE", "MAX_PLAIN_WORDS",

@@ -118,14 +118,16 @@ def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Ite
 
 @lru_cache(maxsize=1024)
 def country_label(code: str) -> str:
+    """`JP` -> Japan (the common name when pycountry has one, any case); an unknown code is shown as it is."""
+    code = (code or "").strip()
     try:
         import pycountry
-        c = pycountry.countries.get(alpha_2=code)
-        if c is not None:
-            return getattr(c, "common_name", None) or c.name
-    except ImportError:
-        pass
-    return code
+        found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    except (ImportError, KeyError, LookupError):
+        found = None
+    if found is None:
+        return code
+    return getattr(found, "common_name", None) or found.name
 
 
 @lru_cache(maxsize=1024)

@@ -14,7 +14,7 @@ from search import (MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged
 from web import feeds
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
-from web.labels import country_name, date_source_text, human_date, language_name
+from web.labels import country_name, date_source_text, human_date, language_name, parse_iso
 from web.marking import marked_paragraphs
 from web.state import SearchState
 from web.storydiff import diff_words
@@ -229,7 +229,7 @@ def _same_story(searcher, view, art) -> list:
     what it added or cut against this article (for the first STORY_DIFFS)."""
     out = []
     for i, v in enumerate(view.versions[:STORY_VERSIONS]):
-        entry = dict(v, published=_parse_iso(v["published"]), diff=None, title_differs=v["title"] != art.title)
+        entry = dict(v, published=parse_iso(v["published"]), diff=None, title_differs=v["title"] != art.title)
         if i < STORY_DIFFS:
             try:
                 other = searcher.article(v["id"], with_story=False)
@@ -242,14 +242,6 @@ def _same_story(searcher, view, art) -> list:
                 entry["diff"] = diff_words(art.body, other.article.body)
         out.append(entry)
     return out
-
-
-def _parse_iso(text):
-    from datetime import datetime
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 # --- person and country pages -----------------------------------------------------------------------------------------
@@ -335,7 +327,7 @@ def feed():
                                                facets=False, snippets=False)
     result = searcher.search(search_request)
     entries = [dict(id_url=url_for("views.article", article_id=h.id, _external=True), title=h.title,
-                    published=_parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
+                    published=parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
                     original=safe_link(h.url))
                for h in result.hits]
     body = feeds.atom(title=_feed_title(state), feed_url=request.url,
