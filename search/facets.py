@@ -1,8 +1,10 @@
-"""Facet counts over the whole result set (bincounts over cached doc->value arrays) and the date histogram.
+"""Facet counts over the whole result set (bincounts over cached doc->value arrays), labels, the date histogram.
 
-Multi-select: language and source count over the result set with every filter applied except their own (so
-a user sees how many each other language would add); people, countries and the date histogram count over the
-result set itself (their selections AND together, so clicking a value narrows to exactly its count).
+Every facet the table declares (index/facets.py) is counted the same way. Multi-select (`search/masks.py`
+`counted_over`, the one place the rule is written): a facet whose selections OR together ("any": language,
+source) counts over the result set with every filter applied except its own (so a user sees how many each other
+language would add); the others ("all": people, countries) and the date histogram count over the result set
+itself (their selections AND together, so clicking a value narrows to exactly its count).
 Counting stories (the default when results collapse), a value counts the distinct stories among the matching
 articles holding it: again what clicking it finds, as the collapsed total counts stories.
 """
