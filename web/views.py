@@ -199,11 +199,12 @@ def article(article_id: str):
         raise NotFound(f"No article with the id {shown(article_id)} is in the index. It may have been deleted or "
                        f"re-indexed under a new id; try searching for it.")
     art = view.article
-    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url(),
+    people_param, countries_param = facet_named("people").param, facet_named("countries").param
+    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled(people_param, p.name).url(),
                    page=entity_url("people", p.key or p.name))
               for p in art.people]
     countries = [dict(name=c.name or country_name(c.code), code=c.code, about=c.about, mentions=len(c.mentions),
-                      url=SearchState().toggled("country", c.code).url(),
+                      url=SearchState().toggled(countries_param, c.code).url(),
                       page=entity_url("countries", c.code) if c.about else None)
                  for c in art.countries]
     countries.sort(key=lambda c: (not c["about"], -c["mentions"], c["name"]))
@@ -246,8 +247,7 @@ def _same_story(searcher, view, art) -> list:
 
 # --- person and country pages -----------------------------------------------------------------------------------------
 
-ENTITY_PARAM = {"person": "person", "country": "country"}
-ENTITY_FACET = {"person": "people", "country": "countries"}
+ENTITY_FACET = {"person": "people", "country": "countries"}   # a page's kind -> the facet its values are in
 
 
 @bp.get("/person/<path:key>")
@@ -281,21 +281,22 @@ def _entity_page(kind: str, key: str):
     if page.key != key:
         qs = request.query_string.decode("latin-1")
         return redirect(f"{base}?{qs}" if qs else base)
-    param = ENTITY_PARAM[kind]
+    param = facet_named(ENTITY_FACET[kind]).param
     value = page.name if kind == "person" else page.key
     searched = state if state.has(param, value) else state.toggled(param, value)
     ranked = {r: state.url(base) + ("&" if state.items() else "?") + f"rank={r}" for r in ("score", "count")}
     return render_template(
         "entity.html", page=page, kind=kind, state=state, searched=searched, base=base, rank=rank, ranked=ranked,
         chips=_chips(state, None, base), histogram=_bars(state, page.timeline, page.interval, "article", base),
-        with_people=_co_links(searched, page.with_people, "person", "people"),
-        with_countries=_co_links(searched, page.with_countries, "country", "countries"),
+        with_people=_co_links(searched, page.with_people, "people"),
+        with_countries=_co_links(searched, page.with_countries, "countries"),
         api_url=state.url(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})),
         **_outlets(searched))
 
 
-def _co_links(searched: SearchState, mentions, param: str, facet: str) -> list[dict]:
+def _co_links(searched: SearchState, mentions, facet: str) -> list[dict]:
     """Co-mentioned entities, each linking to the search for articles about both, and to its own page."""
+    param = facet_named(facet).param
     return [dict(label=facet_label(facet, m.value, m.label), count=m.count, score=round(m.score, 1) + 0.0,
                  url=(searched if searched.has(param, m.value) else searched.toggled(param, m.value)).url(),
                  page=entity_url(facet, m.key))
@@ -426,7 +427,7 @@ def register_template_helpers(app: Flask) -> None:
         article_url=lambda article_id: url_for("views.article", article_id=article_id),
         person_url=lambda name: entity_url("people", name), country_url=lambda code: entity_url("countries", code),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
-    app.jinja_env.globals.update(max_query_chars=MAX_QUERY_CHARS)
+    app.jinja_env.globals.update(max_query_chars=MAX_QUERY_CHARS, facet_param=lambda name: facet_named(name).param)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
