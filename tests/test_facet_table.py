@@ -105,3 +105,24 @@ def test_an_unknown_facet_in_a_request_is_refused():
     with pytest.raises(QueryError, match="unknown facet 'organisations'"):
         SearchRequest(filters={"organisations": ["UN"]}).validate()
     assert SearchRequest(filters={"people": ["Ann Lee"]}).people == ("Ann Lee",)
+
+
+def test_a_multi_valued_facet_added_to_the_table_ands_its_selections(monkeypatch, make_article, make_index):
+    """An "all" facet of several values per article (the article's own keywords): selections AND together and it
+    counts over the result set itself."""
+    keywords = Facet("keywords", field="keyword_tags", param="keyword", label="Keywords", singular="Keyword",
+                     combine="all", values=lambda article: article.keywords, multi_valued=True)
+    monkeypatch.setattr(facets, "FACETS", facets.FACETS + (keywords,))
+    root = make_index([make_article(title="Port news", keywords=("ports", "trade")),
+                       make_article(title="Port strike", keywords=("ports", "labour")),
+                       make_article(title="Trade talks", keywords=("trade",))])
+    searcher = Searcher(root)
+    try:
+        both = searcher.search(SearchRequest(filters={"keywords": ["ports", "trade"]}, all_articles=True))
+        assert [h.title for h in both.hits] == ["Port news"]
+        assert sorted((b.value, b.count, b.selected) for b in both.facets["keywords"]) == \
+            [("ports", 1, True), ("trade", 1, True)]
+        one = searcher.search(SearchRequest(filters={"keywords": ["ports"]}, all_articles=True))
+        assert sorted((b.value, b.count) for b in one.facets["keywords"]) == [("labour", 1), ("ports", 2), ("trade", 1)]
+    finally:
+        searcher.close()
