@@ -1,7 +1,7 @@
 """How the index side grows with the archive: build, add, delete and segment count at several sizes.
 
     python bench/scale.py [CORPORA] [--sizes 100000,300000,1000000] [--workers 2] [--work DIR] [--keep]
-                          [--small-adds 100] [--no-optimize] [--seed 14]
+                          [--small-adds 100] [--no-optimize] [--seed 14] [--rule sentences|wire]
 
 CORPORA defaults to ../shared/corpora (relative to the repo root).
 
@@ -82,6 +82,38 @@ def sentence_pool(corpora: Path) -> list[str]:
     return list(pool)
 
 
+RULES = ("sentences", "wire")
+COPY_SHARE = 0.25            # the wire rule: this share of articles are republications of an earlier one
+
+
+def is_copy(seed: int, i: int) -> bool:
+    return i > 0 and random.Random(seed * 10 ** 9 + i + 7 * 10 ** 8).random() < COPY_SHARE
+
+
+def article_by_rule(pool: list[str], seed: int, i: int, rule: str = "sentences") -> dict:
+    """Article number i under a rule. `sentences`: `article()`. `wire` (the second rule, as a wire archive is):
+    three articles in four are made as by `sentences`; the fourth (chosen by its own seeded draw) is a
+    republication of an original published up to 3,000 articles earlier: the same text under another outlet, a
+    date 0-3 days later, the last paragraph dropped when there are more than two, and now and then the headline
+    marked "UPDATE 1-". So a quarter of the archive are near-duplicates: stories of 2-5 versions, and a story map
+    as large as a syndicated archive's."""
+    if rule == "sentences" or not is_copy(seed, i):
+        return article(pool, seed, i)
+    rng = random.Random(seed * 10 ** 9 + i + 3 * 10 ** 8)
+    j = max(0, i - rng.randint(1, 3000))
+    while is_copy(seed, j):
+        j -= 1
+    original = article(pool, seed, j)
+    paragraphs = original["text"].split("\n\n")
+    if len(paragraphs) > 2:
+        paragraphs = paragraphs[:-1]
+    when = datetime.strptime(original["date"], "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=rng.randrange(3 * 86400))
+    title = ("UPDATE 1-" if rng.random() < 0.2 else "") + original["title"]
+    return {"id": f"s{i:07d}", "title": title, "text": "\n\n".join(paragraphs),
+            "date": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "source": rng.choice([o for o in SOURCES if o != original["source"]])}
+
+
 def article(pool: list[str], seed: int, i: int) -> dict:
     """Article number i of the archive (a JSON Lines record)."""
     rng = random.Random(seed * 10 ** 9 + i)
@@ -97,24 +129,24 @@ def article(pool: list[str], seed: int, i: int) -> dict:
             "date": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": rng.choice(SOURCES)}
 
 
-def write_articles(path: Path, pool: list[str], seed: int, numbers) -> Path:
+def write_articles(path: Path, pool: list[str], seed: int, numbers, rule: str = "sentences") -> Path:
     """Write the given articles to a JSON Lines file (atomically: a half-written shard is never reused)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         for i in numbers:
-            fh.write(json.dumps(article(pool, seed, i), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(article_by_rule(pool, seed, i, rule), ensure_ascii=False) + "\n")
     os.replace(tmp, path)
     return path
 
 
-def make_archive(folder: Path, pool: list[str], seed: int, size: int) -> list[Path]:
+def make_archive(folder: Path, pool: list[str], seed: int, size: int, rule: str = "sentences") -> list[Path]:
     """The shards holding articles 0..size-1 (written where missing)."""
     folder.mkdir(parents=True, exist_ok=True)
     shards = []
     for s in range(size // SHARD):
         path = folder / f"part-{s:04d}.jsonl"
         if not path.exists():
-            write_articles(path, pool, seed, range(s * SHARD, (s + 1) * SHARD))
+            write_articles(path, pool, seed, range(s * SHARD, (s + 1) * SHARD), rule)
         shards.append(path)
     return shards
 
@@ -263,7 +295,9 @@ def search_measurements() -> list[Callable[[Context], dict]]:
 
 def run_size(size: int, opts, pool: list[str], work: Path, shards: list[Path], first_new: int) -> dict:
     """Every measurement on one size; returns {label: value}."""
-    ctx = Context(size=size, root=work / f"index-{size}", shards=shards[:size // SHARD], work=work / f"new-{size}",
+    tag = "" if opts.rule == "sentences" else f"{opts.rule}-"
+    ctx = Context(size=size, root=work / f"index-{tag}{size}", shards=shards[:size // SHARD],
+                  work=work / f"new-{tag}{size}",
                   pool=pool, seed=opts.seed, workers=opts.workers, small_adds=opts.small_adds,
                   optimize=not opts.no_optimize, next_number=first_new)
     ctx.work.mkdir(parents=True, exist_ok=True)
@@ -307,6 +341,8 @@ def main() -> None:
                         help="archive sizes, multiples of 10,000 (comma-separated)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--rule", choices=RULES, default="sentences",
+                        help="how the archive is made: sentences (the default), or wire (a quarter republications)")
     parser.add_argument("--small-adds", type=int, default=100, help="adds of 5 articles before counting segments")
     parser.add_argument("--no-optimize", action="store_true", help="skip `newsdex optimize` (minutes at 1M)")
     parser.add_argument("--no-search", action="store_true", help="skip the search side (bench/scale_search.py)")
@@ -324,8 +360,9 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         pool = sentence_pool(corpora)
-        shards = make_archive(work / "archive", pool, opts.seed, sizes[-1])
-        print(f"{len(pool):,} sentences; archive of {sizes[-1]:,} articles in {work / 'archive'} "
+        folder = work / ("archive" if opts.rule == "sentences" else f"archive-{opts.rule}")
+        shards = make_archive(folder, pool, opts.seed, sizes[-1], opts.rule)
+        print(f"{len(pool):,} sentences; archive of {sizes[-1]:,} articles in {folder} "
               f"({time.perf_counter() - t0:.0f} s); {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
               flush=True)
         results = {size: run_size(size, opts, pool, work, shards, sizes[-1] + 1_000_000 * k)

@@ -2,17 +2,29 @@
 
 The searcher counts facets over arrays of (document, value ordinal) pairs. Reading them from Whoosh's term index
 costs a Python step per term (a story id field has a term per article: ~5 s at a million articles), so every
-segment's pairs are written beside it when it is committed (`<segment id>.values.npz`, as Lucene writes doc values
-per segment) and read back as arrays when an index is opened. A segment never changes once written (deletions are
-kept apart), so its file never goes stale; a segment without one (an index made before this, or a value that
-cannot be written) is read from the term index as before.
+segment's pairs are written beside it when it is committed (`<segment id>.values`, as Lucene writes doc values
+per segment) and read back as arrays when an index is opened, without parsing. A segment never changes once
+written (deletions are kept apart), so its file never goes stale; a segment without one (an index made before
+this, or a value that cannot be written) is read from the term index as before.
 
-Layout of a file: for each field F, `F.docs` and `F.ords` (int32, one entry per pair: the document's number within
-the segment and the value's ordinal), `F.values` (the values as UTF-8, each followed by a NUL byte, in ordinal
-order). Written to a temporary name and renamed, so a reader sees a whole file or none.
+Layout of a file (little-endian; every array starts at a multiple of 8 bytes):
+
+| bytes | what |
+|---|---|
+| 0-7 | `NDXVAL1\n` |
+| 8-15 | length H of the header (uint64) |
+| 16 .. 16+H | header: JSON, `{field: {part: [offset, count]}}`, offsets from the start of the file |
+| then | for each field F, the parts `docs` (int32: each pair's document number within the segment), `ords` (int32: each pair's value ordinal), `hashes` (uint64 per value: the value's `value_hash`), `starts` (uint32, one per value and one more: where each value begins in `text`), `text` (uint8: the values in UTF-8, back to back) |
+
+The hashes let a reader put the segments' values together (one `np.unique`) and find a value by its text without
+turning every value into a Python string: a million story ids cost no string at all until one is shown. Written
+to a temporary name and renamed, so a reader sees a whole file or none (an `.values.npz` of an index written
+before this layout is read too).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import struct
 from itertools import accumulate
@@ -25,9 +37,61 @@ from whoosh.codec.whoosh3 import W3TermInfo
 
 from index import schema as S
 
-FIELDS = (S.PERSON, S.COUNTRY, S.LANG, S.SOURCE, S.STORY)
-SUFFIX = ".values.npz"
+FIELDS = (S.PERSON, S.COUNTRY, S.LANG, S.SOURCE, S.STORY, S.ID)   # ID: to find the story map's copies
+SUFFIX = ".values"
+OLD_SUFFIX = ".values.npz"          # the layout before this one (numpy's zip of arrays): still read
+MAGIC = b"NDXVAL1\n"
+PARTS = (("docs", "<i4"), ("ords", "<i4"), ("hashes", "<u8"), ("starts", "<u4"), ("text", "u1"))
 Pairs = tuple[list[str], np.ndarray, np.ndarray]   # (values, local docs, value ordinals)
+
+
+def value_hash(value: str) -> int:
+    """A value's 64-bit hash, the same in every process and on every machine (BLAKE2b): what joins the values of
+    different segments. Two of a million values collide with odds of about 3 in 100 million."""
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+class SegmentValues:
+    """One field's pairs in one segment: `docs`, `ords` (arrays, one entry per pair), and the values, kept as
+    UTF-8 text with their `hashes`: `value(i)` decodes one, `values()` all of them (once)."""
+
+    __slots__ = ("docs", "ords", "hashes", "starts", "text", "_values")
+
+    def __init__(self, docs: np.ndarray, ords: np.ndarray, hashes: np.ndarray, starts: np.ndarray, text):
+        self.docs, self.ords, self.hashes, self.starts, self.text = docs, ords, hashes, starts, text
+        self._values = None
+
+    @classmethod
+    def from_pairs(cls, values: list[str], docs: np.ndarray, ords: np.ndarray) -> "SegmentValues":
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        starts = np.zeros(len(values) + 1, dtype=np.uint32)
+        np.cumsum([len(b) for b in encoded], out=starts[1:])
+        hashes = np.fromiter((value_hash(v) for v in values), dtype=np.uint64, count=len(values))
+        out = cls(np.asarray(docs, np.int32), np.asarray(ords, np.int32), hashes, starts,
+                  np.frombuffer(b"".join(encoded), np.uint8))
+        out._values = list(values)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def value(self, i: int) -> str:
+        if self._values is not None:
+            return self._values[i]
+        return self.text[int(self.starts[i]):int(self.starts[i + 1])].tobytes().decode("utf-8", "surrogatepass")
+
+    def values(self) -> list[str]:
+        if self._values is None:
+            text = self.text.tobytes().decode("utf-8", "surrogatepass") if len(self.text) else ""
+            if text.isascii():   # offsets in bytes are offsets in characters: cut in one pass
+                starts = self.starts.tolist()
+                self._values = [text[a:b] for a, b in zip(starts, starts[1:])]
+            else:
+                self._values = [self.value(i) for i in range(len(self))]
+        return self._values
+
+    def pairs(self) -> Pairs:
+        return self.values(), self.docs, self.ords
 
 
 def path_of(gen_dir: str | os.PathLike, segment_id: str) -> Path:
@@ -94,34 +158,68 @@ def _read_ids(m) -> list[int]:
         m._goto(m._nextoffset)
 
 
-def write(gen_dir: str | os.PathLike, sub) -> bool:
-    """Write one segment's values file (False when a value holds a NUL byte: that segment is read the slow way)."""
-    arrays = {}
+def write(gen_dir: str | os.PathLike, sub) -> None:
+    """Write one segment's values file (the layout in the module's docstring)."""
+    parts = []
     for field in FIELDS:
-        values, docs, ords = read_pairs(sub, field)
-        if any("\0" in v for v in values):
-            return False
-        arrays[f"{field}.docs"], arrays[f"{field}.ords"] = docs, ords
-        arrays[f"{field}.values"] = np.frombuffer("".join(v + "\0" for v in values).encode("utf-8"), np.uint8)
+        sv = SegmentValues.from_pairs(*read_pairs(sub, field))
+        parts.extend((field, name, np.ascontiguousarray(getattr(sv, name), dtype=dtype)) for name, dtype in PARTS)
+    header: dict = {}
+    offset = 0
+    for field, name, arr in parts:   # offsets from the end of the header; made absolute below
+        header.setdefault(field, {})[name] = [offset, len(arr)]
+        offset += -(-arr.nbytes // 8) * 8
+    body_start = 16
+    while True:   # the header's length depends on the offsets it holds: grow it until it holds them
+        text = json.dumps({f: {n: [body_start + o, c] for n, (o, c) in d.items()} for f, d in header.items()},
+                          separators=(",", ":")).encode()
+        needed = -(-(16 + len(text)) // 8) * 8
+        if needed <= body_start:
+            break
+        body_start = needed
+    text = text.ljust(body_start - 16)
     target = path_of(gen_dir, sub.segment().segment_id())
     tmp = target.with_name(target.name + ".tmp")
     with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        fh.write(MAGIC + struct.pack("<Q", len(text)) + text)
+        for _, _, arr in parts:
+            data = arr.tobytes()
+            fh.write(data + b"\0" * (-len(data) % 8))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    return True
 
 
-def load(gen_dir: str | os.PathLike, segment_id: str) -> dict[str, Pairs] | None:
-    """The pairs of every field from a segment's values file, or None when it has none."""
+def load(gen_dir: str | os.PathLike, segment_id: str) -> dict[str, SegmentValues] | None:
+    """Every field's pairs from a segment's values file, or None when it has none (or one that does not read as
+    this layout: the caller reads the term index instead)."""
     try:
-        with np.load(path_of(gen_dir, segment_id)) as data:
-            out = {}
-            for field in FIELDS:
-                text = data[f"{field}.values"].tobytes().decode("utf-8")
-                out[field] = (text.split("\0")[:-1], data[f"{field}.docs"], data[f"{field}.ords"])
-            return out
+        with open(path_of(gen_dir, segment_id), "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return _load_npz(gen_dir, segment_id)
+    if data[:8] != MAGIC:
+        return None
+    try:
+        (size,) = struct.unpack_from("<Q", data, 8)
+        header = json.loads(data[16:16 + size])
+        buf = memoryview(data)
+        out = {}
+        for field in FIELDS:
+            arrays = {name: np.frombuffer(buf, dtype=dtype, count=header[field][name][1],
+                                          offset=header[field][name][0]) for name, dtype in PARTS}
+            out[field] = SegmentValues(**arrays)
+        return out
+    except (KeyError, ValueError, struct.error):   # cut short or not ours: read the term index instead
+        return None
+
+
+def _load_npz(gen_dir, segment_id: str) -> dict[str, SegmentValues] | None:
+    try:
+        with np.load(Path(gen_dir) / f"{segment_id}{OLD_SUFFIX}") as data:
+            return {field: SegmentValues.from_pairs(data[f"{field}.values"].tobytes().decode("utf-8").split("\0")[:-1],
+                                                    data[f"{field}.docs"], data[f"{field}.ords"])
+                    for field in FIELDS}
     except FileNotFoundError:
         return None
 
@@ -136,9 +234,11 @@ def write_missing(gen_dir: str | os.PathLike, reader) -> list[str]:
         if seg is None:
             continue
         live.add(seg.segment_id())
-        if not path_of(gen_dir, seg.segment_id()).exists() and write(gen_dir, sub):
+        if not path_of(gen_dir, seg.segment_id()).exists():
+            write(gen_dir, sub)
             written.append(path_of(gen_dir, seg.segment_id()).name)
-    for stale in gen_dir.glob(f"*{SUFFIX}"):
-        if stale.name[:-len(SUFFIX)] not in live:
-            stale.unlink(missing_ok=True)
+    for suffix in (SUFFIX, OLD_SUFFIX):
+        for stale in gen_dir.glob(f"*{suffix}"):
+            if stale.name[:-len(suffix)] not in live or suffix == OLD_SUFFIX:
+                stale.unlink(missing_ok=True)
     return written

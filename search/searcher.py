@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from index import schema as S
 from index.facets import declared, named
 from index.store import index_version, version_time
 from search import entities
@@ -41,8 +42,10 @@ from search.suggest import did_you_mean
 class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
-    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False):
-        self._live = LiveSnapshot(index_root, verify_in_background, warm=_warm)
+    def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False,
+                 refresh_in_background: bool = False):
+        self._live = LiveSnapshot(index_root, verify_in_background, warm=_warm,
+                                  refresh_in_background=refresh_in_background)
         self.root = self._live.root
 
     @property
@@ -167,10 +170,13 @@ class Searcher:
 
 
 def _warm(snap: Snapshot) -> None:
-    """What a swapped-in snapshot builds before requests see it: the facet arrays and the stories."""
+    """What a swapped-in snapshot builds before requests see it: the facet arrays, the stories, the norms."""
     for facet in declared():
         snap.facet(facet.name)
     snap.stories()
+    for field in (S.TITLE, S.BODY):   # every ranked search reads these
+        snap.norms(field)
+    snap.title_weights()
 
 
 def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
@@ -200,7 +206,8 @@ def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
     counted = count_facets(snap, request, masks) if request.facets else None
     return SearchResult(request=request, total=total, hits=hits, facets=counted.facets if counted else {},
                         date_interval=counted.interval if counted else "month",
-                        failed_facets=counted.failed if counted else (), did_you_mean=did_you_mean(snap, request.q, tree, articles), query_explain=to_text(tree),
+                        failed_facets=counted.failed if counted else (),
+                        did_you_mean=did_you_mean(snap, request.q, tree, articles), query_explain=to_text(tree),
                         articles=articles, stories=n_stories, matching=masks.plain[0] if masks.plain else None)
 
 

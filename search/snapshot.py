@@ -153,19 +153,84 @@ class FacetField:
         return self._words
 
 
+class ValueTable:
+    """The values of one field over every segment, numbered in the order they are first met (segment by segment):
+    put together from the segments' value hashes with one `np.unique`, each value's text decoded only when it is
+    asked for (a million story ids cost no Python string until one is shown)."""
+
+    def __init__(self, parts: list):   # the segments' SegmentValues, in segment order
+        self.parts = parts
+        self.part_starts = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in parts], out=self.part_starts[1:])
+        hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
+        unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(unique), dtype=np.int64)
+        rank[order] = np.arange(len(unique))
+        self.global_of = rank[inverse.reshape(-1)].astype(np.int32)   # per segment value (concatenated): ordinal
+        self.first = first[order]             # per ordinal: where the value was first met (concatenated)
+        self._hashes, self._rank = unique, rank
+        self.extra: list[str] = []            # values added by add() (not in any segment)
+        self._extra_ords: dict[str, int] = {}
+        self._values = None
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.extra)
+
+    def ordinals_in(self, part: int, local: np.ndarray) -> np.ndarray:
+        """The ordinals of segment `part`'s local value ordinals."""
+        return self.global_of[self.part_starts[part] + local]
+
+    def value(self, o: int) -> str:
+        n = len(self.first)
+        if o >= n:
+            return self.extra[o - n]
+        at = int(self.first[o])
+        part = int(np.searchsorted(self.part_starts, at, side="right")) - 1
+        return self.parts[part].value(at - int(self.part_starts[part]))
+
+    def values(self) -> list[str]:
+        """Every value, in ordinal order (decoded once)."""
+        if self._values is None:
+            decoded = [p.values() for p in self.parts]
+            parts = np.searchsorted(self.part_starts, self.first, side="right") - 1
+            local = self.first - self.part_starts[parts]
+            self._values = [decoded[p][i] for p, i in zip(parts.tolist(), local.tolist())]
+        return self._values + self.extra
+
+    def ordinals_of(self, values) -> np.ndarray:
+        """The ordinal of each value (-1 for one no segment holds and add() did not add)."""
+        values = list(values)
+        hashes = np.fromiter((segment_values.value_hash(v) for v in values), dtype=np.uint64, count=len(values))
+        at = np.minimum(np.searchsorted(self._hashes, hashes), max(len(self._hashes) - 1, 0))
+        found = (self._hashes[at] == hashes) if len(self._hashes) else np.zeros(len(values), bool)
+        out = np.where(found, self._rank[at] if len(self._hashes) else -1, -1)
+        for i in np.flatnonzero(~found).tolist():
+            out[i] = self._extra_ords.get(values[i], -1)
+        return out
+
+    def add(self, value: str) -> int:
+        """The ordinal of a value no segment holds (a story whose first article is gone), given once."""
+        o = self._extra_ords.get(value)
+        if o is None:
+            o = self._extra_ords[value] = len(self)
+            self.extra.append(value)
+        return o
+
+
 class Stories:
     """Near-duplicate stories: each document's story ordinal (from the STORY field's postings: the id of the
     story's first article; a document without one is a story of its own), the story ids, and each story's live
     members (CSR over live documents, earliest published first)."""
 
-    def __init__(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
+    def __init__(self, values: "ValueTable", pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
                  ts: np.ndarray):   # ts: publication time, undated documents last
         n = len(live)
         ords = np.full(n, -1, dtype=np.int64)
         ords[pair_doc] = pair_ord
         missing = np.flatnonzero(ords < 0)
         ords[missing] = len(values) + np.arange(len(missing))
-        self.ids = list(values)
+        self.ids = values                    # story ordinal -> id (ValueTable: decoded when asked)
         self.missing_docs = missing          # documents without a story: their ordinal stands for themselves
         self.ord = ords
         self.n = len(values) + len(missing)
@@ -180,22 +245,39 @@ class Stories:
     def story_id(self, o: int, stored_id=None) -> str:
         """The story id of ordinal `o` (for a document without one: its own id, via stored_id(doc))."""
         if o < len(self.ids):
-            return self.ids[o]
+            return self.ids.value(o)
         return stored_id(int(self.missing_docs[o - len(self.ids)])) if stored_id else ""
 
     def members_of(self, o: int) -> np.ndarray:
         return self.members[self.offsets[o]:self.offsets[o + 1]]
 
     def distinct(self, docs: np.ndarray) -> int:
-        """How many stories the documents `docs` belong to."""
+        """How many stories the live documents `docs` belong to (a document whose story has no other live article
+        is a story by itself: only the others are counted together)."""
         if not len(docs):
             return 0
-        return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
+        ords = self.ord[docs]
+        multi = self.size[ords] > 1
+        m = int(np.count_nonzero(multi))
+        if not m:
+            return len(docs)
+        if m > self.n // 8:   # many: one pass over every story beats sorting them
+            return int(np.count_nonzero(np.bincount(ords, minlength=self.n)))
+        return len(docs) - m + len(np.unique(ords[multi]))
 
     def shared(self, docs: np.ndarray) -> np.ndarray:
-        """Per document of `docs` (distinct): does another of `docs` belong to its story?"""
+        """Per document of `docs` (distinct, live): does another of `docs` belong to its story?"""
         ords = self.ord[docs]
-        return np.bincount(ords, minlength=self.n)[ords] > 1
+        multi = self.size[ords] > 1
+        out = np.zeros(len(docs), dtype=bool)
+        m = int(np.count_nonzero(multi))
+        if not m:
+            return out
+        if m > self.n // 8:
+            return np.bincount(ords, minlength=self.n)[ords] > 1
+        _, inverse, counts = np.unique(ords[multi], return_inverse=True, return_counts=True)
+        out[multi] = counts[inverse.reshape(-1)] > 1
+        return out
 
     def count_pairs(self, values: np.ndarray, docs: np.ndarray, k: int, shared=None) -> np.ndarray:
         """Per value (0..k-1): the number of distinct stories among the (value, doc) pairs. `shared` (per pair):
@@ -495,55 +577,53 @@ class Snapshot:
                                                         np.where(self.dated, self.ts, 2 ** 62))
         return st
 
-    def _apply_story_map(self, values: list[str], pair_doc: np.ndarray, pair_ord: np.ndarray):
+    def _apply_story_map(self, table: ValueTable, pair_doc: np.ndarray, pair_ord: np.ndarray):
         """The STORY field holds each document's own id when it was written; the generation's story map says
-        which documents are copies of another's story (index.stories.read_story_map)."""
+        which documents are copies of another's story (index.stories.read_story_map). Applied with arrays: the
+        copies' documents found through the ID field's values, their stories through the STORY field's."""
         copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
         if not copies:
-            return values, pair_doc, pair_ord
-        ordinal = {v: i for i, v in enumerate(values)}
-        docs, ords = [], []
-        for article_id, story_id in copies.items():
-            doc = self.docnum_of(article_id)
-            if doc is None:
-                continue
-            o = ordinal.get(story_id)
-            if o is None:
-                o = ordinal[story_id] = len(values)
-                values.append(story_id)
-            docs.append(doc)
-            ords.append(o)
-        if not docs:
-            return values, pair_doc, pair_ord
-        docs_arr = np.asarray(docs, dtype=np.int32)
+            return table, pair_doc, pair_ord
+        id_table, id_docs, id_ords = self._field_pairs(S.ID)
+        live = self.live[id_docs]
+        id_docs, id_ords = id_docs[live], id_ords[live]
+        doc_of = np.full(len(id_table), -1, dtype=np.int64)
+        order = np.argsort(id_docs, kind="stable")[::-1]   # several live documents of one id: the first, as
+        doc_of[id_ords[order]] = id_docs[order]             # docnum_of() gives
+        article_ords = id_table.ordinals_of(copies.keys())
+        docs = np.where(article_ords >= 0, doc_of[np.maximum(article_ords, 0)], -1)
+        found = docs >= 0
+        if not found.any():
+            return table, pair_doc, pair_ord
+        story_ids = list(copies.values())
+        ords = table.ordinals_of(story_ids)
+        for i in np.flatnonzero(found & (ords < 0)).tolist():   # a story whose first article is gone
+            ords[i] = table.add(story_ids[i])
+        docs_arr, ords_arr = docs[found].astype(np.int32), ords[found].astype(np.int32)
         keep = ~np.isin(pair_doc, docs_arr)
-        return (values, np.concatenate([pair_doc[keep], docs_arr]),
-                np.concatenate([pair_ord[keep], np.asarray(ords, dtype=np.int32)]))
+        return (table, np.concatenate([pair_doc[keep], docs_arr]), np.concatenate([pair_ord[keep], ords_arr]))
 
     def _build_facet(self, field: str) -> FacetField:
-        values, pair_doc, pair_ord = self._field_pairs(field)
-        return FacetField(values, pair_doc, pair_ord, self.live)
+        table, pair_doc, pair_ord = self._field_pairs(field)
+        return FacetField(table.values(), pair_doc, pair_ord, self.live)
 
-    def _field_pairs(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _field_pairs(self, field: str) -> tuple[ValueTable, np.ndarray, np.ndarray]:
         """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field, put together
         from each segment's own pairs (kept for the next snapshot: after an `add`, only new segments are read)."""
-        ords: dict[str, int] = {}
-        docs, vals = [], []
+        parts, docs, vals = [], [], []
         for sub, base in self.leaves:
-            seg_values, seg_docs, seg_ords = self._segment_pairs(sub, field)
-            if not len(seg_docs):
-                continue
-            remap = np.fromiter((ords.setdefault(v, len(ords)) for v in seg_values), dtype=np.int32,
-                                count=len(seg_values))
-            docs.append(seg_docs + base)
-            vals.append(remap[seg_ords])
-        if not docs:
-            return [], np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return list(ords), np.concatenate(docs).astype(np.int32), np.concatenate(vals)
+            part = self._segment_pairs(sub, field)
+            parts.append(part)
+            docs.append(part.docs.astype(np.int32) + base)
+        table = ValueTable(parts)
+        vals = [table.ordinals_in(i, part.ords) for i, part in enumerate(parts) if len(part.ords)]
+        if not vals:
+            return table, np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return table, np.concatenate(docs).astype(np.int32), np.concatenate(vals).astype(np.int32)
 
-    def _segment_pairs(self, sub, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """One segment's (values, local docs, local value ordinals) of a field, from the segment cache if an
-        earlier snapshot read them (a segment never changes once written; deletions are applied later)."""
+    def _segment_pairs(self, sub, field: str) -> "segment_values.SegmentValues":
+        """One segment's pairs of a field, from the segment cache if an earlier snapshot read them (a segment never
+        changes once written; deletions are applied later), else from its values file, else its term index."""
         key = (_segment_key(sub), field)
         hit = self.segment_cache.get(key)
         if hit is None:
@@ -554,7 +634,8 @@ class Snapshot:
                     self.segment_cache.setdefault((key[0], name), pairs)
             hit = self.segment_cache.get(key)
             if hit is None:
-                hit = self.segment_cache[key] = segment_values.read_pairs(sub, field)
+                hit = self.segment_cache[key] = segment_values.SegmentValues.from_pairs(
+                    *segment_values.read_pairs(sub, field))
         return hit
 
     def person_name(self, key: str) -> str:

@@ -73,6 +73,8 @@ if pause_at == "before-publish":
     store.publish = pause(pause_at, store.publish)
 elif pause_at == "after-commit":
     builder._Run.commit = pause(pause_at, builder._Run.commit)
+elif pause_at == "before-seal":   # a commit is on disk; its values files and checksum list are not yet
+    builder.seal = pause(pause_at, builder.seal)
 elif pause_at == "mid-merge":   # an add's merge stops with its segment half written (any two segments merge)
     from index import merge
     merge.MERGE_FACTOR = 2

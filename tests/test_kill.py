@@ -3,6 +3,7 @@ serving, leaves no worker behind, and the next run succeeds and says what it rec
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 
@@ -120,3 +121,45 @@ def test_a_merge_killed_mid_way_keeps_the_add_and_the_next_run_recovers(base, tm
 def state_of(folder, root):
     build_index([folder], root, workers=1)
     return state(root)
+
+
+def test_an_add_killed_between_its_commit_and_its_values_files_answers_right_and_the_next_add_writes_them(base):
+    """The per-segment values files (and the checksum list) follow each commit: a kill in between leaves a
+    committed segment without them. The index still opens and answers exactly as its term index says, and the
+    next add writes what is missing."""
+    from index import integrity, segment_values
+    from search import SearchRequest, Searcher
+
+    root, before, more = base
+    kill_at([more], root, "before-seal", mode="add", commit_every=10)
+    gen = store.current_generation(root)
+    with store.open_index(root).reader() as reader:
+        segments = {sub.segment().segment_id() for sub, _ in reader.leaf_readers()}
+    files = {p.name[:-len(segment_values.SUFFIX)] for p in gen.glob("*" + segment_values.SUFFIX)}
+    assert segments - files   # the kill left a committed segment without its values file
+    integrity.check_at_open(gen)   # not taken for damage
+
+    def answer(index_root):
+        searcher = Searcher(index_root)
+        try:
+            out = searcher.search(SearchRequest(q="", facet_limit=100, per_page=50)).to_json()
+        finally:
+            searcher.close()
+        out.pop("took_ms")
+        return out
+
+    got = answer(root)
+    assert got["total"] == len(state(root)) > len(before)
+    truth = root.parent / "truth"   # the same index read from its term index alone (no values files)
+    shutil.copytree(root, truth)
+    for path in store.current_generation(truth).glob("*" + segment_values.SUFFIX):
+        path.unlink()
+    assert answer(truth) == got
+
+    build_index([more], root, mode="add", workers=1)
+    gen = store.current_generation(root)
+    with store.open_index(root).reader() as reader:
+        segments = {sub.segment().segment_id() for sub, _ in reader.leaf_readers()}
+    assert {p.name[:-len(segment_values.SUFFIX)] for p in gen.glob("*" + segment_values.SUFFIX)} == segments
+    assert integrity.verify(gen).damaged == []
+    assert len(state(root)) == 26 and answer(root)["total"] == 26

@@ -29,7 +29,7 @@ def test_each_segment_has_its_values_and_they_equal_the_term_index(tmp_path):
             stored = segment_values.load(gen, sub.segment().segment_id())
             for field in segment_values.FIELDS:
                 values, docs, ords = segment_values.read_pairs(sub, field)
-                got_values, got_docs, got_ords = stored[field]
+                got_values, got_docs, got_ords = stored[field].pairs()
                 assert got_values == values
                 assert np.array_equal(got_docs, docs) and np.array_equal(got_ords, ords)
 

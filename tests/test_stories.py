@@ -291,3 +291,27 @@ def test_the_generations_story_map_groups_documents_written_with_their_own_ids(m
         assert (searcher.stats()["stories"], searcher.stats()["duplicates"]) == (2, 1)
     finally:
         searcher.close()
+
+
+@pytest.mark.parametrize("copies", [0.01, 0.5])   # few copies: the sorting path; many: the pass over every story
+def test_story_counting_of_any_set_of_live_documents_matches_brute_force(copies):
+    import numpy as np
+    from search.snapshot import Stories
+
+    rng = random.Random(int(copies * 100))
+    n = 4000
+    story_of = [rng.randrange(n // 3) if rng.random() < copies else None for _ in range(n)]
+    live = np.array([rng.random() < 0.9 for _ in range(n)])
+    pairs = [(d, s) for d, s in enumerate(story_of) if s is not None]
+    values = [f"story-{k}" for k in range(n // 3)]
+    stories = Stories(values, np.array([d for d, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32),
+                      live, np.arange(n))
+    key = [s if s is not None else ("own", d) for d, s in enumerate(story_of)]
+    live_docs = np.flatnonzero(live)
+    for size in (0, 1, 5, 50, 500, len(live_docs)):
+        docs = np.sort(np.array(rng.sample(live_docs.tolist(), size), dtype=np.int64))
+        assert stories.distinct(docs) == len({key[d] for d in docs})
+        counted = {}
+        for d in docs:
+            counted[key[d]] = counted.get(key[d], 0) + 1
+        assert stories.shared(docs).tolist() == [counted[key[d]] > 1 for d in docs]

@@ -21,6 +21,8 @@ SETTINGS = {
         "the Content-Security-Policy header of every response"),
     "MORE_LIKE_THIS": (5, "how many similar articles the article page shows"),
     "MAX_EXPORTS": (2, "exports (/api/search.csv, .jsonl) streaming at once; more are answered 503"),
+    "REFRESH_IN_BACKGROUND": (False, "open a new index version (after an add or a rebuild) in a thread of its own, "
+                                     "answering from the previous one until it is ready (`newsdex serve` sets it)"),
 }
 MAX_URL_BYTES = 8 * 1024   # a longer address is refused (414) before any work: every link of a page repeats it
 SECURITY_HEADERS = {
@@ -56,7 +58,8 @@ def create_app(config: Optional[dict] = None) -> Flask:
     app.config["INDEX_ROOT"] = default_index_root()   # $NEWSDEX_INDEX, else ./newsdex-index
     app.config.update(config or {})
     app.config["INDEX_ROOT"] = os.fspath(app.config["INDEX_ROOT"])
-    app.extensions["newsdex"] = SearcherHolder(app.config["INDEX_ROOT"], app.config.get("SEARCHER"))
+    app.extensions["newsdex"] = SearcherHolder(app.config["INDEX_ROOT"], app.config.get("SEARCHER"),
+                                               bool(app.config.get("REFRESH_IN_BACKGROUND")))
     from web.export import ExportSlots
     app.extensions["newsdex_exports"] = ExportSlots(app.config["MAX_EXPORTS"])
 
@@ -88,9 +91,10 @@ class SearcherHolder:
     """The app's one Searcher, opened on first use; if the index was missing, opening is retried on later requests
     (a `newsdex reindex` run while serving is then picked up without restart; the Searcher refreshes itself)."""
 
-    def __init__(self, index_root: str, searcher: Optional[Searcher] = None):
+    def __init__(self, index_root: str, searcher: Optional[Searcher] = None, background: bool = False):
         self.index_root = index_root
         self._searcher = searcher
+        self._background = background
         self._lock = threading.Lock()
 
     def get(self) -> Searcher:
@@ -99,7 +103,8 @@ class SearcherHolder:
         if searcher is None:
             with self._lock:
                 if self._searcher is None:
-                    self._searcher = Searcher(self.index_root, verify_in_background=True)
+                    self._searcher = Searcher(self.index_root, verify_in_background=True,
+                                              refresh_in_background=self._background)
                 searcher = self._searcher
         return searcher
 
