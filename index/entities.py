@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from index.countries import CountryGazetteer, Tokens, resolve
+from index.errors import NewsdexError
 from index.model import Country, Person
 from index.people import PeopleFinder, load_common_words
 from index.schema import person_key as _person_key
@@ -27,7 +28,7 @@ def person_key(name: str) -> str:
     return _person_key(name)
 
 
-class AliasError(ValueError):
+class AliasError(NewsdexError, ValueError):
     """A line of the alias file that cannot be read; the message names the file and line."""
 
 

@@ -3,11 +3,9 @@ import errno
 
 
 class NewsdexError(Exception):
-    """Base of newsdex's own errors."""
-
-
-class ReadError(NewsdexError):
-    """A file or record could not be turned into an article."""
+    """Base of newsdex's own errors: these here, `AliasError` (index/entities.py), `StoriesFileError`
+    (index/stories.py) and the search layer's `QueryError` (search/model.py). A file or record that cannot be read
+    is not an error but a `Failure` (index/model.py) in the run's report."""
 
 
 class IndexMissing(NewsdexError):

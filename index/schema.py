@@ -1,6 +1,7 @@
 """The one module that names the index's fields: the schema, Article -> document, stored fields -> Article.
 
-search/ imports field names from here and nothing else of whoosh's schema; nothing else spells a field name.
+search/ imports field names from here and nothing else of whoosh's schema; nothing else spells a field name, but
+for the facets' fields, which their declaration names (`index/facets.py`) and this module reads.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Mapping, Optional
 
 from whoosh import fields
 
+from index import facets
 from index.analysis import STEM_LANGUAGES, stem_analyzer, universal_analyzer
 from index.model import Article, Country, Person
 
@@ -26,12 +28,12 @@ TITLE = "title"            # unstemmed, boosted, stored
 TITLE_DERIVED = "title_derived"  # "1" when the headline was derived from the body's first sentence (not boosted)
 BODY = "body"              # unstemmed, stored, spelling source
 KEYWORDS = "keywords"      # the article's own keyword line
-PERSON = "person"          # canonical person keys (multi-valued facet)
+PERSON = facets.named("people").field      # canonical person keys (multi-valued facet)
 PERSON_NAME = "person_name"  # the display names, tokenised, for person:takaichi in queries
-COUNTRY = "country"        # ISO alpha-2 codes of countries the article is about (the facet)
+COUNTRY = facets.named("countries").field  # ISO alpha-2 codes of countries the article is about (the facet)
 COUNTRY_ANY = "country_any"  # every country mentioned
-LANG = "lang"
-SOURCE = "source"          # outlet name exactly as written
+LANG = facets.named("language").field
+SOURCE = facets.named("source").field      # outlet name exactly as written
 SOURCE_KEY = "source_key"  # lowercased outlet, for case-insensitive source: queries
 DAY = "day"                # whole days since 1970-01-01 (UTC), for filters and the histogram
 TS = "ts"                  # seconds since the epoch, for sorting by date
@@ -71,18 +73,17 @@ def build_schema() -> fields.Schema:
         TITLE_DERIVED: fields.ID(),
         BODY: fields.TEXT(analyzer=universal, stored=True, phrase=True, spelling=True),
         KEYWORDS: fields.TEXT(analyzer=universal),
-        PERSON: fields.KEYWORD(commas=True, lowercase=False),
         PERSON_NAME: fields.TEXT(analyzer=universal, phrase=True),
-        COUNTRY: fields.KEYWORD(commas=True, lowercase=False),
         COUNTRY_ANY: fields.KEYWORD(commas=True, lowercase=False),
-        LANG: fields.ID(stored=True),
-        SOURCE: fields.ID(stored=True),
         SOURCE_KEY: fields.ID(),
         DAY: _column_number(32),
         TS: _column_number(64),
         STORY: fields.ID(stored=True),
         META: fields.STORED(),
     }
+    for facet in facets.declared():   # one term per value: several comma-separated, or one stored
+        spec[facet.field] = (fields.KEYWORD(commas=True, lowercase=False) if facet.multi_valued
+                             else fields.ID(stored=True))
     for lang, name in STEM_FIELDS.items():
         spec[name] = fields.TEXT(analyzer=stem_analyzer(lang), phrase=True)
     return fields.Schema(**spec)
@@ -114,7 +115,6 @@ def day_to_date(day: int) -> Optional[date]:
 
 def document_for(article: Article) -> dict:
     """The Whoosh document of an article."""
-    about = [c.code for c in article.countries if c.about]
     doc = {
         ID: article.id,
         PATH: article.path,
@@ -124,18 +124,16 @@ def document_for(article: Article) -> dict:
         TITLE_DERIVED: "1" if article.title_derived else "",
         BODY: article.body,
         KEYWORDS: "\n".join(article.keywords),
-        PERSON: ",".join(p.key for p in article.people),
         PERSON_NAME: " \n ".join(p.name for p in article.people),
-        COUNTRY: ",".join(about),
         COUNTRY_ANY: ",".join(c.code for c in article.countries),
-        LANG: article.language or "und",
-        SOURCE: article.source or "",
         SOURCE_KEY: (article.source or "").casefold(),
         DAY: day_number(article.published),
         TS: int(article.published.timestamp()) if article.published else -(2 ** 62),
         STORY: article.story_id or article.id,
         META: json.dumps(_meta_of(article), ensure_ascii=False, separators=(",", ":")),
     }
+    for facet in facets.declared():
+        doc[facet.field] = facets.stored_values(facet, article)
     stem = STEM_FIELDS.get(article.language)
     if stem:
         doc[stem] = f"{article.title}\n\n{article.body}"

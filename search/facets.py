@@ -1,27 +1,94 @@
-"""Facet counts over the whole result set (bincounts over cached doc->value arrays) and the date histogram.
+"""Facet counts over the whole result set (bincounts over cached doc->value arrays), labels, the date histogram.
 
-Multi-select: language and source count over the result set with every filter applied except their own (so
-a user sees how many each other language would add); people, countries and the date histogram count over the
-result set itself (their selections AND together, so clicking a value narrows to exactly its count).
+Every facet the table declares (index/facets.py) is counted the same way. Multi-select (`search/masks.py`
+`counted_over`, the one place the rule is written): a facet whose selections OR together ("any": language,
+source) counts over the result set with every filter applied except its own (so a user sees how many each other
+language would add); the others ("all": people, countries) and the date histogram count over the result set
+itself (their selections AND together, so clicking a value narrows to exactly its count).
 Counting stories (the default when results collapse), a value counts the distinct stories among the matching
 articles holding it: again what clicking it finds, as the collapsed total counts stories.
 """
 from __future__ import annotations
 
 import calendar
+import logging
 from datetime import date
 from functools import lru_cache
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 import numpy as np
 
 from index import schema as S
 from index.language import language_name
-from search.model import FacetBucket
+from index.facets import Facet, declared
+from search.masks import Masks, counted_over, stored_value
+from search.model import FacetBucket, SearchRequest
 from search.snapshot import Snapshot, Stories
+
+log = logging.getLogger(__name__)
 
 _EPOCH = date(1970, 1, 1).toordinal()
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Counted(NamedTuple):
+    """The facets of a result set: buckets per facet, the date histogram's interval, the facets that failed."""
+
+    facets: dict          # {facet name: tuple[FacetBucket, ...]}, "date" the histogram; a failed facet: ()
+    interval: str         # day | month | year
+    failed: tuple         # the names of the facets whose counting failed (logged), as datasette lists them
+
+
+def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> Counted:
+    """Every declared facet and the date histogram over the request's result set. A facet whose counting fails
+    degrades alone: logged, listed in `failed` (not shown as a facet without values), the search goes on."""
+    st = snap.stories() if request.count_stories else None
+    facets, failed = {}, []
+    for facet in declared():
+        try:
+            facets[facet.name] = facet_buckets(snap, facet, request, masks, st)
+        except Exception:
+            log.exception("facet %s failed", facet.name)
+            facets[facet.name] = ()
+            failed.append(facet.name)
+    interval = "month"
+    try:
+        interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
+    except Exception:
+        log.exception("date histogram failed")
+        facets["date"] = ()
+        failed.append("date")
+    return Counted(facets, interval, tuple(failed))
+
+
+def facet_buckets(snap: Snapshot, facet: Facet, request: SearchRequest, masks: Masks,
+                  stories: Optional[Stories]) -> tuple[FacetBucket, ...]:
+    """The top `request.facet_limit` values of one facet over what it counts (multi-select), plus the selected."""
+    ff = snap.facet(facet.name)
+    label = labeller(snap, facet)
+    return top_buckets(ff.count(counted_over(masks, facet), stories), ff.values, request.facet_limit,
+                       [stored_value(snap, facet, v) for v in request.selected(facet.name)], label,
+                       bucket_value(snap, facet))
+
+
+def labeller(snap: Snapshot, facet: Facet) -> Callable[[str], str]:
+    """How the facet's stored values are shown (its declaration's `show`)."""
+    if facet.show == "person":
+        return snap.person_name
+    if facet.show == "country":
+        return country_label
+    if facet.show == "language":
+        return language_label
+    return _same
+
+
+def bucket_value(snap: Snapshot, facet: Facet) -> Callable[[str], str]:
+    """A stored value as the facet's filter takes it: a person's display name for a person key, else itself."""
+    return snap.person_name if facet.show == "person" else _same
+
+
+def _same(value: str) -> str:
+    return value
 
 
 def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Iterable[str],
@@ -53,14 +120,16 @@ def top_buckets(counts: np.ndarray, values: list[str], limit: int, selected: Ite
 
 @lru_cache(maxsize=1024)
 def country_label(code: str) -> str:
+    """`JP` -> Japan (the common name when pycountry has one, any case); an unknown code is shown as it is."""
+    code = (code or "").strip()
     try:
         import pycountry
-        c = pycountry.countries.get(alpha_2=code)
-        if c is not None:
-            return getattr(c, "common_name", None) or c.name
-    except ImportError:
-        pass
-    return code
+        found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    except (ImportError, KeyError, LookupError):
+        found = None
+    if found is None:
+        return code
+    return getattr(found, "common_name", None) or found.name
 
 
 @lru_cache(maxsize=1024)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping, NamedTuple, Optional
 
+from index.errors import NewsdexError
+from index.facets import declared, named
 from index.model import Article
 
 SORTS = ("relevance", "newest", "oldest")
@@ -25,7 +27,6 @@ MIN_WILDCARD_PREFIX = 1        # `a*` is allowed (bounded by MAX_WILDCARD_TERMS)
 COUNT_MODES = ("stories", "articles")
 MAX_ALSO = 5                   # other versions listed under a collapsed hit
 MAX_VERSIONS = 200             # other versions an ArticleView lists (an aggregator may hold a story many times)
-FACET_NAMES = ("people", "countries", "language", "source", "date")
 DATE_INTERVALS = ("day", "month", "year")
 
 # The user-facing query fields (what `field:value` accepts), with what each searches.
@@ -40,7 +41,7 @@ QUERY_FIELDS = {
 }
 
 
-class QueryError(ValueError):
+class QueryError(NewsdexError, ValueError):
     """A query or request that makes no sense; the message names the problem (and the valid fields when relevant).
 
     The web layer answers it with HTTP 400 (`to_json()` as the body), the CLI prints it and exits with status 2.
@@ -63,8 +64,9 @@ class QueryError(ValueError):
         return out
 
 
-# The request's filters: (attribute, the parameter that sets it in URLs and the CLI).
-FILTERS = (("people", "person"), ("countries", "country"), ("languages", "lang"), ("sources", "source"))
+def facet_names() -> tuple[str, ...]:
+    """The names of `SearchResult.facets`: the declared facets (index/facets.py), then the date histogram."""
+    return tuple(f.name for f in declared()) + ("date",)
 
 
 def clip(text: str) -> str:
@@ -121,7 +123,10 @@ class SearchRequest:
     """One search: query text, filters (independent of the text), sort and page.
 
     Filter values are what the facet buckets' `value`s carry: person names (or keys), ISO country codes,
-    language codes, exact source names. Several people / countries AND together; several languages / sources OR.
+    language codes, exact source names. Several people / countries AND together; several languages / sources OR
+    (each facet's `combine` in index/facets.py). A declared facet's selection is in the attribute its declaration
+    names (`people`, `countries`, `languages`, `sources`), any other's in `filters` ({facet name: values});
+    `selected(name)` reads either.
 
     Stories: by default the copies of one story (near-duplicates, same STORY id) collapse into one hit, and
     `total` counts stories; `count` says whether facet counts and the date histogram count stories (distinct
@@ -145,15 +150,30 @@ class SearchRequest:
     snippets: bool = True
     all_articles: bool = False           # list every article instead of one hit per story
     count: str = "stories"               # stories | articles: what facets and the histogram count (collapsed)
+    filters: Any = ()                    # {facet name: values} of declared facets without an attribute of their own
 
     @property
     def count_stories(self) -> bool:
         """True when facet counts and the histogram count distinct stories."""
         return not self.all_articles and self.count == "stories"
 
+    def selected(self, facet: str) -> tuple[str, ...]:
+        """The selected values of the facet called `facet`."""
+        attr = named(facet).request_attr
+        return getattr(self, attr) if attr else dict(self.filters).get(facet, ())
+
     def __post_init__(self):
         for name in ("people", "countries", "languages", "sources"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
+        pairs = self.filters.items() if isinstance(self.filters, Mapping) else self.filters
+        others = {}
+        for name, values in pairs or ():
+            attr = next((f.request_attr for f in declared() if f.name == name), "")
+            if attr:   # a facet with an attribute of its own: the values join it
+                object.__setattr__(self, attr, _tuple(getattr(self, attr) + _tuple(values)))
+            elif _tuple(values):
+                others[name] = _tuple(values)
+        object.__setattr__(self, "filters", tuple(others.items()))
         object.__setattr__(self, "q", self.q or "")
         for name, end in (("date_from", False), ("date_to", True)):
             value = getattr(self, name)
@@ -166,11 +186,16 @@ class SearchRequest:
             raise QueryError(f"unknown count {shown(self.count)}: use one of {', '.join(COUNT_MODES)}")
         if self.sort not in SORTS:
             raise QueryError(f"unknown sort {shown(self.sort)}: use one of {', '.join(SORTS)}")
-        for name, param in FILTERS:
-            if len(getattr(self, name)) > MAX_FILTER_VALUES:
-                raise QueryError(f"too many {param} values: {len(getattr(self, name)):,} (the limit is "
+        unknown = sorted({name for name, _ in self.filters} - {f.name for f in declared()})
+        if unknown:
+            raise QueryError(f"unknown facet {shown(unknown[0])}: the facets are "
+                             f"{', '.join(f.name for f in declared())}")
+        for facet in declared():
+            param, values = facet.param, self.selected(facet.name)
+            if len(values) > MAX_FILTER_VALUES:
+                raise QueryError(f"too many {param} values: {len(values):,} (the limit is "
                                  f"{MAX_FILTER_VALUES} per filter)")
-            for value in getattr(self, name):
+            for value in values:
                 if not_text(value):   # it could match nothing, and would break a UTF-8 output
                     raise QueryError(f"a {param} value is not valid text: character {not_text(value)} is an "
                                      f"undecodable byte")
@@ -189,9 +214,9 @@ class SearchRequest:
 
     @classmethod
     def from_params(cls, params: Mapping, **overrides) -> "SearchRequest":
-        """A request from URL-style parameters: q, person, country, lang, source (each repeatable: pass a
-        werkzeug MultiDict or a dict of lists), from, to, sort, recency, page, per_page, all_articles, count.
-        Raises QueryError."""
+        """A request from URL-style parameters: q, each facet's parameter (person, country, lang, source: each
+        repeatable: pass a werkzeug MultiDict or a dict of lists), from, to, sort, recency, page, per_page,
+        all_articles, count. Raises QueryError."""
         def many(name):
             if hasattr(params, "getlist"):
                 return tuple(v for v in params.getlist(name) if v)
@@ -212,14 +237,20 @@ class SearchRequest:
                 raise QueryError(f"{name} must be a whole number, not {shown(value)}") from None
 
         kwargs = dict(
-            q=one("q", ""), people=many("person"), countries=many("country"), languages=many("lang"),
-            sources=many("source"), date_from=parse_date_param(one("from")),
+            q=one("q", ""), date_from=parse_date_param(one("from")),
             date_to=parse_date_param(one("to"), end=True), sort=one("sort", "relevance"),
             recency=str(one("recency", "")).lower() in ("1", "true", "yes", "on"),
             page=number("page", 1), per_page=number("per_page", DEFAULT_PER_PAGE),
             all_articles=str(one("all_articles", "")).lower() in ("1", "true", "yes", "on"),
             count=str(one("count", "stories")).strip().lower(),
         )
+        others = {}
+        for facet in declared():
+            if facet.request_attr:
+                kwargs[facet.request_attr] = many(facet.param)
+            elif many(facet.param):
+                others[facet.name] = many(facet.param)
+        kwargs["filters"] = others
         kwargs.update(overrides)
         return cls(**kwargs)
 
@@ -289,7 +320,7 @@ class SearchResult:
     request: SearchRequest
     total: int                           # exact number of results: stories when collapsed, else articles
     hits: tuple[Hit, ...]
-    facets: dict = field(default_factory=dict)      # name -> tuple[FacetBucket, ...] (FACET_NAMES)
+    facets: dict = field(default_factory=dict)      # name -> tuple[FacetBucket, ...] (facet_names())
     date_interval: str = "month"         # bucket size of facets["date"]: day | month | year
     did_you_mean: Optional[str] = None   # a corrected query, when the query looks misspelled
     query_explain: str = ""              # the parsed query, for --explain
@@ -297,6 +328,7 @@ class SearchResult:
     articles: Optional[int] = None       # matching articles (= total with all_articles)
     stories: Optional[int] = None        # matching stories (= total when collapsed)
     matching: Any = None                 # a plain-words query: how it matched (search.ranking.Relaxation)
+    failed_facets: tuple[str, ...] = ()  # facets (or "date") whose counting failed: not counted, not "no values"
 
     @property
     def relaxed(self) -> bool:
@@ -332,6 +364,7 @@ class SearchResult:
             "max_result_window": MAX_RESULT_WINDOW,
             "hits": [h.to_json() for h in self.hits],
             "facets": {name: [b.to_json() for b in buckets] for name, buckets in self.facets.items()},
+            "failed_facets": list(self.failed_facets),
             "date_interval": self.date_interval,
             "did_you_mean": self.did_you_mean,
             "explain": self.query_explain,

@@ -27,6 +27,7 @@ from whoosh.util.numeric import byte_to_length
 from index import integrity, schema as S, segment_values
 from index.stories import read_story_map
 from index.errors import IndexDamaged
+from index.facets import named
 from index.store import index_version, open_index
 from search.model import MAX_WILDCARD_TERMS, QueryError
 from search.ranking import length_norm
@@ -38,7 +39,6 @@ PHRASE_CACHE_ENTRIES = 2_000
 DF_CACHE_ENTRIES = 200_000
 CONCEPT_CACHE_DOCS = 10_000_000      # documents kept in the word-scores cache (8 bytes each: ~80 MB at most)
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
-FACET_FIELDS = {"people": S.PERSON, "countries": S.COUNTRY, "language": S.LANG, "source": S.SOURCE}
 
 
 class Postings:
@@ -638,7 +638,7 @@ class Snapshot:
         """The doc->value pairs of a facet (built from the field's postings on first use)."""
         ff = self._facets.get(name)
         if ff is None:
-            field = FACET_FIELDS[name]
+            field = named(name).field   # the facet's declaration (index/facets.py)
             with self.lock:
                 ff = self._facets.get(name)
                 if ff is None:

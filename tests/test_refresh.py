@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-import search.searcher as searcher_module
+import search.live as searcher_module   # where the Searcher's snapshots are opened
 from index.builder import build_index
 from tests.test_builder import make_folder
 from web.app import create_app

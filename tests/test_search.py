@@ -336,7 +336,7 @@ def test_pagination_totals_and_past_the_end(sample_searcher):
 def test_result_json_shape(sample_searcher):
     data = sample_searcher.search(SearchRequest(q="trade", countries=["KR"], per_page=1)).to_json()
     assert sorted(data) == ["all_articles", "articles", "count", "date_interval", "did_you_mean", "explain",
-                            "facets", "hits", "matching", "max_result_window", "page", "pages", "per_page",
+                            "facets", "failed_facets", "hits", "matching", "max_result_window", "page", "pages", "per_page",
                             "query", "relaxed", "stories", "took_ms", "total"]
     assert (data["all_articles"], data["count"], data["articles"], data["stories"]) == (False, "stories", 2, 2)
     assert (data["total"], data["pages"], data["explain"]) == (2, 2, "trade")

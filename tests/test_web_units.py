@@ -94,6 +94,17 @@ def test_language_and_country_names():
     assert [country_name(c) for c in ("JP", "kr", "ZZ")] == ["Japan", "South Korea", "ZZ"]
 
 
+def test_one_country_name_and_one_date_parser():
+    """The page names countries as the countries facet labels them, and reads ISO dates with one parser."""
+    import search.facets
+    import web.views
+    from web.labels import parse_iso
+    assert country_name is search.facets.country_label
+    assert [country_name(c) for c in (" XK ", "ABC", "")] == ["XK", "ABC", ""]
+    assert not hasattr(web.views, "_parse_iso") and web.views.parse_iso is parse_iso
+    assert parse_iso("2026-01-18T09:30:00+00:00").hour == 9 and parse_iso("not a date") is None
+
+
 def test_dates_for_people():
     assert human_date("2026-01-18T09:30:00+00:00", with_time=True) == "18 Jan 2026, 09:30 UTC"
     assert human_date(datetime(2025, 5, 2, tzinfo=timezone.utc)) == "2 May 2025"

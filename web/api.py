@@ -7,11 +7,11 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
-from search import MAX_EXPORT_ROWS, MAX_PER_PAGE, SearchRequest, shown
+from search import MAX_EXPORT_ROWS, MAX_PER_PAGE, SearchRequest, declared_facets, facet_named, shown
 from web.app import get_searcher
 from web.errors import NotFound, WebError
 from web.export import FORMATS, Body
-from web.state import FACET_PARAM
+from web.state import filter_params
 from web.views import MAX_ID_CHARS, entity_rank
 
 bp = Blueprint("api", __name__)
@@ -43,10 +43,11 @@ def _no_cache(response):
 @bp.get("/")
 def index():
     """What the API offers."""
+    names = ", ".join(f.name for f in declared_facets())
     return jsonify({
         "endpoints": {
-            "/api/search": "search (q, person, country, lang, source, from, to, sort, recency, all_articles, count, "
-                           "page, per_page)",
+            "/api/search": f"search (q, {', '.join(filter_params())}, from, to, sort, recency, all_articles, count, "
+                           f"page, per_page)",
             "/api/search.csv": "every matching article as CSV (the search parameters; limit): one row per article",
             "/api/search.jsonl": "the same as JSON Lines",
             "/api/person/{key}": "a person: articles, stories, first and last seen, timeline, people and countries "
@@ -54,7 +55,7 @@ def index():
             "/api/country/{code}": "the same for a country (ISO 3166 alpha-2 code)",
             "/api/article/{id}": "one article with its people, countries and their mention spans",
             "/api/similar/{id}": "articles like one article (n)",
-            "/api/facets/{facet}": "values of a facet (people, countries, language, source) by prefix (prefix, limit)",
+            "/api/facets/{facet}": f"values of a facet ({names}) by prefix (prefix, limit)",
             "/api/explain": "the parsed form of a query (q)",
             "/api/stats": "what the index holds",
         },
@@ -98,14 +99,15 @@ def similar(article_id: str):
 @bp.get("/facets/<facet>")
 def facet_values(facet: str):
     """Facet value search over the whole index (for type-ahead)."""
-    if facet not in FACET_PARAM:
-        raise WebError(f"unknown facet {shown(facet)}: use one of {', '.join(FACET_PARAM)}", status=404)
+    names = [f.name for f in declared_facets()]
+    if facet not in names:
+        raise WebError(f"unknown facet {shown(facet)}: use one of {', '.join(names)}", status=404)
     prefix = request.args.get("prefix", "")
     if len(prefix) > MAX_PREFIX_CHARS:
         raise WebError(f"prefix is longer than {MAX_PREFIX_CHARS} characters", status=400)
     limit = _int_param("limit", 20, 1, MAX_FACET_VALUES)
     buckets = get_searcher().facet_values(facet, prefix, limit)
-    return jsonify({"facet": facet, "param": FACET_PARAM[facet], "prefix": prefix,
+    return jsonify({"facet": facet, "param": facet_named(facet).param, "prefix": prefix,
                     "values": [b.to_json() for b in buckets]})
 
 
@@ -187,12 +189,50 @@ def stats():
     return jsonify(get_searcher().stats())
 
 
+OPENAPI_FILE = Path(__file__).parent / "openapi.json"
+
+
 @lru_cache(maxsize=1)
-def _openapi() -> dict:
-    return json.loads((Path(__file__).parent / "openapi.json").read_text(encoding="utf-8"))
+def _openapi_file() -> str:
+    return OPENAPI_FILE.read_text(encoding="utf-8")
+
+
+def openapi_spec() -> dict:
+    """The API's OpenAPI description: web/openapi.json with its facet parts made from the facet table
+    (index/facets.py): each facet's filter parameter right after `q` wherever `q` is taken, and the facets
+    `/api/facets/{facet}` knows. `write_openapi()` writes it back (a test checks the file matches)."""
+    spec = json.loads(_openapi_file())
+    params = set(filter_params())
+    for path in spec["paths"].values():
+        for operation in path.values():
+            listed = operation.get("parameters", [])
+            if not any(p["name"] == "q" for p in listed):
+                continue
+            kept = [p for p in listed if p["name"] not in params or p["in"] != "query"]
+            at = next(i for i, p in enumerate(kept) if p["name"] == "q") + 1
+            operation["parameters"] = kept[:at] + [_filter_parameter(f) for f in declared_facets()] + kept[at:]
+    names = [f.name for f in declared_facets()]
+    for p in spec["paths"]["/api/facets/{facet}"]["get"]["parameters"]:
+        if p["name"] == "facet":
+            p["schema"]["enum"] = names
+    spec["components"]["schemas"]["SearchResult"]["properties"]["facets"]["description"] = (
+        f"counts over the whole result set: {', '.join(names)}, date (histogram)")
+    return spec
+
+
+def _filter_parameter(facet) -> dict:
+    return {"name": facet.param, "in": "query", "description": facet.help,
+            "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True}
+
+
+def write_openapi() -> None:
+    """Write openapi_spec() to web/openapi.json (after changing a facet: `python -c 'import web.api as a;
+    a.write_openapi()'`)."""
+    OPENAPI_FILE.write_text(json.dumps(openapi_spec(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _openapi_file.cache_clear()
 
 
 @bp.get("/openapi.json")
 def openapi():
     """The API's OpenAPI 3.1 description."""
-    return jsonify(_openapi())
+    return jsonify(openapi_spec())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from index import store
+from index import facets, store
 from index.builder import build_index, default_workers, delete_articles, enrich, optimize_index
 from index.entities import AliasError, load_aliases, make_extractor
 from index.errors import IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
@@ -341,19 +341,22 @@ def _terminal_snippet(snippet: str) -> str:
 
 
 def filter_options(command):
-    """The query and filters `search` and `export` share."""
+    """The query and filters `search` and `export` share: an option per declared facet (index/facets.py), each
+    passed to the command as `facet_<name>` (read them with `_selected`)."""
     for option in reversed((
             click.argument("query", nargs=-1, type=click.UNPROCESSED),
             index_option,
-            click.option("--person", multiple=True, help="Only articles about this person (repeat: all of them)."),
-            click.option("--country", multiple=True,
-                         help="Only articles about this country, ISO code (repeat: all)."),
-            click.option("--lang", multiple=True, help="Only articles in this language, e.g. fr (repeat: any of them)."),
-            click.option("--source", multiple=True, help="Only articles from this outlet (repeat: any of them)."),
+            *(click.option(f"--{f.param}", f"facet_{f.name}", multiple=True, help=f.help)
+              for f in facets.declared()),
             click.option("--from", "date_from", metavar="DATE", help="From this day, month or year (YYYY[-MM[-DD]])."),
             click.option("--to", "date_to", metavar="DATE", help="Up to this day, month or year, inclusive."))):
         command = option(command)
     return command
+
+
+def _selected(options: dict) -> dict:
+    """{facet name: values} of the facet options filter_options added (taken out of `options`)."""
+    return {f.name: options.pop(f"facet_{f.name}", ()) for f in facets.declared()}
 
 
 def _query_text(query) -> str:
@@ -378,15 +381,14 @@ def _query_text(query) -> str:
               show_default=True, help="What facet counts and the date histogram count when copies are grouped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--explain", is_flag=True, help="Print the parsed query and what each word contributed to each hit's score.")
-def search(query, index_root, person, country, lang, source, date_from, date_to, sort, recency, page, per_page,
-           all_articles, count_mode, as_json, explain):
+def search(query, index_root, date_from, date_to, sort, recency, page, per_page, all_articles, count_mode, as_json,
+           explain, **options):
     """Search the index. QUERY uses words (all must match), "phrases", OR, NOT/-word, (groups),
     field:value (title, person, country, lang, source, date), word*, word~ and date:2025-01..2025-06."""
     from search import QueryError, SearchRequest
     q = _query_text(query)
     try:
-        request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
-                                date_from=date_from, date_to=date_to,
+        request = SearchRequest(q=q, filters=_selected(options), date_from=date_from, date_to=date_to,
                                 sort=sort or ("relevance" if q.strip() else "newest"), recency=recency,
                                 page=page, per_page=per_page, all_articles=all_articles, count=count_mode)
         searcher = _searcher(index_root)
@@ -445,6 +447,8 @@ def _echo_result(result, scores: dict) -> None:
         if buckets and name != "date":
             top = ", ".join(f"{b.label} ({b.count})" for b in list(buckets)[:8])
             click.echo(f"{name}: {top}")
+    if result.failed_facets:
+        click.echo(f"not counted (failed): {', '.join(result.failed_facets)}")
 
 
 def _echo_score(explained: dict) -> None:
@@ -469,7 +473,7 @@ def _echo_score(explained: dict) -> None:
 @click.option("--oldest", is_flag=True, help="Oldest first [default: newest first].")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100_000, show_default=True,
               help="At most this many articles.")
-def export(query, index_root, person, country, lang, source, date_from, date_to, fmt, output, oldest, limit):
+def export(query, index_root, date_from, date_to, fmt, output, oldest, limit, **options):
     """Every article matching QUERY and the filters, one row per article (copies of a story too), newest first:
     id, title, published, source, language, people, countries, url, story_id. Messages go to standard error."""
     from search import QueryError, SearchRequest
@@ -477,8 +481,8 @@ def export(query, index_root, person, country, lang, source, date_from, date_to,
     q = _query_text(query)
     searcher = _searcher(index_root)
     try:
-        request = SearchRequest(q=q, people=person, countries=country, languages=lang, sources=source,
-                                date_from=date_from, date_to=date_to, sort="oldest" if oldest else "newest",
+        request = SearchRequest(q=q, filters=_selected(options), date_from=date_from, date_to=date_to,
+                                sort="oldest" if oldest else "newest",
                                 facets=False, snippets=False)
         with searcher.export(request, limit) as rows:
             _write_export(CHUNKS[fmt](rows), output)

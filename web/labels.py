@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Optional
 
-import pycountry
-
+from search import country_name  # noqa: F401  (`JP` -> Japan: the countries facet's names, one function for both)
 from search import language_name as search_language_name
 
 DATE_SOURCES = {
@@ -26,26 +24,14 @@ def language_name(code: str) -> str:
     return search_language_name((code or "").strip().lower() or "und")
 
 
-@lru_cache(maxsize=1024)
-def country_name(code: str) -> str:
-    """`JP` -> Japan (common name when pycountry has one); unknown codes are shown as they are."""
-    code = (code or "").strip()
-    try:
-        found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
-    except (KeyError, LookupError):
-        found = None
-    if found is None:
-        return code
-    return getattr(found, "common_name", None) or found.name
-
-
 def date_source_text(source: str) -> str:
     """Where a publication date was found, as a phrase."""
     return DATE_SOURCES.get(source or "none", "")
 
 
 def parse_iso(value) -> Optional[datetime | date]:
-    """An ISO 8601 string (or a date) as a date/datetime, None when unreadable."""
+    """An ISO 8601 string (or a date) as a date/datetime, None when unreadable (the one parser of dates the search
+    layer hands over as text)."""
     if value is None or isinstance(value, (date, datetime)):
         return value
     try:

@@ -4,14 +4,22 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 from urllib.parse import urlencode
 
-from search import MAX_FILTER_VALUES
+from search import MAX_FILTER_VALUES, declared_facets
 
-# The order parameters appear in generated URLs; the names are `newsdex search`'s flags.
-PARAMS = ("q", "person", "country", "lang", "source", "from", "to", "sort", "recency", "all_articles", "count",
-          "per_page", "page")
-MULTI = ("person", "country", "lang", "source")
-FACET_PARAM = {"people": "person", "countries": "country", "language": "lang", "source": "source"}
+# The order parameters appear in generated URLs (the names are `newsdex search`'s flags): q, each facet's parameter
+# (repeatable; index/facets.py declares them), then these.
+AFTER_FILTERS = ("from", "to", "sort", "recency", "all_articles", "count", "per_page", "page")
 DEFAULTS = {"sort": "relevance", "page": "1", "count": "stories"}
+
+
+def filter_params() -> tuple[str, ...]:
+    """The repeatable parameters: one per declared facet."""
+    return tuple(f.param for f in declared_facets())
+
+
+def params() -> tuple[str, ...]:
+    """Every parameter of the search page's state, in URL order."""
+    return ("q",) + filter_params() + AFTER_FILTERS
 
 
 class SearchState:
@@ -19,11 +27,12 @@ class SearchState:
 
     def __init__(self, values: Mapping[str, Iterable[str]] | None = None):
         self._values: dict[str, tuple[str, ...]] = {}
-        for name in PARAMS:
+        multi = filter_params()
+        for name in params():
             got = tuple(v for v in (values or {}).get(name, ()) if v is not None and str(v).strip() != "")
             if not got:
                 continue
-            if name not in MULTI:
+            if name not in multi:
                 got = got[-1:]
             else:   # drop repeats, keep order; a request with more values is refused, and every link repeats them
                 got = tuple(dict.fromkeys(got))[:MAX_FILTER_VALUES]
@@ -32,7 +41,7 @@ class SearchState:
     @classmethod
     def from_args(cls, args) -> "SearchState":
         """From a werkzeug MultiDict (request.args)."""
-        return cls({name: args.getlist(name) for name in PARAMS})
+        return cls({name: args.getlist(name) for name in params()})
 
     def get(self, name: str, default: str = "") -> str:
         values = self._values.get(name)
@@ -47,7 +56,7 @@ class SearchState:
     @property
     def filtered(self) -> bool:
         """True when any filter (not the query text) is set."""
-        return any(name in self._values for name in MULTI + ("from", "to"))
+        return any(name in self._values for name in filter_params() + ("from", "to"))
 
     def _copy(self, changes: dict, keep_page: bool = False) -> "SearchState":
         values = dict(self._values)
@@ -67,6 +76,10 @@ class SearchState:
         """With whole parameters removed."""
         return self._copy({name: () for name in names})
 
+    def without_filters(self) -> "SearchState":
+        """With every filter removed (the facets' and the dates), the query kept."""
+        return self.without(*filter_params(), "from", "to")
+
     def replaced(self, keep_page: bool = False, **values: str | None) -> "SearchState":
         """With single-valued parameters set (None removes); `from_`/`to` spell the date bounds."""
         changes = {}
@@ -81,7 +94,7 @@ class SearchState:
     def items(self) -> list[tuple[str, str]]:
         """(name, value) pairs in URL order, defaults left out."""
         out = []
-        for name in PARAMS:
+        for name in params():
             for value in self._values.get(name, ()):
                 if DEFAULTS.get(name) == value:
                     continue

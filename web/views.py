@@ -9,20 +9,19 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from markupsafe import Markup
 from werkzeug.http import is_resource_modified
 
-from search import (FACET_NAMES, MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing,
-                    QueryError, SearchRequest, UnknownEntity, person_key, shown)
+from search import (MAX_PLAIN_WORDS, MAX_QUERY_CHARS, QUERY_FIELDS, IndexDamaged, IndexMissing, QueryError,
+                    SearchRequest, UnknownEntity, declared_facets, facet_named, person_key, shown)
 from web import feeds
 from web.app import get_searcher
 from web.errors import IndexUnavailable, NotFound
-from web.labels import country_name, date_source_text, human_date, language_name
+from web.labels import country_name, date_source_text, human_date, language_name, parse_iso
 from web.marking import marked_paragraphs
-from web.state import FACET_PARAM, SearchState
+from web.state import SearchState
 from web.storydiff import diff_words
 
 log = logging.getLogger(__name__)
 bp = Blueprint("views", __name__)
 
-SIDEBAR_FACETS = (("people", "People"), ("countries", "Countries"), ("language", "Language"), ("source", "Source"))
 FACET_VISIBLE = 8            # buckets shown before "more"
 MAX_ID_CHARS = 512
 HISTOGRAM_WIDTH, HISTOGRAM_HEIGHT = 280, 64
@@ -65,27 +64,23 @@ def search():
 def _article_count(searcher) -> int:
     """Articles in the index, per the search layer's stats (-1 when it cannot tell)."""
     try:
-        stats = searcher.stats()
+        return searcher.stats()["articles"]
     except Exception:   # noqa: BLE001 - the count only decides which message to show
         log.exception("stats failed")
         return -1
-    for key in ("articles", "documents", "total"):
-        if isinstance(stats.get(key), int):
-            return stats[key]
-    return -1
 
 
 def _result_context(state: SearchState, result) -> dict:
     """What the template needs beyond the result itself: facet links, histogram, pagination."""
     facets = []
-    for name, title in SIDEBAR_FACETS:
-        buckets = result.facets.get(name) or ()
-        param = FACET_PARAM[name]
+    for facet in declared_facets():
+        name, param = facet.name, facet.param
         entries = [dict(label=facet_label(name, b.value, b.label), value=b.value, count=b.count,
                         selected=b.selected or state.has(param, b.value),
                         url=state.toggled(param, b.value).url(), page=entity_url(name, b.value))
-                   for b in buckets]
-        facets.append(dict(name=name, title=title, param=param, entries=entries,
+                   for b in result.facets.get(name) or ()]
+        facets.append(dict(name=name, title=facet.label, param=param, entries=entries, findable=facet.findable,
+                           failed=name in result.failed_facets,
                            visible=[e for i, e in enumerate(entries) if i < FACET_VISIBLE or e["selected"]],
                            more=[e for i, e in enumerate(entries) if i >= FACET_VISIBLE and not e["selected"]]))
     all_articles = result.request.all_articles
@@ -111,38 +106,36 @@ def feed_url(state: SearchState) -> str:
 
 
 def entity_url(facet: str, value: str) -> str | None:
-    """The page of a people or countries facet value (a person's display name or key, a country code)."""
-    if facet in ("people", "person"):
+    """The page of a facet value, for a facet whose values have pages (its declaration's `page`): a person's (by
+    display name or key), a country's (by code). `facet` is the facet's name or its page kind."""
+    kind = next((f.page for f in declared_facets() if f.page and facet in (f.name, f.page)), "")
+    if kind == "person":
         key = person_key(value)
         return url_for("views.person", key=key) if key else None
-    if facet in ("countries", "country"):
+    if kind == "country":
         return url_for("views.country", code=value.strip().upper()) if value.strip() else None
     return None
 
 
 def facet_label(facet: str, value: str, label: str = "") -> str:
-    """What a facet value shows: the search layer's label, or a readable name for a bare code."""
-    if facet == "language" and (not label or label == value):
+    """What a facet value shows: the search layer's label, or a readable name for a bare code (its declaration's
+    `show`)."""
+    show = facet_named(facet).show
+    if show == "language" and (not label or label == value):
         return language_name(value)
-    if facet == "countries" and (not label or label.upper() == value.upper()):
+    if show == "country" and (not label or label.upper() == value.upper()):
         return country_name(value)
     return label or value
 
 
 def _chips(state: SearchState, result, base: str = "/") -> list[dict]:
     """The active filters, each with the URL that removes it (a URL of the page at `base`)."""
-    labels = {}
-    if result is not None:
-        for name, _title in SIDEBAR_FACETS:
-            for b in result.facets.get(name) or ():
-                labels[(FACET_PARAM[name], b.value)] = facet_label(name, b.value, b.label)
-    kinds = {"person": ("people", "Person"), "country": ("countries", "Country"),
-             "lang": ("language", "Language"), "source": ("source", "Source")}
     chips = []
-    for param, (facet, kind) in kinds.items():
-        for value in state.getlist(param):
-            label = labels.get((param, value)) or facet_label(facet, value)
-            chips.append(dict(kind=kind, label=label, url=state.toggled(param, value).url(base)))
+    for facet in declared_facets():
+        labels = {b.value: b.label for b in (result.facets.get(facet.name) or ())} if result is not None else {}
+        for value in state.getlist(facet.param):
+            label = facet_label(facet.name, value, labels.get(value, ""))
+            chips.append(dict(kind=facet.singular, label=label, url=state.toggled(facet.param, value).url(base)))
     if state.has("from"):
         chips.append(dict(kind="From", label=state.get("from"), url=state.without("from").url(base)))
     if state.has("to"):
@@ -206,11 +199,12 @@ def article(article_id: str):
         raise NotFound(f"No article with the id {shown(article_id)} is in the index. It may have been deleted or "
                        f"re-indexed under a new id; try searching for it.")
     art = view.article
-    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled("person", p.name).url(),
+    people_param, countries_param = facet_named("people").param, facet_named("countries").param
+    people = [dict(name=p.name, mentions=len(p.mentions), url=SearchState().toggled(people_param, p.name).url(),
                    page=entity_url("people", p.key or p.name))
               for p in art.people]
     countries = [dict(name=c.name or country_name(c.code), code=c.code, about=c.about, mentions=len(c.mentions),
-                      url=SearchState().toggled("country", c.code).url(),
+                      url=SearchState().toggled(countries_param, c.code).url(),
                       page=entity_url("countries", c.code) if c.about else None)
                  for c in art.countries]
     countries.sort(key=lambda c: (not c["about"], -c["mentions"], c["name"]))
@@ -236,8 +230,7 @@ def _same_story(searcher, view, art) -> list:
     what it added or cut against this article (for the first STORY_DIFFS)."""
     out = []
     for i, v in enumerate(view.versions[:STORY_VERSIONS]):
-        entry = dict(v, published=_parse_iso(v.get("published")), diff=None,
-                     title_differs=(v.get("title") or "") != (art.title or ""))
+        entry = dict(v, published=parse_iso(v["published"]), diff=None, title_differs=v["title"] != art.title)
         if i < STORY_DIFFS:
             try:
                 other = searcher.article(v["id"], with_story=False)
@@ -252,18 +245,9 @@ def _same_story(searcher, view, art) -> list:
     return out
 
 
-def _parse_iso(text):
-    from datetime import datetime
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 # --- person and country pages -----------------------------------------------------------------------------------------
 
-ENTITY_PARAM = {"person": "person", "country": "country"}
-ENTITY_FACET = {"person": "people", "country": "countries"}
+ENTITY_FACET = {"person": "people", "country": "countries"}   # a page's kind -> the facet its values are in
 
 
 @bp.get("/person/<path:key>")
@@ -297,21 +281,22 @@ def _entity_page(kind: str, key: str):
     if page.key != key:
         qs = request.query_string.decode("latin-1")
         return redirect(f"{base}?{qs}" if qs else base)
-    param = ENTITY_PARAM[kind]
+    param = facet_named(ENTITY_FACET[kind]).param
     value = page.name if kind == "person" else page.key
     searched = state if state.has(param, value) else state.toggled(param, value)
     ranked = {r: state.url(base) + ("&" if state.items() else "?") + f"rank={r}" for r in ("score", "count")}
     return render_template(
         "entity.html", page=page, kind=kind, state=state, searched=searched, base=base, rank=rank, ranked=ranked,
         chips=_chips(state, None, base), histogram=_bars(state, page.timeline, page.interval, "article", base),
-        with_people=_co_links(searched, page.with_people, "person", "people"),
-        with_countries=_co_links(searched, page.with_countries, "country", "countries"),
+        with_people=_co_links(searched, page.with_people, "people"),
+        with_countries=_co_links(searched, page.with_countries, "countries"),
         api_url=state.url(url_for(f"api.{kind}", **{"key" if kind == "person" else "code": page.key})),
         **_outlets(searched))
 
 
-def _co_links(searched: SearchState, mentions, param: str, facet: str) -> list[dict]:
+def _co_links(searched: SearchState, mentions, facet: str) -> list[dict]:
     """Co-mentioned entities, each linking to the search for articles about both, and to its own page."""
+    param = facet_named(facet).param
     return [dict(label=facet_label(facet, m.value, m.label), count=m.count, score=round(m.score, 1) + 0.0,
                  url=(searched if searched.has(param, m.value) else searched.toggled(param, m.value)).url(),
                  page=entity_url(facet, m.key))
@@ -343,7 +328,7 @@ def feed():
                                                facets=False, snippets=False)
     result = searcher.search(search_request)
     entries = [dict(id_url=url_for("views.article", article_id=h.id, _external=True), title=h.title,
-                    published=_parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
+                    published=parse_iso(h.published), source=h.source, summary=feeds.summary_text(h.snippet),
                     original=safe_link(h.url))
                for h in result.hits]
     body = feeds.atom(title=_feed_title(state), feed_url=request.url,
@@ -372,17 +357,18 @@ def _feed_title(state: SearchState) -> str:
 @bp.get("/facets/<facet>")
 def facet_values(facet: str):
     """Values of one facet matching a prefix, each a link that adds it to the current search."""
-    if facet not in FACET_PARAM:
-        raise NotFound(f"There is no facet {shown(facet)}; the facets are {', '.join(FACET_PARAM)}.")
+    names = [f.name for f in declared_facets()]
+    if facet not in names:
+        raise NotFound(f"There is no facet {shown(facet)}; the facets are {', '.join(names)}.")
     prefix = request.args.get("prefix", "")[:200]
     state = SearchState.from_args(request.args)
-    param = FACET_PARAM[facet]
+    param = facet_named(facet).param
     buckets = get_searcher().facet_values(facet, prefix, 50)
     entries = [dict(label=facet_label(facet, b.value, b.label), count=b.count,
                     selected=state.has(param, b.value),
                     url=(state if state.has(param, b.value) else state.toggled(param, b.value)).url())
                for b in buckets]
-    title = dict(SIDEBAR_FACETS)[facet]
+    title = facet_named(facet).label
     return render_template("facet_values.html", facet=facet, title=title, prefix=prefix, entries=entries,
                            state=state)
 
@@ -441,7 +427,7 @@ def register_template_helpers(app: Flask) -> None:
         article_url=lambda article_id: url_for("views.article", article_id=article_id),
         person_url=lambda name: entity_url("people", name), country_url=lambda code: entity_url("countries", code),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else n)
-    app.jinja_env.globals.update(facet_names=FACET_NAMES, max_query_chars=MAX_QUERY_CHARS)
+    app.jinja_env.globals.update(max_query_chars=MAX_QUERY_CHARS, facet_param=lambda name: facet_named(name).param)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
