@@ -38,10 +38,12 @@ EDGE = 4096                   # bytes at each end of a file whose checksum openi
 SMALL_FILE = 1 << 20          # files (other than segments) up to this size are checksummed whole at opening
 CHUNK = 1 << 20
 SCHEMA_FILE = "SCHEMA_VERSION"
+ARCHIVES_FILE = "archives.json"   # (index.locations: an add rewrites it just before its commit)
 # Not listed: written outside commits (the publish marker, Whoosh's lock file, this list itself), or changed beside
-# a commit and checked by their own structure (the story files).
+# a commit and checked by their own structure (the story files, the archive folders: a reader opening the index
+# while an add rewrites them must not take the new version for damage).
 VOLATILE = frozenset({store.PUBLISHED, f"{store.INDEX_NAME}_WRITELOCK", MANIFEST, STORIES_FILE, STORY_LOG_FILE,
-                      STORY_MAP_FILE})
+                      STORY_MAP_FILE, ARCHIVES_FILE})
 _TOC = re.compile(rf"^_{store.INDEX_NAME}_(\d+)\.toc$")
 
 
@@ -203,6 +205,16 @@ def _metadata_problems(gen: Path) -> Iterator[tuple[Path, str]]:
     problem = story_map_problem(gen)
     if problem:
         yield gen / STORY_MAP_FILE, problem
+    try:
+        archives = json.loads((gen / ARCHIVES_FILE).read_bytes())
+        if not isinstance(archives, list) or not all(isinstance(a, str) for a in archives):
+            yield gen / ARCHIVES_FILE, "is not a JSON list of archive folders"
+    except FileNotFoundError:
+        pass   # an index made before archives were remembered
+    except OSError as exc:
+        yield gen / ARCHIVES_FILE, f"cannot be read ({exc.strerror})"
+    except ValueError as exc:
+        yield gen / ARCHIVES_FILE, f"is not valid JSON ({exc})"
     if (gen / STORIES_FILE).exists():
         problem = stories_file_problem(gen / STORIES_FILE)
         if problem:

@@ -21,10 +21,10 @@ import os
 from itertools import islice
 from pathlib import Path
 
+from index.integrity import ARCHIVES_FILE   # (one name for the file: integrity checks it)
 from index.model import key_id
 from index.readers import key_of, walk
 
-ARCHIVES_FILE = "archives.json"
 MAX_ARCHIVES = 100     # remembered archive folders (the oldest are forgotten first)
 SAMPLE_FILES = 2000    # files of a moved archive looked at to find where it fits
 MAX_LIFT = 8           # folders above PATH tried as its archive's place
