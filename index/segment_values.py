@@ -35,9 +35,12 @@ import zlib
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
 
-from index import schema as S
+from index import facets, schema as S
 
-FIELDS = (S.PERSON, S.COUNTRY, S.LANG, S.SOURCE, S.STORY, S.ID)   # ID: to find the story map's copies
+def fields() -> tuple[str, ...]:
+    """The fields a values file holds: every declared facet's (index.facets, read at call time), the stories', and
+    the ids' (to find the story map's copies)."""
+    return tuple(dict.fromkeys([f.field for f in facets.declared()] + [S.STORY, S.ID]))
 SUFFIX = ".values"
 OLD_SUFFIX = ".values.npz"          # the layout before this one (numpy's zip of arrays): still read
 MAGIC = b"NDXVAL1\n"
@@ -166,7 +169,7 @@ def _read_ids(m) -> list[int]:
 def write(gen_dir: str | os.PathLike, sub) -> None:
     """Write one segment's values file (the layout in the module's docstring)."""
     parts = []
-    for field in FIELDS:
+    for field in fields():
         sv = SegmentValues.from_pairs(*read_pairs(sub, field))
         parts.extend((field, name, np.ascontiguousarray(getattr(sv, name), dtype=dtype)) for name, dtype in PARTS)
     header: dict = {}
@@ -210,7 +213,7 @@ def load(gen_dir: str | os.PathLike, segment_id: str) -> dict[str, SegmentValues
         header = json.loads(data[16:16 + size])
         buf = memoryview(data)
         out = {}
-        for field in FIELDS:
+        for field in header:   # a field the file lacks (a facet declared since) is read from the term index
             arrays = {name: np.frombuffer(buf, dtype=dtype, count=header[field][name][1],
                                           offset=header[field][name][0]) for name, dtype in PARTS}
             out[field] = SegmentValues(**arrays)
@@ -224,7 +227,7 @@ def _load_npz(gen_dir, segment_id: str) -> dict[str, SegmentValues] | None:
         with np.load(Path(gen_dir) / f"{segment_id}{OLD_SUFFIX}") as data:
             return {field: SegmentValues.from_pairs(data[f"{field}.values"].tobytes().decode("utf-8").split("\0")[:-1],
                                                     data[f"{field}.docs"], data[f"{field}.ords"])
-                    for field in FIELDS}
+                    for field in fields() if f"{field}.docs" in data}
     except FileNotFoundError:
         return None
 

@@ -27,7 +27,7 @@ def test_each_segment_has_its_values_and_they_equal_the_term_index(tmp_path):
     with store.open_index(root).reader() as reader:
         for sub, _ in reader.leaf_readers():
             stored = segment_values.load(gen, sub.segment().segment_id())
-            for field in segment_values.FIELDS:
+            for field in segment_values.fields():
                 values, docs, ords = segment_values.read_pairs(sub, field)
                 got_values, got_docs, got_ords = stored[field].pairs()
                 assert got_values == values
