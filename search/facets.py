@@ -179,12 +179,12 @@ def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], 
     if interval == "day":
         idx, first, last = days - lo, 0, hi - lo
     elif interval == "month":
-        idx = _month_index(days)
+        idx = snap.calendar_index("month")[docs]
         first, last = (int(x) for x in _month_index(np.array([lo, hi])))
         idx = idx - first
         last -= first
     else:
-        idx = _year_index(days)
+        idx = snap.calendar_index("year")[docs]
         first, last = (int(x) for x in _year_index(np.array([lo, hi])))
         idx = idx - first
         last -= first

@@ -170,13 +170,16 @@ class Searcher:
 
 
 def _warm(snap: Snapshot) -> None:
-    """What a swapped-in snapshot builds before requests see it: the facet arrays, the stories, the norms."""
+    """What a swapped-in snapshot builds before requests see it: the facet arrays, the stories, the norms, the
+    months and years of the date histogram."""
     for facet in declared():
         snap.facet(facet.name)
     snap.stories()
     for field in (S.TITLE, S.BODY):   # every ranked search reads these
         snap.norms(field)
     snap.title_weights()
+    snap.calendar_index("month")   # the date histogram's
+    snap.calendar_index("year")
 
 
 def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:

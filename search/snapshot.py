@@ -444,6 +444,7 @@ class Snapshot:
         self.ts = self._numeric_column(S.TS, "u8", 1 << 63, -(2 ** 62))
         self.dated = self.day != S.NO_DAY
         self._lengths: dict[str, np.ndarray] = {}
+        self._calendar: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._norms: dict[str, np.ndarray] = {}
         self._title_weights = None
@@ -481,6 +482,16 @@ class Snapshot:
         unsigned_default = (1 << (8 * width)) - 1 - shift
         out[out == unsigned_default] = missing
         return out
+
+    def calendar_index(self, unit: str) -> np.ndarray:
+        """Per document: its month ("month": months since 1970-01) or year ("year": years since 1970) of publication
+        (0 when undated), computed once per snapshot for the date histogram."""
+        arr = self._calendar.get(unit)
+        if arr is None:
+            days = np.where(self.dated, self.day, 0).astype("datetime64[D]")
+            arr = days.astype("datetime64[M]" if unit == "month" else "datetime64[Y]").astype(np.int32)
+            self._calendar[unit] = arr
+        return arr
 
     @_reads
     def lengths(self, field: str) -> np.ndarray:
