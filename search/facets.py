@@ -44,16 +44,24 @@ def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> Counte
     degrades alone: logged, listed in `failed` (not shown as a facet without values), the search goes on."""
     st = snap.stories() if request.count_stories else None
     facets, failed = {}, []
+    found: dict[int, tuple] = {}   # id(mask) -> (mask, its documents): facets counting over one set share them
+
+    def docs_of(mask: np.ndarray) -> np.ndarray:
+        if id(mask) not in found:
+            found[id(mask)] = (mask, np.flatnonzero(mask))
+        return found[id(mask)][1]
+
     for facet in declared():
         try:
-            facets[facet.name] = facet_buckets(snap, facet, request, masks, st)
+            facets[facet.name] = facet_buckets(snap, facet, request, masks, st, docs_of)
         except Exception:
             log.exception("facet %s failed", facet.name)
             facets[facet.name] = ()
             failed.append(facet.name)
     interval = "month"
     try:
-        interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st)
+        interval, facets["date"] = date_histogram(snap, masks.final, request.date_from, request.date_to, st,
+                                                  docs_of(masks.final))
     except Exception:
         log.exception("date histogram failed")
         facets["date"] = ()
@@ -62,11 +70,12 @@ def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> Counte
 
 
 def facet_buckets(snap: Snapshot, facet: Facet, request: SearchRequest, masks: Masks,
-                  stories: Optional[Stories]) -> tuple[FacetBucket, ...]:
+                  stories: Optional[Stories], docs_of=np.flatnonzero) -> tuple[FacetBucket, ...]:
     """The top `request.facet_limit` values of one facet over what it counts (multi-select), plus the selected."""
     ff = snap.facet(facet.name)
     label = labeller(snap, facet)
-    return top_buckets(ff.count(counted_over(masks, facet), stories), ff.values, request.facet_limit,
+    over = counted_over(masks, facet)
+    return top_buckets(ff.count(over, stories, docs_of(over)), ff.values, request.facet_limit,
                        [stored_value(snap, facet, v) for v in request.selected(facet.name)], label,
                        bucket_value(snap, facet))
 
@@ -157,12 +166,13 @@ def _year_index(days: np.ndarray) -> np.ndarray:
 
 
 def date_histogram(snap: Snapshot, mask: np.ndarray, date_from: Optional[date], date_to: Optional[date],
-                   stories: Optional[Stories] = None) -> tuple[str, tuple[FacetBucket, ...]]:
+                   stories: Optional[Stories] = None, docs: Optional[np.ndarray] = None
+                   ) -> tuple[str, tuple[FacetBucket, ...]]:
     """(interval, buckets) of matching dated articles, every bucket between the first and last shown.
 
     With `stories`, a bucket counts the distinct stories with a matching article in it (what picking the bar
-    finds: a story whose copies span two months counts in both)."""
-    docs = np.flatnonzero(mask)
+    finds: a story whose copies span two months counts in both). `docs`: np.flatnonzero(mask), when known."""
+    docs = np.flatnonzero(mask) if docs is None else docs
     days = snap.day[docs]
     dated = days != S.NO_DAY
     days, docs = days[dated], docs[dated]

@@ -111,9 +111,10 @@ class FacetField:
         self._story_totals = None      # stories per value over the whole index (count() fills it)
         self._words = None
 
-    def count(self, mask: np.ndarray, stories: "Stories | None" = None) -> np.ndarray:
-        """Documents per value among the documents in `mask` (distinct stories per value with `stories`)."""
-        docs = np.flatnonzero(mask)
+    def count(self, mask: np.ndarray, stories: "Stories | None" = None, docs: np.ndarray | None = None) -> np.ndarray:
+        """Documents per value among the documents in `mask` (distinct stories per value with `stories`); `docs`:
+        np.flatnonzero(mask) when the caller has it."""
+        docs = np.flatnonzero(mask) if docs is None else docs
         k = len(self.values)
         shared = None
         if stories is not None:
