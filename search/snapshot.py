@@ -292,6 +292,7 @@ class Stories:
         copies = copies[np.lexsort((copies, ts[copies], ords[copies]))]
         grouped = ords[copies]
         self.members[self.offsets[grouped] + np.arange(len(copies)) - np.searchsorted(grouped, grouped)] = copies
+        self.copies = np.sort(copies)        # the live documents whose story has other live articles
         self.count = int(np.count_nonzero(self.size))
 
     def story_id(self, o: int, stored_id=None) -> str:
@@ -303,32 +304,43 @@ class Stories:
     def members_of(self, o: int) -> np.ndarray:
         return self.members[self.offsets[o]:self.offsets[o + 1]]
 
+    def _with_copies(self, docs: np.ndarray) -> np.ndarray:
+        """Which of `docs` (sorted, live) belong to a story with more than one live article (bool per doc). When
+        such articles are few beside `docs`, they are looked up in `docs` (no pass over every document)."""
+        if len(self.copies) * 8 < len(docs):
+            found = np.zeros(len(docs), dtype=bool)
+            at = np.searchsorted(docs, self.copies)
+            inside = at < len(docs)
+            at, copies = at[inside], self.copies[inside]
+            found[at[docs[at] == copies]] = True
+            return found
+        return self.size[self.ord[docs]] > 1
+
     def distinct(self, docs: np.ndarray) -> int:
-        """How many stories the live documents `docs` belong to (a document whose story has no other live article
-        is a story by itself: only the others are counted together)."""
+        """How many stories the live documents `docs` (sorted) belong to (a document whose story has no other
+        live article is a story by itself: only the others are counted together)."""
         if not len(docs):
             return 0
-        ords = self.ord[docs]
-        multi = self.size[ords] > 1
+        multi = self._with_copies(docs)
         m = int(np.count_nonzero(multi))
         if not m:
             return len(docs)
         if m > self.n // 8:   # many: one pass over every story beats sorting them
-            return int(np.count_nonzero(np.bincount(ords, minlength=self.n)))
-        grouped = np.sort(ords[multi])   # (np.unique's hashing is slower than a sort on these)
+            return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
+        grouped = np.sort(self.ord[docs[multi]])   # (np.unique's hashing is slower than a sort on these)
         return len(docs) - m + 1 + int(np.count_nonzero(grouped[1:] != grouped[:-1]))
 
     def shared(self, docs: np.ndarray) -> np.ndarray:
-        """Per document of `docs` (distinct, live): does another of `docs` belong to its story?"""
-        ords = self.ord[docs]
-        multi = self.size[ords] > 1
+        """Per document of `docs` (sorted, live): does another of `docs` belong to its story?"""
+        multi = self._with_copies(docs)
         out = np.zeros(len(docs), dtype=bool)
         m = int(np.count_nonzero(multi))
         if not m:
             return out
         if m > self.n // 8:
+            ords = self.ord[docs]
             return np.bincount(ords, minlength=self.n)[ords] > 1
-        _, inverse, counts = np.unique(ords[multi], return_inverse=True, return_counts=True)
+        _, inverse, counts = np.unique(self.ord[docs[multi]], return_inverse=True, return_counts=True)
         out[multi] = counts[inverse.reshape(-1)] > 1
         return out
 
