@@ -100,8 +100,10 @@ class FacetField:
         self.ords = values.ords() if isinstance(values, ValueTable) else {v: i for i, v in enumerate(values)}
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
-        order = np.argsort(pair_doc, kind="stable")
-        self.doc_values = pair_ord[order]
+        if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them in order)
+            order = np.argsort(pair_doc, kind="stable")
+            pair_doc, pair_ord = pair_doc[order], pair_ord[order]
+        self.doc_values = pair_ord
         per_doc = np.bincount(pair_doc, minlength=len(live))
         self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
         np.cumsum(per_doc, out=self.offsets[1:])
