@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator
 
 from index.segment import FastSegmentWriter
 
-from index import integrity, store
+from index import integrity, store, whoosh_wall
 from index.stories import STORIES_FILE, StoriesFileError, StoryIndex, signatures
 from index.entities import make_extractor
 from index.errors import IndexMissing, IndexOutdated, NewsdexError, RebuildRefused
@@ -203,16 +203,16 @@ class _SegmentBuilder:
         if writer is None:
             return None
         if writer.docnum == 0:
-            writer._close_segment()
+            writer.close_segment()
             return None
-        segment = writer._finalize_segment()
+        segment = writer.finish_segment()
         store.fsync_segment(Path(self.gen_dir), segment)
         return segment
 
     def abandon(self) -> None:
         writer, self.writer = self.writer, None
         if writer is not None:
-            writer._close_segment()
+            writer.close_segment()
 
 
 def _internal_error(item: RawArticle, exc: Exception) -> Failure:
@@ -513,6 +513,18 @@ class _Run:
         if self.progress:
             self.progress(self.done_bytes, self.total, report.indexed)
 
+    def _before_toc(self, toc: int) -> None:
+        """What a commit writes before its TOC: the stories (readers of this commit see its stories; a frame of a
+        commit that never happens is skipped by readers and cut off by the next writer) and the archives."""
+        if self.mode == "rebuild" or self.stories.reconciled:
+            self.stories.compact(self.gen, toc)
+            self.stories.reconciled = False
+        else:
+            self.stories.log_changes(self.gen, toc)
+        write_archives(self.gen, self.keys.archives)
+        if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
+            store.fsync_names(self.gen)
+
     def commit(self, pool) -> None:
         """Tally what was handed out, finish the workers' segments and commit them (plus deletions of replaced and
         duplicate documents)."""
@@ -532,20 +544,8 @@ class _Run:
                 with writer.searcher() as searcher:   # one reader of every segment for all the look-ups
                     for uid in self.replaced_ids:
                         writer.delete_by_term(ID, uid, searcher=searcher)
-            writer._close_segment()   # no document of its own: the old segments, then the workers' new ones
-            final = writer.segments + segments
-            # the stories before the TOC: readers of this commit see its stories (a frame of a commit that never
-            # happens is skipped by readers and cut off by the next writer)
-            if self.mode == "rebuild" or self.stories.reconciled:
-                self.stories.compact(self.gen, writer.generation)
-                self.stories.reconciled = False
-            else:
-                self.stories.log_changes(self.gen, writer.generation)
-            write_archives(self.gen, self.keys.archives)
-            if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
-                store.fsync_names(self.gen)
-            writer._commit_toc(final)
-            writer._finish()
+            # no document of its own: the TOC names the old segments, then the workers' new ones
+            whoosh_wall.commit_with(writer, segments, before_toc=lambda: self._before_toc(writer.generation))
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
@@ -685,7 +685,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
          lock_fd, stories: StoryIndex, keys: Keys) -> None:
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
-    (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
+    (gen / whoosh_wall.TEMP_DIR).mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
     run = _Run(root, gen, mode, report, progress, stories)
     run.keys = keys
     run.total = _total_bytes(paths) if progress else 0

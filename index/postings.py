@@ -19,20 +19,13 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
-BLOCK = 128            # postings per block, as W3Codec's default blocklimit
+from index.whoosh_wall import BLOCK_LIMIT as BLOCK, COMPRESSION, POSTINGS_MAGIC, TERM_INFO
+
 COMPRESS_FROM = 512    # shorter block data is stored uncompressed (zlib setup costs more than it saves)
-COMPRESSION = 3        # zlib level, as W3Codec's default
+assert TERM_INFO.itemsize == 35   # W3TermInfo's head (!BfIBBfII) and the extent of the postings (!qi)
 
-# W3TermInfo's struct (!BfIBBfII: flags, total weight, doc frequency, min/max length byte, max weight, min/max
-# doc) followed by the extent of the postings (!qi: offset, length), as one record.
-TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"), ("maxlen", "u1"),
-                      ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"), ("offset", ">i8"),
-                      ("length", ">i4")])
-assert TERM_INFO.itemsize == 35
-
-_MAGIC = np.frombuffer(WHOOSH3_HEADER_MAGIC, np.uint8)
+_MAGIC = np.frombuffer(POSTINGS_MAGIC, np.uint8)
 _K, _M, _J = ord("K"), ord("M"), ord("J")             # BININT1, BININT2, BININT
 _G, _N, _C, _B = ord("G"), ord("N"), ord("C"), ord("B")  # BINFLOAT, NONE, SHORT_BINBYTES, BINBYTES
 _MARK, _TUPLE, _STOP = ord("("), ord("t"), ord(".")

@@ -33,13 +33,14 @@ import hashlib
 import json
 import mmap
 import os
-import re
 import struct
 import zlib
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
+
+from index import whoosh_wall
 
 STORIES_FILE = "stories.bin"
 STORY_MAP_FILE = "story-map.json"
@@ -50,7 +51,6 @@ FORMAT = 2                      # format 1: the whole clusterer in one file, par
 _LOG_MAGIC = b"NEWSDEX-STORYLOG"
 _FRAME = struct.Struct("<4sqII")   # tag, the commit's TOC generation, payload length, CRC-32 of the payload
 _FRAME_TAG = b"SLF1"
-_TOC_NAME = re.compile(r"^_[A-Za-z0-9]+_(\d+)\.toc$")
 _ALIGN = 8
 
 # The base's sections: name -> numpy dtype (little-endian, fixed width). Per entry: representative, alive, exact
@@ -349,12 +349,7 @@ def discard_uncommitted(gen_dir: str | os.PathLike, committed: int) -> int:
 
 def committed_toc(gen_dir: str | os.PathLike) -> int:
     """The newest TOC generation of a Whoosh directory (-1 when there is none)."""
-    best = -1
-    for name in os.listdir(gen_dir):
-        m = _TOC_NAME.match(name)
-        if m:
-            best = max(best, int(m.group(1)))
-    return best
+    return whoosh_wall.newest_toc(gen_dir)
 
 
 def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dict[str, str]:
