@@ -21,8 +21,9 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import pycountry
 
@@ -55,6 +56,29 @@ def alias_words(alias: str) -> list[str]:
     return [w.lower() for w in _ALIAS_WORD.findall(alias)]
 
 
+class Unit(NamedTuple):
+    """A capitalised word as people.py reads names from it."""
+
+    i: int          # its number among the text's capitalised words (Tokens.words[i])
+    caps: bool      # on a line in capitals (a headline, a dateline: its case says nothing)
+    text: str       # the word, an initial with its full stop ("J.")
+    low: str        # the same in lower case
+    start: int      # offsets in the text
+    end: int
+
+
+_new_tuple = tuple.__new__   # map(_new_tuple, repeat(Unit), rows): NamedTuples made at C speed (Unit(*row) is not)
+
+
+class Match(NamedTuple):
+    """A gazetteer match (CountryGazetteer.find)."""
+
+    i: int          # the number of its first capitalised word
+    start: int      # its offsets in the text
+    entries: list   # what the name may be (_Entry)
+    end: int
+
+
 class Tokens:
     """The capitalised words of a text with offsets; context (sentence start, capitals line) computed on demand.
 
@@ -72,7 +96,7 @@ class Tokens:
         # Offsets (findall + str.find is three times faster than finditer, and find cannot land early because
         # every capitalised word after the previous match is itself a match), lower case, whether the word is on
         # a line in capitals (headlines, datelines: case says nothing there), and the name units people.py reads:
-        # (index, caps, text, lower, start, end), an initial keeping its full stop ("J.").
+        # Units, an initial keeping its full stop ("J.").
         if starts is None:
             starts = []
             append, pos, find = starts.append, 0, text.find
@@ -83,7 +107,7 @@ class Tokens:
         ends = [s + len(w) for s, w in zip(starts, words)]
         lower = [w.lower() for w in words]
         caps = [False] * len(words)
-        units = list(zip(range(len(words)), caps, words, lower, starts, ends))
+        units = list(map(_new_tuple, repeat(Unit), zip(range(len(words)), caps, words, lower, starts, ends)))
         lines: dict[int, bool] = {}
         for i in [i for i, w in enumerate(words) if w.isupper()]:
             s, w = starts[i], words[i]
@@ -95,9 +119,9 @@ class Tokens:
             caps[i] = flag
             e = ends[i]
             if len(w) == 1 and text[e:e + 1] == ".":
-                units[i] = (i, flag, w + ".", lower[i] + ".", s, e + 1)
+                units[i] = Unit(i, flag, w + ".", lower[i] + ".", s, e + 1)
             elif flag:
-                units[i] = (i, flag, w, lower[i], s, e)
+                units[i] = Unit(i, flag, w, lower[i], s, e)
         self.words, self.starts, self.ends, self.lower, self.caps, self.units = words, starts, ends, lower, caps, units
 
     def _articles(self, words: list[str]) -> tuple[list[str], list[int]]:
@@ -325,8 +349,8 @@ class CountryGazetteer:
         return trie
 
     # ---- matching -------------------------------------------------------------------------------------------
-    def find(self, tokens: Tokens, language: str = "en") -> list[tuple[int, int, list[_Entry], int]]:
-        """Matches: (index of the first word, start offset, entries, end offset), longest match first."""
+    def find(self, tokens: Tokens, language: str = "en") -> list[Match]:
+        """The matches, longest first."""
         trie = self.trie(language)
         words, lower, starts = tokens.words, tokens.lower, tokens.starts
         cyrillic = language.startswith(("ru", "uk", "bg"))
@@ -365,7 +389,7 @@ class CountryGazetteer:
                 end, entries = best
                 entries = self._usable(tokens, i, s, end, entries)
                 if entries:
-                    out.append((i, s, entries, end))
+                    out.append(Match(i, s, entries, end))
                     covered = end
         return out
 
@@ -432,7 +456,7 @@ _LOCAL_NAMES: dict[str, list[tuple[str, str, bool, bool, str]]] = {
 }
 
 
-def resolve(tokens: Tokens, matches: list, gazetteer: CountryGazetteer, excluded: list[tuple[int, int]],
+def resolve(tokens: Tokens, matches: list[Match], gazetteer: CountryGazetteer, excluded: list[tuple[int, int]],
             title_codes: set[str]) -> tuple[Country, ...]:
     """Decide the code of each match, drop the ones the policies reject, and mark what the article is about."""
     text = tokens.text

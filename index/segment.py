@@ -32,6 +32,7 @@ from collections import defaultdict
 from functools import partial
 from itertools import chain, count
 from struct import Struct
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import fields as whoosh_fields
@@ -203,6 +204,18 @@ class Analysis:
         return len(self.vocab)
 
 
+class Staged(NamedTuple):
+    """One field of a document, analysed and not yet kept (add_documents analyses a batch before keeping any)."""
+
+    name: str
+    field: Any      # the schema's field
+    value: Any      # the value as given (stored when the field is)
+    items: Any      # None: not indexed; an array of term ids: a planned text field; else (term bytes, frequency,
+    #                 weight, value bytes) per term, as Whoosh's field.index gives them
+    length: int     # the field's length in tokens (scorable fields), else 0
+    first: int      # the position of the first kept token (a stop filter numbers the others from it)
+
+
 class FastSegmentWriter(SegmentWriterBase):
     """A SegmentWriter (same constructor) with a fast `add_document` and flush; see the module docstring."""
 
@@ -250,7 +263,7 @@ class FastSegmentWriter(SegmentWriterBase):
                 staged.append(exc)
         return [got if isinstance(got, Exception) else self._keep(got) for got in staged]
 
-    def _stage(self, fields: dict) -> list:
+    def _stage(self, fields: dict) -> list[Staged]:
         """A document's fields analysed, nothing kept yet (a failure here costs this document only)."""
         self.check_open()
         schema = self.schema
@@ -267,7 +280,7 @@ class FastSegmentWriter(SegmentWriterBase):
                 continue
             field = schema[name]
             if not field.indexed:
-                staged.append((name, field, value, None, 0, 0))
+                staged.append(Staged(name, field, value, None, 0, 0))
                 continue
             plan = self._plans.get(name)
             if plan is not None:
@@ -275,11 +288,11 @@ class FastSegmentWriter(SegmentWriterBase):
                     raise ValueError(f"{name}: {value!r} is not text")
                 value.encode("utf-8")   # a lone surrogate fails here, not in the middle of the flush
                 terms, first = plan.terms(self._words(value, memo), self._vocab)
-                staged.append((name, field, value, terms, len(terms), first))
+                staged.append(Staged(name, field, value, terms, len(terms), first))
             elif name in self._whole:   # what IDTokenizer + Existence give: the value itself, once
                 if not isinstance(value, str):
                     raise ValueError(f"{name}: {value!r} is not text")
-                staged.append((name, field, value, ((value.encode("utf-8"), 1, self._whole[name], b""),), 0, 0))
+                staged.append(Staged(name, field, value, ((value.encode("utf-8"), 1, self._whole[name], b""),), 0, 0))
             else:
                 key = (name, value)
                 indexed = self._memo.get(key) if isinstance(value, str) else None
@@ -290,10 +303,10 @@ class FastSegmentWriter(SegmentWriterBase):
                             self._memo.clear()
                         self._memo[key] = indexed
                 length = sum(freq for _, freq, _, _ in indexed) if field.scorable else 0
-                staged.append((name, field, value, indexed, length, 0))
+                staged.append(Staged(name, field, value, indexed, length, 0))
         return staged
 
-    def _keep(self, staged: list) -> int:
+    def _keep(self, staged: list[Staged]) -> int:
         """Keep a staged document: postings, lengths, stored fields and columns; returns its docnum."""
         docnum = self.docnum
         perdoc = self.perdocwriter
