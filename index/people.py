@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from index.countries import Tokens, Unit
+from index.tokens import Tokens, Unit
 
 DATA = Path(__file__).parent / "data"
 
