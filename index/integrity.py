@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
-from index import store, whoosh_wall
+from index import durable, store, whoosh_wall
 from index.stories import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
 from index.errors import IndexDamaged
 
@@ -159,20 +159,7 @@ def write_manifest(gen: Path, create: bool = False) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # store.remove_orphans removes a leftover
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fd = os.open(path.parent, os.O_RDONLY)   # the rename itself durable (not every file: store.fsync_dir)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    finally:
-        tmp.unlink(missing_ok=True)
+    durable.write_atomically(path, lambda fh: fh.write(text + "\n"), text=True, sync_dir=True)
 
 
 # --- checks --------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import schema as S, whoosh_wall
+from index import durable, schema as S, whoosh_wall
 
 FIELDS = (S.PERSON, S.COUNTRY, S.LANG, S.SOURCE, S.STORY, S.ID)   # ID: to find the story map's copies
 SUFFIX = ".values"
@@ -135,16 +135,14 @@ def write(gen_dir: str | os.PathLike, sub) -> None:
             break
         body_start = needed
     text = text.ljust(body_start - 16)
-    target = path_of(gen_dir, sub.segment().segment_id())
-    tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "wb") as fh:
+
+    def write_parts(fh) -> None:
         fh.write(MAGIC + struct.pack("<Q", len(text)) + text)
         for _, _, arr in parts:
             data = arr.tobytes()
             fh.write(data + b"\0" * (-len(data) % 8))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+
+    durable.write_atomically(path_of(gen_dir, sub.segment().segment_id()), write_parts)
 
 
 def load(gen_dir: str | os.PathLike, segment_id: str) -> dict[str, SegmentValues] | None:

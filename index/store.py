@@ -21,7 +21,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index import storyfile, whoosh_wall
+from index import durable, storyfile, whoosh_wall
 from index.errors import DiskError, IndexBusy, IndexDamaged, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
@@ -234,13 +234,8 @@ def rollback(root: str | os.PathLike, lock_timeout: float = 0.0) -> tuple[Path, 
 
 def _write_pointer(root: Path, pointer: str, name: str) -> None:
     """Replace a pointer file (CURRENT, PREVIOUS) atomically and durably."""
-    tmp = root / f"{pointer}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / pointer)
-    _fsync_dir(root)
+    durable.write_atomically(root / pointer, lambda fh: fh.write(name + "\n"), text=True,
+                             tmp=root / f"{pointer}.{os.getpid()}.tmp", sync_dir=True)
 
 
 def prune(root: str | os.PathLike) -> list[str]:
@@ -376,12 +371,7 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_fsync_dir = durable.fsync_dir
 
 
 @contextmanager
