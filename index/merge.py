@@ -37,7 +37,6 @@ from __future__ import annotations
 import heapq
 import math
 import os
-import struct
 import time
 from dataclasses import dataclass, field
 from itertools import chain, groupby
@@ -51,8 +50,8 @@ from whoosh.reading import SegmentReader
 from index import integrity, segment_values, store
 from index.postings import compress, encode_postings
 from index.segment import CHUNK_POSTINGS, _Files
-from index.whoosh_wall import (LENGTHS_COLUMN, SegmentWriterBase, column_values, field_names, length_column,
-                               raw_stored, segments_of, term_postings, term_records)
+from index.whoosh_wall import (LENGTHS_COLUMN, SegmentWriterBase, column_values, field_names, key_prefix,
+                               length_column, raw_stored, segments_of, term_postings, term_records)
 
 MERGE_FACTOR = 10             # segments of one level merged at a time
 FLOOR_DOCS = 10               # segments smaller than this count as this size (all the tiny ones: one level)
@@ -258,7 +257,7 @@ class SegmentMerger(SegmentWriterBase):
     def _merge_field(self, name: str, files: _Files, fieldmap: dict) -> int:
         """Merge one field's terms from every source; returns the sum of its postings' frequencies."""
         fieldobj = self.schema[name]
-        prefix = struct.pack(">H", fieldmap.setdefault(name, len(fieldmap)))
+        prefix = key_prefix(fieldmap, name)
         fixed = fieldobj.format.fixed_value_size()
         chunk = _Chunk(fixed, fieldobj.format.field_boost or 1.0,
                        self._lengths.get(name) if fieldobj.scorable else None, self._docmaps)

@@ -31,7 +31,6 @@ from array import array
 from collections import defaultdict
 from functools import partial
 from itertools import chain, count
-from struct import Struct
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,14 +43,11 @@ from whoosh.lang import stemmer_for_language
 from whoosh.util.numeric import length_to_byte
 
 from index.postings import compress, encode_postings, term_records
-from index.whoosh_wall import SegmentWriterBase
+from index.whoosh_wall import SegmentWriterBase, key_prefix
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
                             term_list)
 
 CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.postings' arrays)
-
-
-_ushort = Struct("!H")
 
 
 _EMPTY_IDS = np.zeros(0, np.int32)
@@ -411,7 +407,7 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
     files = _Files(termfile, postfile)
     for fieldname in sorted(set(text) | set(posts)):
         field = schema[fieldname]
-        prefix = _ushort.pack(fieldmap.setdefault(fieldname, len(fieldmap)))
+        prefix = key_prefix(fieldmap, fieldname)
         lengths = doc_lengths.get(fieldname) if field.scorable else None
         if fieldname in text:
             _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths)

@@ -11,7 +11,8 @@ same files in batches with numpy. What it needs for that, and where:
   is a TOC per commit (`_MAIN_<generation>.toc`), segments (`MAIN_<id>.seg`, compound, or `MAIN_<id>.<ext>`), a
   lock file and a temp folder.
 - **W3 constants** (`BLOCK_LIMIT`, `COMPRESSION`, `POSTINGS_MAGIC`, `TERM_INFO`, ...): what index/postings.py
-  needs to write W3 posting blocks and term records as Whoosh's W3 codec writes them.
+  needs to write W3 posting blocks and term records as Whoosh's W3 codec writes them; `key_prefix`, how a term's
+  key in the term file begins (its field's number).
 - **Writing segments** (`SegmentWriterBase`): a Whoosh `SegmentWriter` whose term and posting files the subclass
   writes itself (`write_terms`), finished without a commit (`finish_segment`, `close_segment`: a worker's
   segment is committed by the parent), and a commit that puts a merged segment where its sources were
@@ -124,6 +125,15 @@ TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minle
 LENGTHS_COLUMN = whoosh3.LENGTHS_COLUMN         # a scorable field's per-document length bytes
 STORED_COLUMN = whoosh3.STORED_COLUMN           # the stored fields: pickled, compressed, per document
 _STORED = "_stored"                             # the stored fields' column name
+
+
+_FIELD_NUMBER = struct.Struct(">H")            # a term's key in the term file: its field's number, then the term
+
+
+def key_prefix(fieldmap: dict, field: str) -> bytes:
+    """The first bytes of every key of a field's terms in a segment's term file (`fieldmap`: the segment's field ->
+    number; a field new to it gets the next number)."""
+    return _FIELD_NUMBER.pack(fieldmap.setdefault(field, len(fieldmap)))
 
 
 def length_column(field: str) -> str:
@@ -295,7 +305,7 @@ def term_records(sub, field: str):
     fieldmap = terms._fieldmap
     if field not in fieldmap:
         return
-    prefix = struct.pack(">H", fieldmap[field])
+    prefix = _FIELD_NUMBER.pack(fieldmap[field])
     for key, value in terms._tindex.items_from(prefix):
         if key[:2] != prefix:
             return

@@ -166,6 +166,7 @@ def test_every_attribute_the_wall_reads_on_whooshs_objects_is_there(tmp_path):
         assert whoosh_wall.length_bytes(sub, "body") is not None
         assert len(whoosh_wall.fixed_column_bytes(sub, "day", ix.schema["day"].column_type, 4)) == 4 * 300
         assert whoosh_wall.field_names(sub) >= {"body", "id"}
+        assert sub._terms._keycoder("body", b"x") == whoosh_wall.key_prefix(dict(sub._terms._fieldmap), "body") + b"x"
     finally:
         sub.close()
     assert seen == set(whoosh_wall.INSTANCE_ATTRIBUTES), set(whoosh_wall.INSTANCE_ATTRIBUTES) - seen
