@@ -15,10 +15,10 @@ from typing import Iterable, Iterator, Optional
 
 from index.countries import CountryGazetteer, resolve
 from index.errors import NewsdexError
-from index.tokens import Tokens
 from index.model import Country, Person
 from index.people import PeopleFinder, load_common_words
 from index.schema import person_key as _person_key
+from index.tokens import Tokens
 
 _CODE = re.compile(r"^[A-Z]{2}$")
 
