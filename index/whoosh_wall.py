@@ -213,7 +213,11 @@ class SegmentWriterBase(SegmentWriter):
 def commit_with(writer, segments: list, before_toc=None) -> None:
     """Commit a writer that added no document of its own (deletions only) with `segments` appended to the index's
     (finished by other writers), calling `before_toc()` just before the TOC is written. Whoosh's public
-    `commit(mergetype=...)`: the merge function returns the segments the TOC names."""
+    `commit(mergetype=...)`: the merge function returns the segments the TOC names. The writer's own (empty)
+    segment is closed first, so that only `before_toc()` stands between what it writes and the TOC (Whoosh's
+    commit would close it in between; closing again is a no-op)."""
+    writer._close_segment()
+
     def name_them(_writer, current):
         if before_toc is not None:
             before_toc()
