@@ -29,12 +29,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from index.segment import FastSegmentWriter
 
-from index import integrity, store
-from index.stories import STORIES_FILE, StoriesFileError, StoryIndex, signatures
+from index import integrity, store, whoosh_wall
+from index.stories import STORIES_FILE, Signature, StoriesFileError, StoryIndex, signatures
 from index.entities import make_extractor
 from index.errors import IndexMissing, IndexOutdated, NewsdexError, RebuildRefused
 from index.known import Known, KnownSpec, short_checksum
@@ -62,12 +62,24 @@ _clock = time.thread_time
 _LANG_WARMUP = "The quick brown fox jumps over the lazy dog near the river bank."
 
 
+class Written(NamedTuple):
+    """An article a worker wrote: where it came from, its number in the worker's segment, and what the parent
+    clusters stories by."""
+
+    id: str
+    path: str
+    position: Any             # the record inside a multi-article file (None for a file of its own)
+    docnum: int               # in the segment of the task (Outcome.segment_id)
+    signature: Signature      # near-duplicate signature (index.stories)
+    published: Any            # the article's date (datetime or None)
+    known: bool               # an article of that id was in the index already (add only)
+
+
 @dataclass
 class Outcome:
-    """What a worker made of one task: the articles it wrote (id, path, position, docnum in its segment, and the
-    near-duplicate signature and date the parent clusters stories by), failures, notes."""
+    """What a worker made of one task: the articles it wrote, failures, notes."""
 
-    written: list[tuple] = field(default_factory=list)   # (id, path, position, docnum, signature, date, known)
+    written: list[Written] = field(default_factory=list)
     segment_id: str = ""                                  # the segment the task's articles went to
     segments: list = field(default_factory=list)          # segments finished while doing the task
     failures: list[Failure] = field(default_factory=list)
@@ -193,7 +205,8 @@ class _SegmentBuilder:
         sigs = signatures([article.body for _, article, _ in written])
         timing["signature"] += _clock() - t0
         known = self.known if self.known is not None else ()
-        out.written = [(article.id, item.path, item.position, docnum, sig, article.published, article.id in known)
+        out.written = [Written(article.id, item.path, item.position, docnum, sig, article.published,
+                               article.id in known)
                        for (item, article, docnum), sig in zip(written, sigs)]
         return out
 
@@ -203,16 +216,16 @@ class _SegmentBuilder:
         if writer is None:
             return None
         if writer.docnum == 0:
-            writer._close_segment()
+            writer.close_segment()
             return None
-        segment = writer._finalize_segment()
+        segment = writer.finish_segment()
         store.fsync_segment(Path(self.gen_dir), segment)
         return segment
 
     def abandon(self) -> None:
         writer, self.writer = self.writer, None
         if writer is not None:
-            writer._close_segment()
+            writer.close_segment()
 
 
 def _internal_error(item: RawArticle, exc: Exception) -> Failure:
@@ -220,6 +233,49 @@ def _internal_error(item: RawArticle, exc: Exception) -> Failure:
 
 
 # --- worker processes ----------------------------------------------------------------------------------------------
+
+# What the parent sends a worker (through its inbox), and what a worker answers (through the shared outbox).
+
+class Task(NamedTuple):
+    """Read, enrich and write these units (answered by Done)."""
+    seq: int                  # the task's place in the input order
+    units: list
+
+
+class Flush(NamedTuple):
+    """Finish the current segment once the queued tasks are done (answered by Flushed)."""
+
+
+STOP = None                   # no more work: the worker abandons what it has not finished and ends
+
+
+class Done(NamedTuple):
+    """A task's outcome."""
+    worker: int
+    seq: int
+    outcome: Outcome
+
+
+class Flushed(NamedTuple):
+    """The worker's finished segment (None when it held nothing) and the CPU seconds the flush took."""
+    worker: int
+    segment: Optional[Any]
+    seconds: float
+
+
+class WorkerOSError(NamedTuple):
+    """The disk refused something (full, read-only...): the parent raises it as an OSError."""
+    worker: int
+    errno: Optional[int]
+    strerror: Optional[str]
+    filename: Optional[str]
+
+
+class WorkerFailed(NamedTuple):
+    """Anything else that stopped a worker, with its traceback."""
+    worker: int
+    traceback: str
+
 
 def _die_with_parent(parent_pid: int) -> None:
     """Ask Linux to SIGKILL this worker when its parent dies, so no orphan outlives a killed run."""
@@ -237,7 +293,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen_dir: str, limitmb: int,
                  extractor, aliases_path, known) -> None:
-    """A worker's life: tasks in, outcomes out; "flush" returns the finished segment; None ends it."""
+    """A worker's life: Tasks in, Done out; a Flush answered by Flushed with the finished segment; STOP ends it."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -257,20 +313,19 @@ def _worker_main(idx: int, inbox, outbox, parent_pid: int, close_fds: tuple, gen
     try:
         while True:
             msg = inbox.get()
-            if msg is None:
+            if msg is STOP:
                 builder.abandon()
                 return
-            kind, payload = msg
-            if kind == "task":
-                outbox.put(("outcome", idx, payload[0], builder.process(payload[1])))
-            elif kind == "flush":
+            if isinstance(msg, Task):
+                outbox.put(Done(idx, msg.seq, builder.process(msg.units)))
+            elif isinstance(msg, Flush):
                 t0 = _clock()
                 segment = builder.finish()
-                outbox.put(("segment", idx, segment, _clock() - t0))
+                outbox.put(Flushed(idx, segment, _clock() - t0))
     except OSError as exc:   # disk full, read-only...: the parent says so in one line, no traceback here
-        outbox.put(("oserror", idx, (exc.errno, exc.strerror, exc.filename), 0))
+        outbox.put(WorkerOSError(idx, exc.errno, exc.strerror, exc.filename))
     except BaseException:
-        outbox.put(("error", idx, traceback.format_exc(), 0))
+        outbox.put(WorkerFailed(idx, traceback.format_exc()))
         raise
 
 
@@ -299,7 +354,7 @@ class _Pool:
     def submit(self, seq: int, units: list[Unit]) -> None:
         idx = self.inflight.index(min(self.inflight))
         self.inflight[idx] += 1
-        self.inboxes[idx].put(("task", (seq, units)))
+        self.inboxes[idx].put(Task(seq, units))
 
     def busy(self) -> bool:
         return any(self.inflight)
@@ -315,25 +370,25 @@ class _Pool:
                         raise NewsdexError(f"indexing worker {idx} (pid {proc.pid}) died unexpectedly "
                                            f"(exit code {proc.exitcode}); what it had not committed is discarded")
                 continue
-            if msg[0] == "oserror":
-                raise OSError(*msg[2])
-            if msg[0] == "error":
-                raise NewsdexError(f"indexing worker {msg[1]} failed:\n{msg[2]}")
-            if msg[0] == "outcome":
-                self.inflight[msg[1]] -= 1
+            if isinstance(msg, WorkerOSError):
+                raise OSError(msg.errno, msg.strerror, msg.filename)
+            if isinstance(msg, WorkerFailed):
+                raise NewsdexError(f"indexing worker {msg.worker} failed:\n{msg.traceback}")
+            if isinstance(msg, Done):
+                self.inflight[msg.worker] -= 1
             return msg
 
     def request_flush(self) -> int:
-        """Ask every worker to finish its segment once its queued tasks are done (each then answers "segment" and
+        """Ask every worker to finish its segment once its queued tasks are done (each then answers Flushed and
         starts a new one on demand); returns how many answers to expect."""
         for inbox in self.inboxes:
-            inbox.put(("flush", None))
+            inbox.put(Flush())
         return len(self.inboxes)
 
     def close(self, graceful: bool) -> None:
         if graceful:
             for inbox in self.inboxes:
-                inbox.put(None)
+                inbox.put(STOP)
             for proc in self.procs:
                 proc.join(timeout=10)
         for proc in self.procs:
@@ -359,7 +414,7 @@ class _InProcess:
         return not self.results
 
     def submit(self, seq: int, units: list[Unit]) -> None:
-        self.results.append(("outcome", 0, seq, self.builder.process(units)))
+        self.results.append(Done(0, seq, self.builder.process(units)))
 
     def busy(self) -> bool:
         return bool(self.results)
@@ -370,7 +425,7 @@ class _InProcess:
     def request_flush(self) -> int:
         t0 = _clock()
         segment = self.builder.finish()
-        self.results.append(("segment", 0, segment, _clock() - t0))
+        self.results.append(Flushed(0, segment, _clock() - t0))
         return 1
 
     def close(self, graceful: bool) -> None:
@@ -452,13 +507,13 @@ class _Run:
     def receive(self, pool) -> None:
         """Wait for one outcome (see `outcome`)."""
         msg = pool.receive()
-        assert msg[0] == "outcome", msg[0]
+        assert isinstance(msg, Done), msg
         self.outcome(msg)
 
-    def outcome(self, msg) -> None:
+    def outcome(self, msg: Done) -> None:
         """Tally every outcome that is next in input order (so the first of two articles with one id wins, whichever
         worker finished first)."""
-        self.waiting[msg[2]] = msg[3]
+        self.waiting[msg.seq] = msg.outcome
         while self.next_seq in self.waiting:
             self.tally(self.waiting.pop(self.next_seq))
             self.next_seq += 1
@@ -471,11 +526,11 @@ class _Run:
         segments, seconds = [], 0.0
         while expected or pool.busy():
             msg = pool.receive()
-            if msg[0] == "segment":
+            if isinstance(msg, Flushed):
                 expected -= 1
-                seconds += msg[3]
-                if msg[2] is not None:
-                    segments.append(msg[2])
+                seconds += msg.seconds
+                if msg.segment is not None:
+                    segments.append(msg.segment)
             else:
                 self.outcome(msg)
         return segments, seconds
@@ -491,27 +546,40 @@ class _Run:
             self.seen.setdefault(uid, -1)
         t_stories = _clock()
         self.segments.extend(outcome.segments)
-        for uid, path, position, docnum, sig, published, was_known in outcome.written:
+        for w in outcome.written:
+            uid = w.id
             first = self.seen.get(uid)
             if first is not None:
                 shown = "an unchanged article already indexed" if first < 0 else self.paths[first]
-                report.failed.append(Failure(path, f"duplicate id {uid!r} (first seen in {shown}); "
-                                                   f"this one was not indexed", position))
-                self.deleted.setdefault(outcome.segment_id, []).append(docnum)
+                report.failed.append(Failure(w.path, f"duplicate id {uid!r} (first seen in {shown}); "
+                                                     f"this one was not indexed", w.position))
+                self.deleted.setdefault(outcome.segment_id, []).append(w.docnum)
                 continue
-            self.seen[uid] = self._where(path)
-            if self.mode == "add" and was_known:
+            self.seen[uid] = self._where(w.path)
+            if self.mode == "add" and w.known:
                 self.replaced_ids.append(uid)
                 report.replaced += 1
             else:
                 report.added += 1
-            self.stories.assign(uid, sig, published)   # in input order, so story ids do not depend on timing
+            self.stories.assign(uid, w.signature, w.published)   # in input order: story ids do not depend on timing
             report.indexed += 1
             self.since_commit += 1
         stages["stories"] = stages.get("stories", 0.0) + _clock() - t_stories
         self.done_bytes += outcome.size
         if self.progress:
             self.progress(self.done_bytes, self.total, report.indexed)
+
+    def _before_toc(self, toc: int) -> None:
+        """What a commit writes before its TOC: the stories (readers of this commit see its stories; a frame of a
+        commit that never happens is skipped by readers and cut off by the next writer) and the archives."""
+        if self.mode == "rebuild" or self.stories.reconciled:
+            self.stories.compact(self.gen, toc)
+            self.stories.reconciled = False
+        else:
+            self.stories.log_changes(self.gen, toc)
+        write_archives(self.gen, self.keys.archives)
+        if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
+            store.fsync_names(self.gen)
 
     def commit(self, pool) -> None:
         """Tally what was handed out, finish the workers' segments and commit them (plus deletions of replaced and
@@ -532,20 +600,8 @@ class _Run:
                 with writer.searcher() as searcher:   # one reader of every segment for all the look-ups
                     for uid in self.replaced_ids:
                         writer.delete_by_term(ID, uid, searcher=searcher)
-            writer._close_segment()   # no document of its own: the old segments, then the workers' new ones
-            final = writer.segments + segments
-            # the stories before the TOC: readers of this commit see its stories (a frame of a commit that never
-            # happens is skipped by readers and cut off by the next writer)
-            if self.mode == "rebuild" or self.stories.reconciled:
-                self.stories.compact(self.gen, writer.generation)
-                self.stories.reconciled = False
-            else:
-                self.stories.log_changes(self.gen, writer.generation)
-            write_archives(self.gen, self.keys.archives)
-            if self.mode == "add":   # segments, stories log and archives.json were fsynced as they were written
-                store.fsync_names(self.gen)
-            writer._commit_toc(final)
-            writer._finish()
+            # no document of its own: the TOC names the old segments, then the workers' new ones
+            whoosh_wall.commit_with(writer, segments, before_toc=lambda: self._before_toc(writer.generation))
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
@@ -685,7 +741,7 @@ def _run(paths, root, gen, mode, report, known, workers, aliases_path, progress,
          lock_fd, stories: StoryIndex, keys: Keys) -> None:
     extractor = make_extractor(aliases_path)
     detect_language(_LANG_WARMUP)   # load the language profiles once, before the workers fork
-    (gen / f"{store.INDEX_NAME}.tmp").mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
+    (gen / whoosh_wall.TEMP_DIR).mkdir(exist_ok=True)   # Whoosh's temp dir, shared by the workers' writers
     run = _Run(root, gen, mode, report, progress, stories)
     run.keys = keys
     run.total = _total_bytes(paths) if progress else 0

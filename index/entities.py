@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from index.countries import CountryGazetteer, Tokens, resolve
+from index.countries import CountryGazetteer, resolve
 from index.errors import NewsdexError
 from index.model import Country, Person
 from index.people import PeopleFinder, load_common_words
 from index.schema import person_key as _person_key
+from index.tokens import Tokens
 
 _CODE = re.compile(r"^[A-Z]{2}$")
 

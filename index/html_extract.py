@@ -655,7 +655,21 @@ def _title(found: _Found, ld: dict, site: str, host: str) -> tuple[str, str]:
     return "", "none"
 
 
-_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def date_in_name(name: str) -> datetime | None:
+    """A date written in a URL's path or a file's name: YYYY-MM-DD, YYYY/MM/DD, YYYY_MM_DD or YYYYMMDD (UTC
+    midnight); None when there is none (or it is no real day)."""
+    m = _NAME_DATE.search(name)
+    if not m:
+        return None
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
 _DATE_METAS = ("article:published_time", "og:published_time", "article:published", "datepublished",
                "publishdate", "publish-date", "pubdate", "publication_date", "parsely-pub-date",
                "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
@@ -707,12 +721,9 @@ def _published(found: _Found, ld: dict, url: str) -> tuple[Optional[datetime], s
         dt = _parse_date(t.get("datetime") if isinstance(t.get("datetime"), str) else "")
         if dt:
             return dt, "time"
-    m = _URL_DATE.search(urlsplit(url).path) if url else None
-    if m:
-        try:
-            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=timezone.utc), "url"
-        except ValueError:
-            pass
+    dt = date_in_name(urlsplit(url).path) if url else None
+    if dt:
+        return dt, "url"
     return None, "none"
 
 

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
-from index import store
+from index import durable, store, whoosh_wall
 from index.stories import STORIES_FILE, STORY_LOG_FILE, STORY_MAP_FILE, stories_file_problem, story_map_problem
 from index.errors import IndexDamaged
 
@@ -42,26 +41,20 @@ ARCHIVES_FILE = "archives.json"   # (index.locations: an add rewrites it just be
 # Not listed: written outside commits (the publish marker, Whoosh's lock file, this list itself), or changed beside
 # a commit and checked by their own structure (the story files, the archive folders: a reader opening the index
 # while an add rewrites them must not take the new version for damage).
-VOLATILE = frozenset({store.PUBLISHED, f"{store.INDEX_NAME}_WRITELOCK", MANIFEST, STORIES_FILE, STORY_LOG_FILE,
+VOLATILE = frozenset({store.PUBLISHED, whoosh_wall.WRITELOCK_FILE, MANIFEST, STORIES_FILE, STORY_LOG_FILE,
                       STORY_MAP_FILE, ARCHIVES_FILE})
-_TOC = re.compile(rf"^_{store.INDEX_NAME}_(\d+)\.toc$")
 
 
 # --- names ---------------------------------------------------------------------------------------------------------
 
 def live_toc(gen: Path) -> Optional[str]:
     """The name of the newest TOC in a generation (the commit Whoosh opens), None when there is none."""
-    best = max(((int(m.group(1)), name) for name in os.listdir(gen) if (m := _TOC.match(name))), default=None)
-    return best[1] if best else None
+    newest = whoosh_wall.newest_toc(gen)
+    return whoosh_wall.toc_name(newest) if newest >= 0 else None
 
 
-def is_segment_file(name: str) -> bool:
-    """A file of a Whoosh segment (`MAIN_<id>.seg` and the like): never changed once written."""
-    return name.startswith(f"{store.INDEX_NAME}_") and "." in name
-
-
-def _segment_id(name: str) -> str:
-    return name.split(".", 1)[0]
+is_segment_file = whoosh_wall.is_segment_file   # a file of a Whoosh segment: never changed once written
+_segment_id = whoosh_wall.segment_id_of
 
 
 def _listed_files(gen: Path) -> Iterator[str]:
@@ -79,12 +72,7 @@ def _toc_segments(gen: Path):
     return toc.schema, toc.segments
 
 
-def _segment_files(gen: Path, segment) -> list[str]:
-    """The files of one segment (a compound `.seg`, or the separate files of an uncompounded one)."""
-    prefix = segment.segment_id() + "."
-    if getattr(segment, "compound", True):
-        return [prefix + "seg"]
-    return sorted(name for name in os.listdir(gen) if name.startswith(prefix))
+_segment_files = whoosh_wall.segment_files   # a compound `.seg`, or the separate files of an uncompounded one
 
 
 # --- checksums -----------------------------------------------------------------------------------------------------
@@ -165,7 +153,7 @@ def write_manifest(gen: Path, create: bool = False) -> None:
     used = {segment.segment_id() for segment in _toc_segments(gen)[1]}
     files = {}
     for name in _listed_files(gen):
-        if (_TOC.match(name) and name != toc) or (is_segment_file(name) and _segment_id(name) not in used):
+        if (whoosh_wall.toc_generation(name) is not None and name != toc) or (is_segment_file(name) and _segment_id(name) not in used):
             continue   # an earlier commit's TOC, a segment merged away: not part of this commit
         keep = is_segment_file(name) and name in carried
         files[name] = carried[name] if keep else _entry(gen / name)
@@ -173,20 +161,7 @@ def write_manifest(gen: Path, create: bool = False) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # store.remove_orphans removes a leftover
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fd = os.open(path.parent, os.O_RDONLY)   # the rename itself durable (not every file: store.fsync_dir)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    finally:
-        tmp.unlink(missing_ok=True)
+    durable.write_atomically(path, lambda fh: fh.write(text + "\n"), text=True, sync_dir=True)
 
 
 # --- checks --------------------------------------------------------------------------------------------------------
@@ -305,7 +280,7 @@ def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report:
     from whoosh.reading import SegmentReader
     from whoosh.filedb.filestore import FileStorage
     if toc is None:
-        report.add(gen, f"holds no {store.INDEX_NAME} TOC (`_{store.INDEX_NAME}_N.toc`)")
+        report.add(gen, f"holds no {store.INDEX_NAME} TOC (`{whoosh_wall.toc_name('N')}`)")
         return
     try:
         schema, segments = _toc_segments(gen)

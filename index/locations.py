@@ -21,6 +21,7 @@ import os
 from itertools import islice
 from pathlib import Path
 
+from index import durable
 from index.integrity import ARCHIVES_FILE   # (one name for the file: integrity checks it)
 from index.model import key_id
 from index.readers import key_of, walk
@@ -121,9 +122,5 @@ def read_archives(gen: Path) -> list[str]:
 
 def write_archives(gen: Path, archives: list[str]) -> None:
     """Save the archive folders atomically (a temp file first: `.NAME.PID.tmp`, removed by recovery if left)."""
-    tmp = Path(gen) / f".{ARCHIVES_FILE}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(archives, fh, ensure_ascii=False, indent=0)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, Path(gen) / ARCHIVES_FILE)
+    durable.write_atomically(Path(gen) / ARCHIVES_FILE,
+                             lambda fh: json.dump(archives, fh, ensure_ascii=False, indent=0), text=True)

@@ -35,28 +35,23 @@ removes. The caller holds the index's writer lock.
 from __future__ import annotations
 
 import heapq
-import io
 import math
 import os
-import pickle
-import struct
 import time
-import zlib
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, groupby, repeat
+from itertools import chain, groupby
 from itertools import compress as select
 from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
-from whoosh import columns as whoosh_columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3TermInfo, _lenfield
 from whoosh.reading import SegmentReader
-from whoosh.writing import SegmentWriter
 
 from index import integrity, segment_values, store
 from index.postings import compress, encode_postings
-from index.segment import CHUNK_POSTINGS, _close_ordered_hash, _Files
+from index.segment import CHUNK_POSTINGS, _Files
+from index.whoosh_wall import (LENGTHS_COLUMN, SegmentWriterBase, column_values, field_names, key_prefix,
+                               length_column, raw_stored, segments_of, term_postings, term_records)
 
 MERGE_FACTOR = 10             # segments of one level merged at a time
 FLOOR_DOCS = 10               # segments smaller than this count as this size (all the tiny ones: one level)
@@ -65,8 +60,6 @@ DELETED_SHARE = 0.3           # a segment with this share of its documents delet
 OPTIMIZE_MAX_DOCS = 500_000   # optimize: documents of one segment at most (Whoosh's stored-field offsets are
 #                               32-bit: 4 GB of compressed stored fields a segment; 500,000 news articles ~1.5 GB)
 
-_TERM_INFO = W3TermInfo._struct                     # flags, weight, df, min/max length byte, max weight, min/max id
-_EXTENT = struct.Struct("!qi")                      # a term's postings: offset and length in the postings file
 
 
 @dataclass
@@ -111,7 +104,7 @@ def apply_policy(gen_dir: str | os.PathLike, max_docs: int = MAX_AUTO_MERGE_DOCS
     started = time.perf_counter()
     while True:
         ix = store.open_generation(Path(gen_dir))
-        segments = ix._segments()
+        segments = segments_of(ix)
         sizes = [(s.doc_count(), s.doc_count_all()) for s in segments]
         window = plan(sizes, max_docs)
         if window is None:
@@ -129,7 +122,7 @@ def merge_all(gen_dir: str | os.PathLike, max_docs: int = OPTIMIZE_MAX_DOCS) -> 
     without their deleted documents (optimize); each group of consecutive segments is one merge."""
     started = time.perf_counter()
     gen = Path(gen_dir)
-    segments = store.open_generation(gen)._segments()
+    segments = segments_of(store.open_generation(gen))
     report = MergeReport()
     start = 0
     for count in groups([s.doc_count() for s in segments], max_docs):
@@ -138,11 +131,11 @@ def merge_all(gen_dir: str | os.PathLike, max_docs: int = OPTIMIZE_MAX_DOCS) -> 
         if count == 1 and not window[0].has_deletions():
             continue
         ix = store.open_generation(gen)
-        current = ix._segments()
+        current = segments_of(ix)
         at = [s.segment_id() for s in current].index(window[0].segment_id())   # (earlier groups merged)
         merge_window(ix, gen, current, at, at + count)
         report.merges.append((sum(s.doc_count() for s in window), count))
-    report.segments = len(store.open_generation(gen)._segments())
+    report.segments = len(segments_of(store.open_generation(gen)))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -170,8 +163,7 @@ def merge_window(ix, gen: Path, segments: list, start: int, end: int) -> None:
     if merged is not None:
         store.fsync_segment(gen, merged)
     final = segments[:start] + ([merged] if merged is not None else []) + segments[end:]
-    merger._commit_toc(final)   # Whoosh removes the sources' files; open readers keep their mappings
-    merger._finish()
+    merger.commit_segments(final)   # Whoosh removes the sources' files; open readers keep their mappings
     store.fsync_names(gen)
     seal(gen)
 
@@ -187,15 +179,13 @@ def seal(gen_dir: str | os.PathLike) -> None:
 
 # --- the merge ------------------------------------------------------------------------------------------------------
 
-class SegmentMerger(SegmentWriter):
+class SegmentMerger(SegmentWriterBase):
     """A segment writer that takes the live documents of existing segments (see the module docstring)."""
 
     def __init__(self, ix, sources: list):
         # _lk=False: the caller holds the index's writer lock; compound as the builder's segments
         super().__init__(ix, _lk=False)
         self.sources = sources
-        stored = self.perdocwriter._colwriters["_stored"]   # the raw column under the pickling and compressing
-        self._stored_raw = stored._child
         self._lengths: dict[str, np.ndarray] = {}           # scorable field -> the merged documents' length bytes
         self._docmaps: list[np.ndarray] = []                # per source: old docnum -> new (-1: deleted)
         self._readers: list[SegmentReader] = []
@@ -210,10 +200,10 @@ class SegmentMerger(SegmentWriter):
             self._lengths = {name: np.concatenate(parts) if parts else np.zeros(0, np.uint8)
                              for name, parts in lengths.items()}
             if self.docnum == 0:
-                self._close_segment()
+                self.close_segment()
                 return None
-            self._added = True
-            return self._finalize_segment()
+            self.mark_added()
+            return self.finish_segment()
         finally:
             for reader in self._readers:
                 reader.close()
@@ -221,19 +211,17 @@ class SegmentMerger(SegmentWriter):
     def _copy_documents(self, reader: SegmentReader, lengths: dict) -> np.ndarray:
         """Copy the live documents' stored fields (as stored), length bytes and column values; returns the
         docnum map."""
-        perdoc, pdw = reader._perdoc, self.perdocwriter
+        pdw = self.perdocwriter
         count = reader.doc_count_all()
         docmap = np.full(count, -1, np.int64)
-        stored = perdoc.column_reader("_stored", STORED_COLUMN)._child   # compressed bytes, not unpickled
-        raw = whoosh_columns.VarBytesColumn.Reader.__getitem__
-        add_raw = whoosh_columns.VarBytesColumn.Writer.add
-        len_columns = [(name, _lenfield(name), _column_values(perdoc, _lenfield(name), LENGTHS_COLUMN, count))
+        stored = raw_stored(reader)   # compressed bytes, not unpickled
+        len_columns = [(name, length_column(name), column_values(reader, length_column(name), LENGTHS_COLUMN))
                        for name in lengths]
-        columns = [(name, f.column_type, _column_values(perdoc, name, f.column_type, count))
+        columns = [(name, f.column_type, column_values(reader, name, f.column_type))
                    for name, f in self.schema.items() if f.column_type]
         live = np.ones(count, bool)
         if reader.has_deletions():
-            live[list(reader._perdoc.deleted_docs())] = False
+            live[list(reader.segment().deleted_docs())] = False
         for name, _, values in len_columns:
             lengths[name].append(np.asarray(values, np.uint8)[live] if values is not None
                                  else np.zeros(int(live.sum()), np.uint8))
@@ -248,43 +236,37 @@ class SegmentMerger(SegmentWriter):
                 if values is not None:
                     pdw.add_column_value(name, column, values[docnum])
             pdw.finish_doc()
-            blob = raw(stored, docnum)
+            blob = stored(docnum)
             if blob:
-                add_raw(self._stored_raw, new, blob)
+                self.add_raw_stored(new, blob)
             self.docnum += 1
         return docmap
 
-    def _flush_segment(self):
-        """Close the per-document files, then write every field's merged terms and postings."""
-        self.perdocwriter.close()
-        fieldwriter = self.fieldwriter
-        tindex = fieldwriter._tindex
-        files = _Files(tindex.dbfile, fieldwriter._postfile)
-        fieldmap = tindex.extras["fieldmap"]
+    def write_terms(self, termfile, postfile, fieldmap: dict) -> tuple[list[bytes], list[int]]:
+        """Write every field's merged terms and postings (the per-document files are closed)."""
+        files = _Files(termfile, postfile)
         totals = {}
-        names = sorted({name for r in self._readers for name in r._terms._fieldmap} & set(self.schema.names()))
+        names = sorted(set().union(*(field_names(r) for r in self._readers)) & set(self.schema.names()))
         for name in names:
             total = self._merge_field(name, files, fieldmap)
             if self.schema[name].scorable:
                 totals[name] = total
-        _close_ordered_hash(tindex.dbfile, files.keys, files.positions, {"fieldmap": fieldmap})
-        fieldwriter._postfile.close()
-        fieldwriter.is_closed = True
-        self.newsegment._fieldlengths = {name: total for name, total in totals.items() if total}
+        self.set_field_totals({name: total for name, total in totals.items() if total})
+        return files.keys, files.positions
 
     def _merge_field(self, name: str, files: _Files, fieldmap: dict) -> int:
         """Merge one field's terms from every source; returns the sum of its postings' frequencies."""
         fieldobj = self.schema[name]
-        prefix = struct.pack(">H", fieldmap.setdefault(name, len(fieldmap)))
+        prefix = key_prefix(fieldmap, name)
         fixed = fieldobj.format.fixed_value_size()
         chunk = _Chunk(fixed, fieldobj.format.field_boost or 1.0,
                        self._lengths.get(name) if fieldobj.scorable else None, self._docmaps)
         total = 0.0
-        streams = [_tagged(_field_terms(r, name), i) for i, r in enumerate(self._readers)]
+        streams = [_tagged(term_records(r, name), i) for i, r in enumerate(self._readers)]
         for term, group in groupby(heapq.merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
             chunk.start(term)
             for _, i, info in group:
-                chunk.add(i, *_postings(self._readers[i], info, fixed))
+                chunk.add(i, *term_postings(self._readers[i], info, fixed))
             if chunk.postings >= CHUNK_POSTINGS:
                 total += chunk.flush(files, prefix)
         total += chunk.flush(files, prefix)
@@ -366,68 +348,7 @@ class _Chunk:
         return freq
 
 
-def _column_values(perdoc, name: str, column, count: int):
-    """Every document's value of a per-document column (None when the segment has no such column)."""
-    if not perdoc.has_column(name):
-        return None
-    reader = perdoc.column_reader(name, column)
-    return list(reader) if count else []
-
-
 def _tagged(terms, source: int):
     """(term, source, info) of one source's (term, info) pairs (for merging the sources' term lists)."""
     for term, info in terms:
         yield term, source, info
-
-
-def _field_terms(reader: SegmentReader, name: str):
-    """(term bytes, term info bytes) of one field of a segment, in term order."""
-    terms = reader._terms
-    if name not in terms._fieldmap:
-        return
-    prefix = struct.pack(">H", terms._fieldmap[name])
-    for key, value in terms._tindex.items_from(prefix):
-        if key[:2] != prefix:
-            return
-        yield key[2:], value
-
-
-def _postings(reader: SegmentReader, info: bytes, fixed) -> tuple[list, list, list | None]:
-    """(docnums, weights, values or None) of one term of a segment, from its term info and posting blocks."""
-    flags, weight, df, _, _, _, minid, _ = _TERM_INFO.unpack_from(info)
-    if flags:   # postings inlined in the term info (Whoosh's own writer does that for a single posting)
-        ids, weights, values = pickle.loads(info[_TERM_INFO.size:])
-        return ids, weights, None if fixed == 0 else [v if v is not None else b"" for v in values]
-    if fixed == 0 and df == 1 and weight == 1.0:   # an id's term: one document, no value, weight 1
-        return (minid,), (1.0,), None
-    offset, length = _EXTENT.unpack_from(info, _TERM_INFO.size)
-    return _read_blocks(reader._terms._postfile.get(offset, length), fixed)
-
-
-def _read_blocks(data: bytes, fixed) -> tuple[list, list, list | None]:
-    """Decode a term's W3 posting blocks: per block a length (negative for the last), a pickled info tuple and
-    a pickled (maybe compressed) data tuple of doc number deltas, weights and values."""
-    ids, weights, values = [], [], [] if fixed != 0 else None
-    stream = io.BytesIO(data)
-    pos = 4   # after the postings' header tag
-    while True:
-        size = int.from_bytes(data[pos:pos + 4], "big", signed=True)
-        end = pos + 4 + abs(size)
-        stream.seek(pos + 4)
-        count, _, _, compression, _, _ = pickle.load(stream)
-        raw = data[stream.tell():end]
-        block_ids, block_weights, block_values = pickle.loads(zlib.decompress(raw) if compression else raw)
-        ids.extend(accumulate(block_ids))   # deltas within the block, the first from 0
-        if block_weights is None:
-            weights.extend(repeat(1.0, count))
-        elif isinstance(block_weights, float):
-            weights.extend(repeat(block_weights, count))
-        else:
-            weights.extend(block_weights)
-        if fixed is None or fixed < 0:
-            values.extend(block_values)
-        elif fixed > 0:
-            values.extend(block_values[k:k + fixed] for k in range(0, len(block_values), fixed))
-        if size < 0:
-            return ids, weights, values
-        pos = end

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from index.countries import Tokens
+from index.tokens import Tokens, Unit
 
 DATA = Path(__file__).parent / "data"
 
@@ -145,42 +145,42 @@ class PeopleFinder:
         cue to be a person ("Assemblée Nationale" is not one), and "M." is Monsieur, not an initial."""
         english = language[:2] in ("en", "", "un")   # "und": undetermined, read as English
         units = tokens.units
-        fulls: list[list[tuple]] = []
-        rejected: list[list[tuple]] = []
+        fulls: list[list[Unit]] = []
+        rejected: list[list[Unit]] = []
         cue_of: dict[int, bool] = {}
         places, first = self.places, self.first
         for chain in self._chains(tokens, units):
             if len(chain) == 1:
-                low = chain[0][3]
-                if not (low in NON_PERSON or low in ORG_WORDS or chain[0][2].isupper() or (
+                low = chain[0].low
+                if not (low in NON_PERSON or low in ORG_WORDS or chain[0].text.isupper() or (
                         low in places and low not in first)):
-                    cue_of[chain[0][0]] = None    # a possible lone name; its cue is looked up if needed
+                    cue_of[chain[0].i] = None    # a possible lone name; its cue is looked up if needed
                 continue
             for seg, cue in self._segments(tokens, chain, english):
                 if len(seg) >= 2:
                     (fulls if self._is_full_name(tokens, seg, cue, english) else rejected).append(seg)
                 else:
-                    cue_of[seg[0][0]] = cue
+                    cue_of[seg[0].i] = cue
         return self._resolve(tokens, units, fulls, rejected, cue_of)
 
-    def _chains(self, tokens: Tokens, units: list[tuple]):
+    def _chains(self, tokens: Tokens, units: list[Unit]):
         """Runs of adjacent capitalised units (lower-case particles allowed between), within a paragraph and never
         on a line in capitals."""
         text = tokens.text
-        chain: list[tuple] = []
+        chain: list[Unit] = []
         for u in units:
-            if u[1]:
+            if u.caps:
                 if chain:
                     yield chain
                 chain = []
                 continue
             if chain:
-                end = chain[-1][5]
-                if u[4] - end > 14:
+                end = chain[-1].end
+                if u.start - end > 14:
                     yield chain
                     chain = [u]
                     continue
-                gap = text[end:u[4]]
+                gap = text[end:u.start]
                 if gap.isspace() and gap.count("\n") < 2 or (
                         3 < len(gap) < 14 and gap[0] == " " and gap[-1] == " " and _particle_gap(gap)):
                     chain.append(u)
@@ -190,20 +190,20 @@ class PeopleFinder:
         if chain:
             yield chain
 
-    def _segments(self, tokens: Tokens, chain: list[tuple], english: bool = True):
+    def _segments(self, tokens: Tokens, chain: list[Unit], english: bool = True):
         """Split a run at titles (what follows has a cue), at organisation words and acronyms (what precedes is
         the organisation's name), then trim words that are no name."""
-        cue = tokens.prev_word(chain[0][0]) in TITLES
-        segs: list[tuple[list[tuple], bool]] = []
-        current: list[tuple] = []
+        cue = tokens.prev_word(chain[0].i) in TITLES
+        segs: list[tuple[list[Unit], bool]] = []
+        current: list[Unit] = []
         for u in chain:
-            low = u[3].rstrip(".")
-            if low in TITLES and len(low) > 1 or (not english and u[3] == "m."):
+            low = u.low.rstrip(".")
+            if low in TITLES and len(low) > 1 or (not english and u.low == "m."):
                 if current:
                     segs.append((current, cue))
                 current, cue = [], True
             elif (low in ORG_WORDS and not (cue and not current)) or (
-                    len(u[2]) > 2 and u[2].isupper() and "." not in u[2]):
+                    len(u.text) > 2 and u.text.isupper() and "." not in u.text):
                 current, cue = [], False    # but "President Park" is a name: a title's first word is kept
             else:
                 current.append(u)
@@ -214,31 +214,31 @@ class PeopleFinder:
             if seg:
                 yield seg, cue
 
-    def _trim(self, tokens: Tokens, seg: list[tuple], cue: bool) -> list[tuple]:
+    def _trim(self, tokens: Tokens, seg: list[Unit], cue: bool) -> list[Unit]:
         """Drop leading words that start a sentence or are plainly no name ("The", "Japanese", "Tuesday")."""
         first, common = self.first, self.common
         if len(seg) >= 2:
             for k in (3, 2):   # "New York Yankees": a place's name opening the run is no part of a person's
-                if len(seg) >= k and " ".join(u[3] for u in seg[:k]) in self.place_phrases:
+                if len(seg) >= k and " ".join(u.low for u in seg[:k]) in self.place_phrases:
                     seg = seg[k:]
                     break
         while seg:
-            low = seg[0][3]
+            low = seg[0].low
             if low in NON_PERSON or low in PARTICLES:
                 seg = seg[1:]
                 continue
-            if self._is_place(low) and not (low in first and len(seg) > 1 and not self._is_place(seg[1][3])):
+            if self._is_place(low) and not (low in first and len(seg) > 1 and not self._is_place(seg[1].low)):
                 seg = seg[1:]
                 continue
             if not cue and len(seg) > 1 and self._common(low) and (
-                    low not in first or tokens.initial(seg[0][0]) and seg[1][3] in common):
+                    low not in first or tokens.initial(seg[0].i) and seg[1].low in common):
                 seg = seg[1:]     # "Shares", or "Will" opening a sentence before another dictionary word
                 continue
             break
-        while seg and (seg[-1][3] in NON_PERSON or len(seg) > 1 and seg[-1][3] not in self.last
-                       and self._is_place(seg[-1][3])):
+        while seg and (seg[-1].low in NON_PERSON or len(seg) > 1 and seg[-1].low not in self.last
+                       and self._is_place(seg[-1].low)):
             seg = seg[:-1]     # "Tobias Engström Sweden" (a keyword line), but "Michael Jordan" stays
-        if len(seg) >= 2 and " ".join(u[3] for u in seg[-2:]) in self.place_phrases:
+        if len(seg) >= 2 and " ".join(u.low for u in seg[-2:]) in self.place_phrases:
             return []
         return seg if len(seg) <= 4 else []
 
@@ -260,11 +260,11 @@ class PeopleFinder:
             return any(p in self.places for p in low.split("-"))
         return False
 
-    def _is_full_name(self, tokens: Tokens, seg: list[tuple], cue: bool, english: bool = True) -> bool:
+    def _is_full_name(self, tokens: Tokens, seg: list[Unit], cue: bool, english: bool = True) -> bool:
         """Two to four units: a person when a cue, a first name or the name lists say so."""
         if cue:
             return True
-        lows = [u[3] for u in seg]
+        lows = [u.low for u in seg]
         first = lows[0]
         if any(self._is_place(w) for w in lows):
             # "Sydney Bulldogs", "Houston Astros" are teams; "Michael Jordan", "Paris Hilton" are people
@@ -278,7 +278,7 @@ class PeopleFinder:
         common = sum(1 for w in lows if w in self.common)
         if first in self.first and (first not in self.common or common < len(lows)):
             return True
-        if self._said_after(tokens, seg[-1][5]) or self._said_before(tokens, seg[0][0]):
+        if self._said_after(tokens, seg[-1].end) or self._said_before(tokens, seg[0].i):
             return common == 0 or lows[-1] in self.last and common < len(lows)
         if self._context_cue(tokens, seg[-1]):
             return first in self.first or common < len(lows)
@@ -287,11 +287,11 @@ class PeopleFinder:
         return True
 
     @staticmethod
-    def _in_table(tokens: Tokens, seg: list[tuple]) -> bool:
+    def _in_table(tokens: Tokens, seg: list[Unit]) -> bool:
         """Results tables put numbers right beside team names ("Cologne 0 Hansa Rostock 2")."""
         text = tokens.text
-        after = text[seg[-1][5]:seg[-1][5] + 3].lstrip(" \t")
-        before = text[max(0, seg[0][4] - 3):seg[0][4]].rstrip(" \t")
+        after = text[seg[-1].end:seg[-1].end + 3].lstrip(" \t")
+        before = text[max(0, seg[0].start - 3):seg[0].start].rstrip(" \t")
         return bool(after[:1].isdigit() or before[-1:].isdigit())
 
     @staticmethod
@@ -304,9 +304,9 @@ class PeopleFinder:
     def _said_before(tokens: Tokens, i: int) -> bool:
         return tokens.prev_word(i) in ("said", "says", "told", "by", "according")
 
-    def _context_cue(self, tokens: Tokens, u: tuple) -> bool:
+    def _context_cue(self, tokens: Tokens, u: Unit) -> bool:
         """Results and scorer lists: "Zitelli 80th", "Eriksson ( Sweden )"."""
-        text, e = tokens.text, u[5]
+        text, e = tokens.text, u.end
         if _ORDINAL_AFTER.match(text, e):
             return True
         m = _BRACKET_AFTER.match(text, e)
@@ -315,7 +315,7 @@ class PeopleFinder:
             return inner in self.places or inner in self.place_phrases or inner in ("u.s.", "u.s.a.")
         return False
 
-    def _resolve(self, tokens: Tokens, units: list[tuple], fulls, rejected, cue_of) -> list[_Found]:
+    def _resolve(self, tokens: Tokens, units: list[Unit], fulls, rejected, cue_of) -> list[_Found]:
         """Join full names, link single names to them, keep cued single names; collect every mention."""
         order: list[_Found] = []
         by_key: dict[tuple, _Found] = {}
@@ -325,7 +325,7 @@ class PeopleFinder:
         by_unit = self._unit_index(order)
         for seg in rejected:
             # "Grant Flower" next to "Andy Flower": a first name before a known surname is a person too
-            if seg[0][3] in self.first and any(u[3] in by_unit for u in seg[1:]):
+            if seg[0].low in self.first and any(u.low in by_unit for u in seg[1:]):
                 self._add_full(seg, order, by_key, covered)
         by_unit = self._unit_index(order)
         taken = {m for p in order for m in p.mentions}
@@ -333,16 +333,16 @@ class PeopleFinder:
         last: Optional[tuple[_Found, int]] = None     # the mention just added, to join "WASIM AKRAM"
         # only units that may be a mention; a unit left out between two kept ones breaks their joining (its text
         # is in the gap), so nothing is lost by skipping it
-        for u in [u for u in units if u[3] in by_unit or u[0] in cue_of]:
-            i, low = u[0], u[3]
+        for u in [u for u in units if u.low in by_unit or u.i in cue_of]:
+            i, low = u.i, u.low
             if i in covered:
                 last = None
                 continue
-            s, e = u[4], u[5]
+            s, e = u.start, u.end
             owners = by_unit.get(low)
-            if owners and u[1] and self._is_place(low):
+            if owners and u.caps and self._is_place(low):
                 owners = None   # "SYDNEY 1996-08-25" in a capitals line is the city
-            if owners and low in self.common and not u[1] and tokens.initial(i) and not (
+            if owners and low in self.common and not u.caps and tokens.initial(i) and not (
                     self._cue(tokens, cue_of, i) or self._said_after(tokens, e)):
                 last = None
                 continue     # "Lee" or "Rose" opening a sentence is a name only with a cue
@@ -355,41 +355,41 @@ class PeopleFinder:
                     last = (p, len(p.mentions) - 1)
                 continue
             last = None
-            if u[1] or i not in cue_of:
+            if u.caps or i not in cue_of:
                 continue
             if self._lone_person(tokens, u, cue_of):
                 p = lone.get(low)
                 if p is None:
-                    p = lone[low] = _Found(name=u[2], units=[low])
+                    p = lone[low] = _Found(name=u.text, units=[low])
                     order.append(p)
                 p.mentions.append((s, e))
         if lone:
             # the same single name elsewhere in the article, without its cue ("met Smith ... Smith said")
             for u in units:
-                p = lone.get(u[3])
-                if p is not None and u[0] not in covered and (u[4], u[5]) not in p.mentions and not (
-                        u[3] in self.common and tokens.initial(u[0])):
-                    p.mentions.append((u[4], u[5]))
+                p = lone.get(u.low)
+                if p is not None and u.i not in covered and (u.start, u.end) not in p.mentions and not (
+                        u.low in self.common and tokens.initial(u.i)):
+                    p.mentions.append((u.start, u.end))
         for p in order:
             p.mentions.sort()
         return order
 
     @staticmethod
-    def _add_full(seg: list[tuple], order: list[_Found], by_key: dict, covered: set[int]) -> None:
-        names = [u[3] for u in seg]
+    def _add_full(seg: list[Unit], order: list[_Found], by_key: dict, covered: set[int]) -> None:
+        names = [u.low for u in seg]
         key = tuple(n.replace("-", " ") for n in names)
         found = by_key.get(key)
         if found is None:
             # "Jae Myung" inside "Lee Jae Myung": a full name within a longer one is the same person
             found = next((p for p in order if _contains(p.units, names) or _contains(names, p.units)), None)
             if found is None:
-                found = _Found(name=" ".join(u[2] for u in seg), units=names)
+                found = _Found(name=" ".join(u.text for u in seg), units=names)
                 order.append(found)
             elif len(names) > len(found.units):
-                found.units, found.name = names, " ".join(u[2] for u in seg)
+                found.units, found.name = names, " ".join(u.text for u in seg)
             by_key[key] = found
-        found.mentions.append((seg[0][4], seg[-1][5]))
-        covered.update(u[0] for u in seg)
+        found.mentions.append((seg[0].start, seg[-1].end))
+        covered.update(u.i for u in seg)
 
     def _unit_index(self, order: list[_Found]) -> dict[str, list[_Found]]:
         """Each part of each full name -> the people it may stand for (a place name only as a surname)."""
@@ -414,23 +414,23 @@ class PeopleFinder:
             cue = cue_of[i] = tokens.prev_word(i) in TITLES
         return bool(cue)
 
-    def _lone_person(self, tokens: Tokens, u: tuple, cue_of: dict[int, Optional[bool]]) -> bool:
+    def _lone_person(self, tokens: Tokens, u: Unit, cue_of: dict[int, Optional[bool]]) -> bool:
         """A single name with no full name in the article: a person on a title or a context cue, or a known
         surname that speaks."""
-        low = u[3]
+        low = u.low
         if low in NON_PERSON or self._is_place(low) or low.rstrip(".") in ORG_WORDS or len(low) < 2:
             return False
-        if u[2].isupper():
+        if u.text.isupper():
             return False    # an acronym: "IBM said"
         known = low in self.last or low in self.first
         common = low in self.common
         if common and not known:
             return False    # "Shares", "Analysts": no cue makes a dictionary word a person
-        if self._cue(tokens, cue_of, u[0]):
-            return known or tokens.prev_word(u[0]) in STRONG_TITLES
+        if self._cue(tokens, cue_of, u.i):
+            return known or tokens.prev_word(u.i) in STRONG_TITLES
         if self._context_cue(tokens, u):
             return not (low in self.common and low not in self.last)
-        said = self._said_after(tokens, u[5]) or self._said_before(tokens, u[0])
+        said = self._said_after(tokens, u.end) or self._said_before(tokens, u.i)
         return said and low in self.last
 
 

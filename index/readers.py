@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Callable, Iterable, Iterator, Union
 
-from index.html_extract import extract_html
+from index.html_extract import date_in_name, extract_html
 from index.model import Failure, RawArticle, checksum_of
 
 MAX_FILE_BYTES = 32 * 1024 * 1024      # one article file (text or HTML) larger than this is refused
@@ -380,7 +380,6 @@ def decode_text(data: bytes) -> tuple[str, str]:
 # " date 2026-01-18 MENAFN - Gulf Times) Japan and South Korea ..."
 _DATELINE = re.compile(
     r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(?:(?P<via>[^)\n]*?)\s+-\s+)?(?P<source>[^)\n]{1,120}?)\s*\)\s*", re.I)
-_FILENAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_]?(0[1-9]|1[0-2])[-_]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-Z0-9À-ÖØ-ÞА-Я])|(?<=[。！？])")
 TITLE_MAX = 140
 
@@ -454,14 +453,8 @@ def _parse_day(text: str) -> datetime | None:
 
 
 def date_from_filename(path: str) -> datetime | None:
-    """A YYYY-MM-DD (or YYYYMMDD) date in the file's name."""
-    match = _FILENAME_DATE.search(os.path.basename(path))
-    if not match:
-        return None
-    try:
-        return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
-    except ValueError:
-        return None
+    """A YYYY-MM-DD (or YYYYMMDD) date in the file's name (index.html_extract.date_in_name)."""
+    return date_in_name(os.path.basename(path))
 
 
 # --- HTML ----------------------------------------------------------------------------------------------------------

@@ -30,9 +30,8 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from functools import partial
-from hashlib import md5
 from itertools import chain, count
-from struct import Struct
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import fields as whoosh_fields
@@ -42,18 +41,13 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.morph import StemFilter
 from whoosh.lang import stemmer_for_language
 from whoosh.util.numeric import length_to_byte
-from whoosh.writing import SegmentWriter
 
 from index.postings import compress, encode_postings, term_records
+from index.whoosh_wall import SegmentWriterBase, key_prefix
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
                             term_list)
 
 CHUNK_POSTINGS = 65536         # postings a flush encodes at a time (bounds the size of index.postings' arrays)
-
-
-_pointer = Struct("!Iq")
-_dir_entry = Struct("!qi")
-_ushort = Struct("!H")
 
 
 _EMPTY_IDS = np.zeros(0, np.int32)
@@ -206,7 +200,19 @@ class Analysis:
         return len(self.vocab)
 
 
-class FastSegmentWriter(SegmentWriter):
+class Staged(NamedTuple):
+    """One field of a document, analysed and not yet kept (add_documents analyses a batch before keeping any)."""
+
+    name: str
+    field: Any      # the schema's field
+    value: Any      # the value as given (stored when the field is)
+    items: Any      # None: not indexed; an array of term ids: a planned text field; else (term bytes, frequency,
+    #                 weight, value bytes) per term, as Whoosh's field.index gives them
+    length: int     # the field's length in tokens (scorable fields), else 0
+    first: int      # the position of the first kept token (a stop filter numbers the others from it)
+
+
+class FastSegmentWriter(SegmentWriterBase):
     """A SegmentWriter (same constructor) with a fast `add_document` and flush; see the module docstring."""
 
     def __init__(self, ix, analysis: "Analysis | None" = None, **kwargs):
@@ -216,9 +222,7 @@ class FastSegmentWriter(SegmentWriter):
                        if type(field) is whoosh_fields.ID and field.indexed and type(field.analyzer) is IDTokenizer
                        and type(field.format) is formats.Existence and not field.scorable}
         self._memo: dict = {}
-        stored = self.perdocwriter._colwriters["_stored"]   # Whoosh's zlib.compress: costly state per document
-        if hasattr(getattr(stored, "_child", None), "_compress"):
-            stored._child._compress = compress
+        self.use_compressor(compress)   # Whoosh's zlib.compress: costly state per document
         if analysis is None or analysis.names != self.schema.names():
             analysis = Analysis(self.schema)
         self.analysis = analysis
@@ -255,12 +259,12 @@ class FastSegmentWriter(SegmentWriter):
                 staged.append(exc)
         return [got if isinstance(got, Exception) else self._keep(got) for got in staged]
 
-    def _stage(self, fields: dict) -> list:
+    def _stage(self, fields: dict) -> list[Staged]:
         """A document's fields analysed, nothing kept yet (a failure here costs this document only)."""
-        self._check_state()
+        self.check_open()
         schema = self.schema
         names = sorted(fields)
-        self._check_fields(schema, names)
+        self.check_field_names(names)
         if any(name.startswith("_") for name in names):
             raise ValueError("FastSegmentWriter takes no boosts or custom stored values (fields named _...)")
         # Everything is computed before anything is kept, so a failure costs this document only.
@@ -272,7 +276,7 @@ class FastSegmentWriter(SegmentWriter):
                 continue
             field = schema[name]
             if not field.indexed:
-                staged.append((name, field, value, None, 0, 0))
+                staged.append(Staged(name, field, value, None, 0, 0))
                 continue
             plan = self._plans.get(name)
             if plan is not None:
@@ -280,11 +284,11 @@ class FastSegmentWriter(SegmentWriter):
                     raise ValueError(f"{name}: {value!r} is not text")
                 value.encode("utf-8")   # a lone surrogate fails here, not in the middle of the flush
                 terms, first = plan.terms(self._words(value, memo), self._vocab)
-                staged.append((name, field, value, terms, len(terms), first))
+                staged.append(Staged(name, field, value, terms, len(terms), first))
             elif name in self._whole:   # what IDTokenizer + Existence give: the value itself, once
                 if not isinstance(value, str):
                     raise ValueError(f"{name}: {value!r} is not text")
-                staged.append((name, field, value, ((value.encode("utf-8"), 1, self._whole[name], b""),), 0, 0))
+                staged.append(Staged(name, field, value, ((value.encode("utf-8"), 1, self._whole[name], b""),), 0, 0))
             else:
                 key = (name, value)
                 indexed = self._memo.get(key) if isinstance(value, str) else None
@@ -295,10 +299,10 @@ class FastSegmentWriter(SegmentWriter):
                             self._memo.clear()
                         self._memo[key] = indexed
                 length = sum(freq for _, freq, _, _ in indexed) if field.scorable else 0
-                staged.append((name, field, value, indexed, length, 0))
+                staged.append(Staged(name, field, value, indexed, length, 0))
         return staged
 
-    def _keep(self, staged: list) -> int:
+    def _keep(self, staged: list[Staged]) -> int:
         """Keep a staged document: postings, lengths, stored fields and columns; returns its docnum."""
         docnum = self.docnum
         perdoc = self.perdocwriter
@@ -339,7 +343,7 @@ class FastSegmentWriter(SegmentWriter):
                 perdoc.add_column_value(name, column, field.to_column_value(value))
         perdoc.finish_doc()
         self.approx_bytes += added
-        self._added = True
+        self.mark_added()
         self.docnum += 1
         return docnum
 
@@ -364,15 +368,11 @@ class FastSegmentWriter(SegmentWriter):
 
     # -- flushing -------------------------------------------------------------------------------------------------
 
-    def _flush_segment(self):
-        self.perdocwriter.close()
-        fieldwriter = self.fieldwriter
-        tindex = fieldwriter._tindex
-        write_postings(self.schema, self._text, self._posts, self._doc_lengths, self._vocab.strings,
-                       tindex.dbfile, fieldwriter._postfile, tindex.extras["fieldmap"])
-        fieldwriter._postfile.close()
-        fieldwriter.is_closed = True
+    def write_terms(self, termfile, postfile, fieldmap: dict) -> tuple[list[bytes], list[int]]:
+        files = write_postings(self.schema, self._text, self._posts, self._doc_lengths, self._vocab.strings,
+                               termfile, postfile, fieldmap)
         self._text, self._posts, self._doc_lengths = {}, {}, {}
+        return files.keys, files.positions
 
 
 class _Files:
@@ -401,13 +401,13 @@ class _Files:
 
 
 def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: list, termfile, postfile,
-                   fieldmap: dict) -> None:
+                   fieldmap: dict) -> "_Files":
     """Write every field's terms in order: posting blocks to `postfile`, term infos to `termfile` (whose ordered
-    hash header is already written); then close the term file's tables."""
+    hash header is already written); returns what was written (the writer closes the term file's tables)."""
     files = _Files(termfile, postfile)
     for fieldname in sorted(set(text) | set(posts)):
         field = schema[fieldname]
-        prefix = _ushort.pack(fieldmap.setdefault(fieldname, len(fieldmap)))
+        prefix = key_prefix(fieldmap, fieldname)
         lengths = doc_lengths.get(fieldname) if field.scorable else None
         if fieldname in text:
             _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths)
@@ -426,7 +426,7 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
         blob, infos = encode_postings(bounds, docs, weights, _length_bytes(lengths, docs), compress, values=values,
                                       joined=fixed is not None and fixed > 0)
         files.add([prefix + term for term in terms], blob, infos)
-    _close_ordered_hash(termfile, files.keys, files.positions, {"fieldmap": fieldmap})
+    return files
 
 
 def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths) -> None:
@@ -496,59 +496,3 @@ def _length_bytes(lengths, docs: np.ndarray) -> np.ndarray:
         inside = docs < len(known)
         out[inside] = known[docs[inside]]
     return out
-
-
-def _close_ordered_hash(dbfile, keys: list[bytes], positions: list[int], extras: dict) -> None:
-    """Finish a file begun by Whoosh's OrderedHashWriter (header written, records written at `positions`): the
-    256 hash tables (MD5 low 32 bits; low 8 bits pick the table, linear probing from (hash >> 8) % slots within
-    it, twice as many slots as keys), their directory, the extras and the position index, in HashWriter.close's
-    format. Each table is filled in order of home slot, so a key sits at its home slot or after an unbroken run
-    of taken slots, which is what HashReader's probing needs (Whoosh fills in key order: another valid layout)."""
-    n = len(keys)
-    digests = np.frombuffer(b"".join([md5(k).digest() for k in keys]), dtype=">u4").reshape(n, 4) if n else None
-    hashes = digests[:, 3].astype(np.int64) if n else np.zeros(0, np.int64)
-    where = np.asarray(positions, dtype=np.int64)
-    bucket = hashes & 255
-    by_bucket = np.argsort(bucket, kind="stable")
-    counts = np.bincount(bucket, minlength=256)
-    bounds = np.concatenate(([0], np.cumsum(counts)))
-    pointer = np.dtype([("hash", ">u4"), ("pos", ">i8")])
-    out = []
-    directory = []
-    pos = dbfile.tell()
-    for b in range(256):
-        k = int(counts[b])
-        numslots = 2 * k
-        directory.append((pos, numslots))
-        pos += numslots * _pointer.size
-        if not k:
-            continue
-        members = by_bucket[bounds[b]:bounds[b + 1]]
-        hs, ps = hashes[members], where[members]
-        home = (hs >> 8) % numslots
-        order = np.argsort(home, kind="stable")
-        hs, ps, home = hs[order], ps[order], home[order]
-        slots = np.maximum.accumulate(home - np.arange(k)) + np.arange(k)   # next free slot at or after home
-        table = np.zeros(numslots, dtype=pointer)
-        if slots[-1] < numslots:
-            table["hash"][slots] = hs
-            table["pos"][slots] = ps
-        else:   # the run reaches the end of the table: wrap round, probing as HashWriter does
-            taken = [False] * numslots
-            for h, p, slot in zip(hs.tolist(), ps.tolist(), home.tolist()):
-                while taken[slot]:
-                    slot = (slot + 1) % numslots
-                taken[slot] = True
-                table[slot] = (h, p)
-        out.append(table.tobytes())
-    out.extend(_dir_entry.pack(p, m) for p, m in directory)
-    dbfile.write(b"".join(out))
-    expos = dbfile.tell()
-    top = max(positions, default=0)
-    typecode = "H" if top < 2 ** 16 else "i" if top < 2 ** 31 else "I" if top < 2 ** 32 else "q"
-    index = array(typecode, positions)
-    extras = dict(extras, indextype=typecode, indexlen=len(index))
-    dbfile.write_pickle(extras)
-    dbfile.write_array(index)
-    dbfile.write_int(dbfile.tell() - expos)
-    dbfile.close()

@@ -21,17 +21,17 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from index import storyfile, whoosh_files
+from index import durable, storyfile, whoosh_wall
 from index.errors import DiskError, IndexBusy, IndexDamaged, IndexMissing, NewsdexError, NoPrevious
 from index.schema import SCHEMA_VERSION, build_schema
 
-whoosh_files.install()   # every index this process opens reads its segments in place (see index/whoosh_files.py)
+whoosh_wall.install()   # every index this process opens reads its segments in place (see index/whoosh_wall.py)
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"      # names the generation that was live before CURRENT's (what `rollback` makes live)
 LOCK = "writer.lock"
 GEN_PREFIX = "gen-"
-INDEX_NAME = "MAIN"
+INDEX_NAME = whoosh_wall.INDEX_NAME   # the name of the Whoosh index in each generation
 
 ENV_VAR = "NEWSDEX_INDEX"
 DEFAULT_DIRNAME = "newsdex-index"
@@ -136,7 +136,7 @@ def version_time(root: str | os.PathLike) -> float | None:
     if gen is None:
         return None
     try:
-        toc = gen / f"_{INDEX_NAME}_{_toc_generation(gen)}.toc"
+        toc = gen / whoosh_wall.toc_name(_toc_generation(gen))
         return max(os.stat(Path(root) / CURRENT).st_mtime, os.stat(toc).st_mtime)
     except OSError:
         return None
@@ -144,15 +144,7 @@ def version_time(root: str | os.PathLike) -> float | None:
 
 def _toc_generation(gen: Path) -> int:
     """The highest TOC generation number in a Whoosh directory (a new one appears at every commit)."""
-    best = -1
-    prefix = f"_{INDEX_NAME}_"
-    for name in os.listdir(gen):
-        if name.startswith(prefix) and name.endswith(".toc"):
-            try:
-                best = max(best, int(name[len(prefix):-4]))
-            except ValueError:
-                continue
-    return best
+    return whoosh_wall.newest_toc(gen)
 
 
 def live_toc(gen: Path) -> tuple[int, list]:
@@ -242,13 +234,8 @@ def rollback(root: str | os.PathLike, lock_timeout: float = 0.0) -> tuple[Path, 
 
 def _write_pointer(root: Path, pointer: str, name: str) -> None:
     """Replace a pointer file (CURRENT, PREVIOUS) atomically and durably."""
-    tmp = root / f"{pointer}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / pointer)
-    _fsync_dir(root)
+    durable.write_atomically(root / pointer, lambda fh: fh.write(name + "\n"), text=True,
+                             tmp=root / f"{pointer}.{os.getpid()}.tmp", sync_dir=True)
 
 
 def prune(root: str | os.PathLike) -> list[str]:
@@ -325,20 +312,19 @@ def remove_orphans(gen: Path) -> list[str]:
     except Exception:
         return []
     used = {segment.segment_id() for segment in toc.segments}
-    toc_name = f"_{INDEX_NAME}_{toc.generation}.toc"
+    toc_name = whoosh_wall.toc_name(toc.generation)
     removed = []
     for name in os.listdir(gen):
         path = gen / name
-        if name == f"{INDEX_NAME}.tmp" and path.is_dir():
+        if name == whoosh_wall.TEMP_DIR and path.is_dir():
             leftovers = os.listdir(path)
             shutil.rmtree(path, ignore_errors=True)
             removed.extend(leftovers)
-        elif name.startswith(f"_{INDEX_NAME}_") and ".toc" in name and name != toc_name:
+        elif whoosh_wall.is_toc_file(name) and name != toc_name:
             # a TOC being written when the run died (`_MAIN_7.toc.<time>`), or one Whoosh failed to clean
             path.unlink(missing_ok=True)
             removed.append(name)
-        elif name.startswith(f"{INDEX_NAME}_") and "." in name and name.split(".", 1)[0] not in used \
-                and name != f"{INDEX_NAME}_WRITELOCK":
+        elif whoosh_wall.is_segment_file(name) and whoosh_wall.segment_id_of(name) not in used:
             path.unlink(missing_ok=True)
             removed.append(name)
         elif name.startswith(".") and name.endswith(".tmp"):
@@ -355,14 +341,12 @@ def discard(gen: Path) -> None:
 
 def fsync_segment(gen: Path, segment) -> None:
     """Make a written segment's files durable before a TOC refers to it."""
-    prefix = f"{segment.segment_id()}."
-    for name in os.listdir(gen):
-        if name.startswith(prefix):
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    for name in whoosh_wall.written_segment_files(gen, segment):
+        fd = os.open(gen / name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def fsync_dir(path: Path) -> None:
@@ -387,12 +371,7 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_fsync_dir = durable.fsync_dir
 
 
 @contextmanager

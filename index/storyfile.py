@@ -33,13 +33,14 @@ import hashlib
 import json
 import mmap
 import os
-import re
 import struct
 import zlib
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
+
+from index import durable, whoosh_wall
 
 STORIES_FILE = "stories.bin"
 STORY_MAP_FILE = "story-map.json"
@@ -50,7 +51,6 @@ FORMAT = 2                      # format 1: the whole clusterer in one file, par
 _LOG_MAGIC = b"NEWSDEX-STORYLOG"
 _FRAME = struct.Struct("<4sqII")   # tag, the commit's TOC generation, payload length, CRC-32 of the payload
 _FRAME_TAG = b"SLF1"
-_TOC_NAME = re.compile(r"^_[A-Za-z0-9]+_(\d+)\.toc$")
 _ALIGN = 8
 
 # The base's sections: name -> numpy dtype (little-endian, fixed width). Per entry: representative, alive, exact
@@ -213,20 +213,16 @@ def write_base(path: Path, header: dict, parts: dict[str, list]) -> None:
     if len(head) > reserve:
         raise AssertionError("stories header outgrew its room")
     head = head + b" " * (reserve - len(head))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(MAGIC + struct.pack("<I", len(head)) + head)
-            for name, (offset, _) in sections.items():
-                fh.seek(offset)
-                for buffer in parts[name]:
-                    fh.write(buffer)
-            fh.truncate(pos)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    def write(fh) -> None:
+        fh.write(MAGIC + struct.pack("<I", len(head)) + head)
+        for name, (offset, _) in sections.items():
+            fh.seek(offset)
+            for buffer in parts[name]:
+                fh.write(buffer)
+        fh.truncate(pos)
+
+    durable.write_atomically(path, write)
 
 
 def build_table(keys: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
@@ -262,15 +258,7 @@ def place_entries(entries: np.ndarray, size: int) -> np.ndarray:
 
 def new_log(path: Path, base_toc: int) -> None:
     """Replace the log with an empty one that follows a base of commit `base_toc` (atomically)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(_LOG_MAGIC + struct.pack("<q", base_toc))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    durable.write_atomically(path, lambda fh: fh.write(_LOG_MAGIC + struct.pack("<q", base_toc)))
 
 
 def append_frame(path: Path, toc: int, ops: list, bins: bytes) -> None:
@@ -349,12 +337,7 @@ def discard_uncommitted(gen_dir: str | os.PathLike, committed: int) -> int:
 
 def committed_toc(gen_dir: str | os.PathLike) -> int:
     """The newest TOC generation of a Whoosh directory (-1 when there is none)."""
-    best = -1
-    for name in os.listdir(gen_dir):
-        m = _TOC_NAME.match(name)
-        if m:
-            best = max(best, int(m.group(1)))
-    return best
+    return whoosh_wall.newest_toc(gen_dir)
 
 
 def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dict[str, str]:
@@ -389,15 +372,8 @@ def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dic
 def write_story_map(gen_dir: Path, copies: dict[str, str]) -> None:
     """Replace the base copies map atomically."""
     path = gen_dir / STORY_MAP_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(copies, fh, ensure_ascii=False, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    durable.write_atomically(path, lambda fh: json.dump(copies, fh, ensure_ascii=False, separators=(",", ":")),
+                             text=True)
 
 
 # --- the clusterer's containers over a base -------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_term_file_hash_tables_find_every_key_and_no_other(tmp_path):
     import random as _random
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
-    from index.segment import _close_ordered_hash
+    from index.whoosh_wall import close_term_file
     rng = _random.Random(5)
     keys = sorted({bytes(rng.randrange(256) for _ in range(rng.randint(1, 12))) for _ in range(20000)})
     st = FileStorage(str(tmp_path))
@@ -330,7 +330,7 @@ def test_term_file_hash_tables_find_every_key_and_no_other(tmp_path):
         value = str(i).encode()
         f.write(struct.pack("!ii", len(key), len(value)) + key + value)
     writer.extras["fieldmap"] = {"body": 0}
-    _close_ordered_hash(f, keys, positions, writer.extras)
+    close_term_file(f, keys, positions, writer.extras)
     reader = OrderedHashReader(st.open_file("t.trm"), st.file_length("t.trm"))
     assert reader.extras["fieldmap"] == {"body": 0}
     for i, key in enumerate(keys):
