@@ -15,16 +15,13 @@ import logging
 import re
 from bisect import bisect_right
 import threading
-import zlib
 from collections import OrderedDict
-from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from index import integrity, schema as S, segment_values
+from index import integrity, schema as S, segment_values, whoosh_wall
 from index.stories import read_story_map
 from index.errors import IndexDamaged
 from index.facets import named
@@ -56,24 +53,16 @@ EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a leaf matcher; W3 blocks are decoded whole instead of posting by posting."""
-    if isinstance(m, W3LeafMatcher):
+    if whoosh_wall.is_block_matcher(m):
         ids_parts, w_parts = [], []
-        pf = m._postfile
-        while True:
-            n = m._blocklength
-            raw = pf.get(m._dataoffset, m._nextoffset - m._dataoffset)
-            data = loads(zlib.decompress(raw) if m._compression else raw)
-            ids_parts.append(np.cumsum(np.asarray(data[0], dtype=np.int64)))
-            w = data[1]
+        for n, deltas, w in whoosh_wall.matcher_blocks(m):
+            ids_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
             if w is None:
                 w_parts.append(np.ones(n, np.float32))
             elif isinstance(w, float):
                 w_parts.append(np.full(n, w, np.float32))
             else:
                 w_parts.append(np.asarray(w, dtype=np.float32))
-            if m._lastblock:
-                break
-            m._goto(m._nextoffset)
         return np.concatenate(ids_parts), np.concatenate(w_parts)
     ids, ws = [], []
     while m.is_active():
@@ -388,7 +377,8 @@ def _segment_key(sub) -> tuple:
 
 
 class Snapshot:
-    """An opened index version: Whoosh searcher + cached arrays. Thread-safe; close() when no one uses it.
+    """An opened index version: Whoosh searcher + cached arrays (the search layer's IndexView, search/view.py).
+    Thread-safe; close() when no one uses it.
 
     `reuse`: the snapshot this one replaces; the per-segment facet and story pairs it read are taken over for
     the segments both versions share, so a version after an `add` reads only the new segments."""
@@ -485,9 +475,9 @@ class Snapshot:
         for sub, base in self.leaves:
             if not sub.has_column(field):
                 continue
-            cr = sub._perdoc.column_reader(field, col)
-            count = min(cr._count, sub.doc_count_all())
-            raw = np.frombuffer(cr._dbfile.get(cr._basepos, count * width), dtype=">" + dtype).astype(dtype)
+            data = whoosh_wall.fixed_column_bytes(sub, field, col, width)
+            count = len(data) // width
+            raw = np.frombuffer(data, dtype=">" + dtype).astype(dtype)
             if width == 4:
                 signed = raw.astype(np.int64) - shift
             else:
@@ -497,6 +487,10 @@ class Snapshot:
         unsigned_default = (1 << (8 * width)) - 1 - shift
         out[out == unsigned_default] = missing
         return out
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.leaves)
 
     def calendar_index(self, unit: str) -> np.ndarray:
         """Per document: its month ("month": months since 1970-01) or year ("year": years since 1970) of publication
@@ -516,11 +510,11 @@ class Snapshot:
             arr = np.zeros(self.n_all, dtype=np.float32)
             with self.lock:
                 for sub, base in self.leaves:
-                    cr = sub._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-                    if cr is None:
+                    data = whoosh_wall.length_bytes(sub, field)
+                    if data is None:
                         continue
-                    count = min(cr._count, sub.doc_count_all())
-                    raw = np.frombuffer(cr._dbfile.get(cr._basepos, count), dtype=np.uint8)
+                    raw = np.frombuffer(data, dtype=np.uint8)
+                    count = len(raw)
                     arr[base:base + count] = _LENGTH_TABLE[raw]
             self._lengths[field] = arr
         return arr
@@ -812,7 +806,7 @@ class Snapshot:
         for d in docnums:
             sub, base = self.leaves[bisect_right(bases, d) - 1]
             with self.lock:
-                stored = sub._perdoc.stored_fields(d - base)
+                stored = whoosh_wall.stored_fields(sub, d - base)
             yield stored if stored is not None else {}
 
     def stored_article(self, docnum: int):

@@ -25,7 +25,7 @@ def stats(snap: Snapshot) -> dict:
         "first_published": S.day_to_date(int(days.min())).isoformat() if len(days) else None,
         "last_published": S.day_to_date(int(days.max())).isoformat() if len(days) else None,
         "undated": int(np.count_nonzero(snap.live & ~snap.dated)),
-        "segments": len(snap.leaves),
+        "segments": snap.segment_count,
         "generation": snap.version[0],
         "commit": snap.version[1],
     }
