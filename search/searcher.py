@@ -169,6 +169,9 @@ class Searcher:
                             datetime.fromtimestamp(modified, timezone.utc) if modified is not None else None)
 
 
+WARM_TERMS = 2_000   # posting lists of the previous version read again before a new version serves
+
+
 def _warm(snap: Snapshot) -> None:
     """What a swapped-in snapshot builds before requests see it: the facet arrays, the stories, the norms, the
     months and years of the date histogram."""
@@ -180,6 +183,7 @@ def _warm(snap: Snapshot) -> None:
     snap.title_weights()
     snap.calendar_index("month")   # the date histogram's
     snap.calendar_index("year")
+    snap.warm_kept_terms(WARM_TERMS)   # the words searched last: a swap does not make them cold again
 
 
 def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:

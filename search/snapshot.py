@@ -387,6 +387,7 @@ class Snapshot:
         self.root = root
         self.segment_cache: dict = {}
         self._inherited = reuse.segment_cache if reuse is not None else {}
+        self._reuse = reuse   # (dropped once opened: its posting lists are taken over for the shared segments)
         self.version = index_version(root)
         self.ix = open_index(root)
         self.lock = threading.RLock()
@@ -438,6 +439,22 @@ class Snapshot:
         shared = {_segment_key(sub) for sub, _ in self.leaves}
         self.segment_cache = {k: v for k, v in self._inherited.items() if k[0] in shared}
         self._inherited = {}
+        # the posting lists of the version this one replaces hold good for the segments both list first, at the
+        # same place (an add appends segments; a merge rewrites the newest ones): below `_kept_below`, an old
+        # list is this version's; only the segments after it are read
+        self._kept_terms, self._kept_below, self._kept_from = OrderedDict(), 0, 0
+        old = self._reuse
+        self._reuse = None
+        if old is not None:
+            same = 0
+            for (sub, base), (old_sub, old_base) in zip(self.leaves, old.leaves):
+                if base != old_base or _segment_key(sub) != _segment_key(old_sub):
+                    break
+                same += 1
+            if same:
+                self._kept_from = same
+                self._kept_below = self.leaves[same][1] if same < len(self.leaves) else self.reader.doc_count_all()
+                self._kept_terms = old._terms.copy()
         self.n_all = self.reader.doc_count_all()
         self.n_docs = self.reader.doc_count()
         self.live = np.ones(self.n_all, dtype=bool)
@@ -541,16 +558,24 @@ class Snapshot:
                 return hit
             btext = self.schema[field].to_bytes(text)
             ids_parts, w_parts = [], []
-            for sub, base in self.leaves:
+            leaves = self.leaves
+            kept = self._kept_terms.pop(key, None)
+            if kept is not None:   # the previous version's list, cut where the segments differ, without the
+                cut = int(np.searchsorted(kept.ids, self._kept_below))   # documents deleted since (Whoosh's
+                alive = self.live[kept.ids[:cut]]                         # reader leaves deleted ones out)
+                ids_parts.append(kept.ids[:cut][alive])
+                w_parts.append(kept.weights[:cut][alive])
+                leaves = leaves[self._kept_from:]
+            for sub, base in leaves:
                 if (field, btext) not in sub:
                     continue
                 ids, ws = _read_matcher(sub.postings(field, btext))
                 ids_parts.append(ids + base)
                 w_parts.append(ws)
-            if not ids_parts:
+            if not ids_parts or not sum(len(i) for i in ids_parts):
                 post = EMPTY
             else:
-                post = Postings(np.concatenate(ids_parts).astype(np.int32), np.concatenate(w_parts))
+                post = Postings(np.concatenate(ids_parts).astype(np.int32), np.concatenate(w_parts).astype(np.float32))
             self._terms[key] = post
             self._term_postings += len(post.ids)
             while self._term_postings > TERM_CACHE_POSTINGS and len(self._terms) > 1:
@@ -576,6 +601,17 @@ class Snapshot:
             while self._concept_docs > CONCEPT_CACHE_DOCS and len(self._concepts) > 1:
                 _, old = self._concepts.popitem(last=False)
                 self._concept_docs -= 0 if old is None else len(old[0])
+
+    def warm_kept_terms(self, limit: int) -> int:
+        """Read now the `limit` posting lists the previous version used last (each costs only the segments this
+        version does not share with it); the other lists it had are dropped. Returns how many were read."""
+        with self.lock:
+            keys = list(self._kept_terms.keys())[-limit:]
+        for field, text in keys:
+            self.postings(field, text)
+        with self.lock:
+            self._kept_terms = OrderedDict()
+        return len(keys)
 
     @_reads
     def doc_frequency(self, field: str, text: str) -> int:

@@ -41,6 +41,7 @@ class IndexView(Protocol):
     def expand(self, field: str, text: str, kind: str, distance: int = 0) -> list[str]: ...
     def concept_scores(self, key) -> tuple[bool, object]: ...       # a query word's scores kept by the view
     def keep_concept_scores(self, key, value) -> None: ...
+    def warm_kept_terms(self, limit: int) -> int: ...               # re-read the last version's recent lists
 
     # -- facets and stories ----------------------------------------------------------------------------------
     def facet(self, name: str) -> Any: ...                          # values, count(), totals, ords (FacetField)

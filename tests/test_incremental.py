@@ -195,3 +195,43 @@ def test_adds_changes_and_deletes_answer_as_a_rebuild(tmp_path):
     assert hit_sets(answers(root)) == hit_sets(expected)
     optimize_index(root)
     assert answers(root) == expected
+
+
+def test_posting_lists_taken_over_from_the_previous_version_equal_a_fresh_read(tmp_path, monkeypatch):
+    """A new version keeps the previous one's posting lists for the segments both list first at the same place
+    and reads only the rest: through adds (new segments), deletes (a document deleted since is left out, as
+    Whoosh's reader leaves it out) and merges (the newest segments rewritten, so the kept lists are cut where they differ)."""
+    import numpy as np
+
+    from index import merge, schema as S
+    from index.builder import delete_articles
+    from search.snapshot import Snapshot
+
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 12)], root, workers=1)
+    words = [(S.BODY, w) for w in ("the", "newsdex", "harbour", "reported", "minister", "said")] + \
+            [(S.TITLE, w) for w in ("the", "report")] + [(S.PERSON, "nobody")]
+    old = Snapshot(root)
+    for field, word in words:
+        old.postings(field, word)
+    taken, merged = 0, False
+    for n in range(6):
+        if n == 3:   # from here merge often: small adds rewrite the newest segments (the kept lists are cut)
+            monkeypatch.setattr(merge, "MERGE_FACTOR", 2)
+        build_index([make_folder(tmp_path / f"more{n}", 2, start=200 + 10 * n)], root, mode="add", workers=1)
+        if n == 2:
+            delete_articles(root, [old.stored(0)["id"]])
+        new = Snapshot(root, reuse=old)
+        taken += len(new._kept_terms)
+        merged = merged or len(new.leaves) < len(old.leaves) + 1
+        fresh = Snapshot(root)
+        for field, word in words:
+            got, expected = new.postings(field, word), fresh.postings(field, word)
+            assert np.array_equal(got.ids, expected.ids), (n, field, word)
+            assert np.array_equal(got.weights, expected.weights), (n, field, word)
+        assert new.warm_kept_terms(10) == 0   # all were asked for again above
+        fresh.close()
+        old.close()
+        old = new
+    old.close()
+    assert taken and merged   # the lists were taken over (not all read afresh), and cut after a merge
