@@ -4,14 +4,15 @@
 
 INDEX is an existing index (e.g. one bench/scale.py built with --keep, or `newsdex reindex` of its shards; it is
 changed: the batches are added to it). CORPORA defaults to ../shared/corpora: the new articles are made by
-bench/scale.py's rule (article numbers from 50,000,000 on, so they never collide with the archive's).
+bench/scale.py's rule (article numbers from 50,000,000 on, so they never collide with the archive's; ids and
+words name the run, so a second run on the same index adds new articles).
 
 What runs, all as real processes and HTTP:
 - `newsdex serve` over INDEX (waitress, 8 threads);
 - CLIENTS threads, each sending the bench/search_speed.py query mix in turn to `/api/search` (all facets, the
   histogram, 10 snippets), as fast as answers come;
 - every EVERY seconds, `newsdex add` of a file of BATCH new articles. Each batch's articles carry one made-up word
-  of their own (`zqv` + letters), and a watcher asks the server for that word until it finds all BATCH articles:
+  of their own (`zqx` + consonants), and a watcher asks the server for that word until it finds all BATCH articles:
   the time from the add's return to that moment is the batch's "searchable after".
 
 Printed: searches answered, errors (any status but 200, or a failed connection), search p50/p95/max during the
@@ -45,23 +46,30 @@ FIRST_NEW = 50_000_000
 SEED = 14
 
 
-def marker(batch: int) -> str:
-    """A word no article has, made of letters only (the analyser keeps it whole): zqva, zqvb, ..."""
+CONSONANTS = "bcdfghjklmnpqrtvwxz"   # no vowel, no y, no s: no stemmer strips or changes such a word
+
+
+def marker(batch: int, run: int = 0) -> str:
+    """A word no article has, of consonants only (so no stemmer folds two of them together: "zqvy" and "zqvi"
+    are one stem in English), naming the run and the batch."""
     letters = ""
-    n = batch
+    n = run * 10_000 + batch
     while True:
-        letters = chr(ord("a") + n % 26) + letters
-        n //= 26
+        letters = CONSONANTS[n % len(CONSONANTS)] + letters
+        n //= len(CONSONANTS)
         if not n:
-            return "zqv" + letters
+            return "zqx" + letters
 
 
-def write_batch(folder: Path, pool: list[str], batch: int, size: int) -> Path:
+def write_batch(folder: Path, pool: list[str], batch: int, size: int, run: int) -> Path:
+    """Batch `batch` of run `run`: new ids (a run's articles are numbered from FIRST_NEW + run * 100,000, so a
+    second run on the same index adds articles, not copies it already has)."""
     path = folder / f"live-{batch:04d}.jsonl"
-    word = marker(batch)
+    word = marker(batch, run)
     with open(path, "w", encoding="utf-8") as fh:
         for k in range(size):
-            art = article(pool, SEED, FIRST_NEW + batch * size + k)
+            art = article(pool, SEED, FIRST_NEW + run * 100_000 + batch * size + k)
+            art["id"] = f"live{run}-{batch:04d}-{k:02d}"
             art["text"] += f"\n\nFiled under {word}."
             fh.write(json.dumps(art, ensure_ascii=False) + "\n")
     return path
@@ -111,6 +119,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--run", type=int, default=int(time.time()) % 10_000,
+                    help="names the run's articles and words (default: from the clock, new every run)")
     args = ap.parse_args()
     if not args.corpora.is_dir():
         print(f"no corpora at {args.corpora}", file=sys.stderr)
@@ -162,7 +172,7 @@ def run(args, pool, newsdex, base: str, server: subprocess.Popen) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         while time.monotonic() < deadline:
             started = time.monotonic()
-            path = write_batch(Path(tmp), pool, batch, args.batch)
+            path = write_batch(Path(tmp), pool, batch, args.batch, args.run)
             t = time.monotonic()
             done = subprocess.run(newsdex + ["add", str(path), "--index", str(args.index), "--quiet"], cwd=ROOT,
                                   capture_output=True, text=True)
@@ -170,7 +180,7 @@ def run(args, pool, newsdex, base: str, server: subprocess.Popen) -> int:
             adds.append(returned - t)
             if done.returncode != 0:
                 errors.append(f"add of batch {batch}: exit {done.returncode}: {done.stderr.strip()[-300:]}")
-            word = marker(batch)
+            word = marker(batch, args.run)
             after = None
             while after is None:
                 status, body = get_json(base, f"/api/search?q={word}&count=articles&per_page=1")
