@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from index import facets, store
+from index import durable, facets, store
 from index.builder import build_index, default_workers, delete_articles, enrich, optimize_index
 from index.entities import AliasError, load_aliases, make_extractor
 from index.errors import IndexDamaged, IndexMissing, NewsdexError, RebuildRefused
@@ -513,14 +513,13 @@ def _write_export(chunks, output: Path | None) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
             sys.exit(0)
         return
-    partial = output.with_name(output.name + ".partial")
-    try:
-        with open(partial, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        os.replace(partial, output)
+    def write(fh) -> None:
+        for chunk in chunks:
+            fh.write(chunk)
+
+    try:   # the one atomic write (index/durable.py): a `.partial` file, renamed when complete
+        durable.write_atomically(output, write, tmp=output.with_name(output.name + ".partial"))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
