@@ -454,7 +454,8 @@ class Snapshot:
             if same:
                 self._kept_from = same
                 self._kept_below = self.leaves[same][1] if same < len(self.leaves) else self.reader.doc_count_all()
-                self._kept_terms = old._terms.copy()
+                with old.lock:   # (requests may be reading into it)
+                    self._kept_terms = old._terms.copy()
         self.n_all = self.reader.doc_count_all()
         self.n_docs = self.reader.doc_count()
         self.live = np.ones(self.n_all, dtype=bool)
