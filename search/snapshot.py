@@ -454,8 +454,7 @@ class Snapshot:
             if same:
                 self._kept_from = same
                 self._kept_below = self.leaves[same][1] if same < len(self.leaves) else self.reader.doc_count_all()
-                with old.lock:   # (requests may be reading into it)
-                    self._kept_terms = old._terms.copy()
+                self._kept_terms = old.cached_postings()
         self.n_all = self.reader.doc_count_all()
         self.n_docs = self.reader.doc_count()
         self.live = np.ones(self.n_all, dtype=bool)
@@ -602,6 +601,11 @@ class Snapshot:
             while self._concept_docs > CONCEPT_CACHE_DOCS and len(self._concepts) > 1:
                 _, old = self._concepts.popitem(last=False)
                 self._concept_docs -= 0 if old is None else len(old[0])
+
+    def cached_postings(self) -> OrderedDict:
+        """A copy of the posting lists read so far, least recently used first (what a newer version takes over)."""
+        with self.lock:   # (requests may be reading into it)
+            return self._terms.copy()
 
     def warm_kept_terms(self, limit: int) -> int:
         """Read now the `limit` posting lists the previous version used last (each costs only the segments this
