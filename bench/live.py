@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.scale import article, sentence_pool  # noqa: E402
-from bench.search_speed import QUERIES  # noqa: E402
+from bench.search_speed import QUERIES, _pct  # noqa: E402
 
 FIRST_NEW = 50_000_000
 SEED = 14
@@ -106,8 +106,7 @@ def anon_rss_mb(pid: int) -> float:
 
 
 def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+    return _pct(values, p) if values else float("nan")
 
 
 def main() -> int:

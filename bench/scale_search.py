@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.search_speed import QUERIES, sqlite_same_work  # noqa: E402
+from bench.search_speed import QUERIES, _pct, sqlite_same_work  # noqa: E402
 
 _FIRST = """
 import sys, time
@@ -56,11 +56,6 @@ status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 print(json.dumps({"cold": cold, "warm": warm, "anon_kb": int(status["RssAnon"].split()[0]),
                   "rss_kb": int(status["VmRSS"].split()[0])}))
 """
-
-
-def _pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def measure_first_search(ctx) -> dict:

@@ -38,6 +38,30 @@ CONCEPT_CACHE_DOCS = 10_000_000      # documents kept in the word-scores cache (
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
 
 
+class _SizedLRU(OrderedDict):
+    """A least-recently-used cache bounded by the total size of its values (`size(value)`), not their number."""
+
+    def __init__(self, limit: int, size):
+        super().__init__()
+        self.limit, self.size, self.total = limit, size, 0
+
+    def hit(self, key):
+        """The value under `key`, marked as used (None when absent)."""
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def keep(self, key, value) -> None:
+        if key in self:
+            return
+        self[key] = value
+        self.total += self.size(value)
+        while self.total > self.limit and len(self) > 1:
+            _, old = self.popitem(last=False)
+            self.total -= self.size(old)
+
+
 class Postings:
     """Global doc numbers (sorted, int32) and term frequencies (float32) of one term."""
 
@@ -85,8 +109,8 @@ class FacetField:
     index; a single-valued facet (language, source) is one gather and one bincount."""
 
     def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
-        self.values = values     # a ValueTable (or a list): ordinal -> value, decoded when asked
-        self.ords = values.ords() if isinstance(values, ValueTable) else {v: i for i, v in enumerate(values)}
+        self.values = values     # a ValueTable: ordinal -> value, decoded when asked
+        self.ords = values.ords()
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
         if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them in order)
@@ -318,8 +342,7 @@ class Stories:
             return len(docs)
         if m > self.n // 8:   # many: one pass over every story beats sorting them
             return int(np.count_nonzero(np.bincount(self.ord[docs], minlength=self.n)))
-        grouped = np.sort(self.ord[docs[multi]])   # (np.unique's hashing is slower than a sort on these)
-        return len(docs) - m + 1 + int(np.count_nonzero(grouped[1:] != grouped[:-1]))
+        return len(docs) - m + len(_distinct(self.ord[docs[multi]]))
 
     def shared(self, docs: np.ndarray) -> np.ndarray:
         """Per document of `docs` (sorted, live): does another of `docs` belong to its story?"""
@@ -386,8 +409,7 @@ class Snapshot:
     def __init__(self, root, reuse: "Snapshot | None" = None):
         self.root = root
         self.segment_cache: dict = {}
-        self._inherited = reuse.segment_cache if reuse is not None else {}
-        self._reuse = reuse   # (dropped once opened: its posting lists are taken over for the shared segments)
+        self._reuse = reuse   # (dropped once opened: its segment cache and posting lists are taken over)
         self.version = index_version(root)
         self.ix = open_index(root)
         self.lock = threading.RLock()
@@ -436,15 +458,15 @@ class Snapshot:
         self.reader = self.searcher.reader()
         self.schema = self.ix.schema
         self.leaves = list(self.reader.leaf_readers())
+        old = self._reuse
+        self._reuse = None
         shared = {_segment_key(sub) for sub, _ in self.leaves}
-        self.segment_cache = {k: v for k, v in self._inherited.items() if k[0] in shared}
-        self._inherited = {}
+        if old is not None:
+            self.segment_cache = {k: v for k, v in old.segment_cache.items() if k[0] in shared}
         # the posting lists of the version this one replaces hold good for the segments both list first, at the
         # same place (an add appends segments; a merge rewrites the newest ones): below `_kept_below`, an old
         # list is this version's; only the segments after it are read
         self._kept_terms, self._kept_below, self._kept_from = OrderedDict(), 0, 0
-        old = self._reuse
-        self._reuse = None
         if old is not None:
             same = 0
             for (sub, base), (old_sub, old_base) in zip(self.leaves, old.leaves):
@@ -470,12 +492,10 @@ class Snapshot:
         self._avg: dict[str, float] = {}
         self._norms: dict[str, np.ndarray] = {}
         self._title_weights = None
-        self._terms: OrderedDict = OrderedDict()
-        self._term_postings = 0
+        self._terms = _SizedLRU(TERM_CACHE_POSTINGS, lambda post: len(post.ids))
         self._phrases: OrderedDict = OrderedDict()
         self._df: dict = {}
-        self._concepts: OrderedDict = OrderedDict()
-        self._concept_docs = 0
+        self._concepts = _SizedLRU(CONCEPT_CACHE_DOCS, lambda kept: 0 if kept is None else len(kept[0]))
         self._facets: dict[str, FacetField] = {}
         self._stories = None
         self._person_names: dict[str, str] = {}
@@ -552,9 +572,8 @@ class Snapshot:
         """Doc numbers and frequencies of one term (cached, least recently used first out)."""
         key = (field, text)
         with self.lock:
-            hit = self._terms.get(key)
+            hit = self._terms.hit(key)
             if hit is not None:
-                self._terms.move_to_end(key)
                 return hit
             btext = self.schema[field].to_bytes(text)
             ids_parts, w_parts = [], []
@@ -576,11 +595,7 @@ class Snapshot:
                 post = EMPTY
             else:
                 post = Postings(np.concatenate(ids_parts).astype(np.int32), np.concatenate(w_parts).astype(np.float32))
-            self._terms[key] = post
-            self._term_postings += len(post.ids)
-            while self._term_postings > TERM_CACHE_POSTINGS and len(self._terms) > 1:
-                _, old = self._terms.popitem(last=False)
-                self._term_postings -= len(old.ids)
+            self._terms.keep(key, post)
             return post
 
     def concept_scores(self, key) -> tuple[bool, object]:
@@ -594,18 +609,12 @@ class Snapshot:
 
     def keep_concept_scores(self, key, value) -> None:
         with self.lock:
-            if key in self._concepts:
-                return
-            self._concepts[key] = value
-            self._concept_docs += 0 if value is None else len(value[0])
-            while self._concept_docs > CONCEPT_CACHE_DOCS and len(self._concepts) > 1:
-                _, old = self._concepts.popitem(last=False)
-                self._concept_docs -= 0 if old is None else len(old[0])
+            self._concepts.keep(key, value)
 
     def cached_postings(self) -> OrderedDict:
         """A copy of the posting lists read so far, least recently used first (what a newer version takes over)."""
         with self.lock:   # (requests may be reading into it)
-            return self._terms.copy()
+            return OrderedDict(self._terms)
 
     def warm_kept_terms(self, limit: int) -> int:
         """Read now the `limit` posting lists the previous version used last (each costs only the segments this
@@ -818,7 +827,7 @@ class Snapshot:
     def _first_live(self, field: str, text: str):
         """The first live document holding a term (cached postings if read, else block by block)."""
         with self.lock:
-            post = self._terms.get((field, text))
+            post = self._terms.hit((field, text))
             if post is not None:
                 docs = post.ids[self.live[post.ids]] if len(post.ids) else post.ids
                 return int(docs[0]) if len(docs) else None
@@ -854,11 +863,7 @@ class Snapshot:
         return S.article_from_stored(self.stored(docnum))
 
     def docnum_of(self, article_id: str):
-        post = self.postings(S.ID, article_id)
-        for d in post.ids:
-            if self.live[d]:
-                return int(d)
-        return None
+        return self._first_live(S.ID, article_id)
 
     # -- scoring ---------------------------------------------------------------------------------------------
 
