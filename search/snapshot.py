@@ -106,7 +106,7 @@ class FacetField:
     """The values of one facet field per document (CSR: offsets into a doc-sorted value array) and the vocabulary.
 
     Counting gathers only the matching documents' values, so a selective query costs little however large the
-    index; a single-valued facet (language, source) is one gather and one bincount."""
+    index; a facet of at most one value per document (language, source) is one gather and one bincount."""
 
     def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
         self.values = values     # a ValueTable: ordinal -> value, decoded when asked
@@ -120,7 +120,15 @@ class FacetField:
         per_doc = np.bincount(pair_doc, minlength=len(live))
         self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
         np.cumsum(per_doc, out=self.offsets[1:])
-        self.single = bool(len(per_doc) and per_doc.max() <= 1 and per_doc.min() == 1)
+        # at most one value per document (language, source): counting is one gather from a per-document array
+        # (-1: none; a deleted document has none, so this holds after deletes too)
+        self.single = bool(len(per_doc)) and per_doc.max() <= 1
+        self.doc_value = None
+        self.gaps = False                # some document has no value (-1 in doc_value)
+        if self.single:
+            self.doc_value = np.full(len(live), -1, dtype=np.int32)
+            self.doc_value[pair_doc] = pair_ord
+            self.gaps = bool(per_doc.min() == 0)
         self.totals = np.bincount(pair_ord, minlength=len(values))
         self.n_live = int(np.count_nonzero(live))
         self._story_totals = None      # stories per value over the whole index (count() fills it)
@@ -142,10 +150,18 @@ class FacetField:
                 stories = None
             else:
                 return self._count_stories(docs, stories, shared)
-        if self.single:   # exactly one value per document: offsets[d] is its index
-            return np.bincount(self.doc_values[docs], minlength=k)
+        if self.single:
+            return np.bincount(self._single_values(docs)[0], minlength=k)
         positions, _ = self._value_positions(docs)
         return np.bincount(self.doc_values[positions], minlength=k)
+
+    def _single_values(self, docs: np.ndarray) -> tuple[np.ndarray, "np.ndarray | slice"]:
+        """(the value of each of `docs` that has one, which of `docs` have one) of a single-valued facet."""
+        values = self.doc_value[docs]
+        if not self.gaps:
+            return values, slice(None)
+        held = values >= 0
+        return values[held], held
 
     def _value_positions(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(indices into doc_values of every value of `docs`, number of values per doc) of a multi-valued facet:
@@ -158,7 +174,8 @@ class FacetField:
     def _count_stories(self, docs: np.ndarray, stories: "Stories", shared: np.ndarray) -> np.ndarray:
         k = len(self.values)
         if self.single:
-            return stories.count_pairs(self.doc_values[docs], docs, k, shared)
+            values, held = self._single_values(docs)
+            return stories.count_pairs(values, docs[held], k, shared[held])
         positions, lens = self._value_positions(docs)
         return stories.count_pairs(self.doc_values[positions], np.repeat(docs, lens), k, np.repeat(shared, lens))
 

@@ -235,3 +235,31 @@ def test_posting_lists_taken_over_from_the_previous_version_equal_a_fresh_read(t
         old = new
     old.close()
     assert taken and merged   # the lists were taken over (not all read afresh), and cut after a merge
+
+
+def test_a_facet_of_one_value_per_article_keeps_its_fast_count_after_a_delete(tmp_path):
+    """Deleted documents hold no value; language and source are still counted by one gather (the path for at most
+    one value per document), and the counts are the live articles'."""
+    import numpy as np
+
+    from index.builder import delete_articles
+    from search.snapshot import Snapshot
+
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 8)], root, workers=1)
+    first = Snapshot(root)
+    gone = first.stored(0)["id"]
+    first.close()
+    delete_articles(root, [gone])
+    snap = Snapshot(root)
+    try:
+        language = snap.facet("language")
+        assert language.single and not snap.live.all()
+        counts = language.count(snap.live)
+        expected = {}
+        for d in np.flatnonzero(snap.live):
+            code = snap.stored_article(int(d)).language
+            expected[code] = expected.get(code, 0) + 1
+        assert {language.values[i]: int(c) for i, c in enumerate(counts) if c} == expected
+    finally:
+        snap.close()
