@@ -184,6 +184,7 @@ def _warm(snap: Snapshot) -> None:
     snap.calendar_index("month")   # the date histogram's
     snap.calendar_index("year")
     snap.warm_kept_terms(WARM_TERMS)   # the words searched last: a swap does not make them cold again
+    snap.release_prior()   # (what the previous version left to extend is used up)
 
 
 def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:

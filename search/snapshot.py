@@ -108,16 +108,20 @@ class FacetField:
     Counting gathers only the matching documents' values, so a selective query costs little however large the
     index; a facet of at most one value per document (language, source) is one gather and one bincount."""
 
-    def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray):
+    def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
+                 per_doc: "np.ndarray | None" = None):
+        """`per_doc` given (how many values each document has): the pairs are the live ones, in document order
+        (extended() gives them so)."""
+        if per_doc is None:
+            keep = live[pair_doc]
+            pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
+            if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them sorted)
+                order = np.argsort(pair_doc, kind="stable")
+                pair_doc, pair_ord = pair_doc[order], pair_ord[order]
+            per_doc = np.bincount(pair_doc, minlength=len(live))
         self.values = values     # a ValueTable: ordinal -> value, decoded when asked
         self.ords = values.ords()
-        keep = live[pair_doc]
-        pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
-        if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them in order)
-            order = np.argsort(pair_doc, kind="stable")
-            pair_doc, pair_ord = pair_doc[order], pair_ord[order]
         self.doc_values = pair_ord
-        per_doc = np.bincount(pair_doc, minlength=len(live))
         self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
         np.cumsum(per_doc, out=self.offsets[1:])
         # at most one value per document (language, source): counting is one gather from a per-document array
@@ -133,6 +137,34 @@ class FacetField:
         self.n_live = int(np.count_nonzero(live))
         self._story_totals = None      # stories per value over the whole index (count() fills it)
         self._words = None
+
+    def extended(self, values: "ValueTable", remap, n_prefix: int, dead: np.ndarray,
+                 pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray) -> "FacetField":
+        """The FacetField of a newer version whose first `n_prefix` documents are this one's (the same segments):
+        these arrays cut there, renumbered (`remap`: old ordinal -> ordinal in `values`; None: the same), the
+        documents deleted since (`dead`, sorted) emptied, and the new documents' pairs (`pair_doc`, `pair_ord`,
+        global, every pair of the segments after the prefix) appended. Equal to FacetField(values, <every
+        pair>, live): only what the new segments hold is read."""
+        end = int(self.offsets[n_prefix])
+        doc_values = self.doc_values[:end]
+        per_doc = np.diff(self.offsets[:n_prefix + 1])
+        if len(dead):
+            positions, _ = self._value_positions(dead)
+            kept = np.ones(end, dtype=bool)
+            kept[positions] = False
+            doc_values = doc_values[kept]
+            per_doc[dead] = 0
+        if remap is not None:
+            doc_values = remap[doc_values]
+        keep = live[pair_doc]
+        pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
+        if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):
+            order = np.argsort(pair_doc, kind="stable")
+            pair_doc, pair_ord = pair_doc[order], pair_ord[order]
+        per_doc = np.concatenate([per_doc, np.bincount(pair_doc - n_prefix, minlength=len(live) - n_prefix)])
+        doc_values = np.concatenate([doc_values, pair_ord]).astype(np.int32, copy=False)
+        docs = np.flatnonzero(per_doc) if bool(len(per_doc)) and per_doc.max() <= 1 else None
+        return FacetField(values, docs, doc_values, live, per_doc)
 
     def count(self, mask: np.ndarray, stories: "Stories | None" = None, docs: np.ndarray | None = None) -> np.ndarray:
         """Documents per value among the documents in `mask` (distinct stories per value with `stories`); `docs`:
@@ -199,10 +231,15 @@ class ValueTable:
     put together from the segments' value hashes with one `np.unique`, each value's text decoded only when it is
     asked for (a million story ids cost no Python string until one is shown)."""
 
-    def __init__(self, parts: list):   # the segments' SegmentValues, in segment order
+    def __init__(self, parts: list, joined: "tuple | None" = None):   # the segments' SegmentValues, in order
         self.parts = parts
         self.part_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in parts], out=self.part_starts[1:])
+        self.extra: list[str] = []            # values added by add() (not in any segment)
+        self._extra_ords: dict[str, int] = {}
+        if joined is not None:   # extended(): (global_of, first, sorted hashes, values decoded so far)
+            self.global_of, self.first, self._hashes, self._decoded = joined
+            return
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
         # ordinals in hash order (no caller depends on the order of a field's values: buckets sort by count and
         # value, stories only group)
@@ -212,9 +249,54 @@ class ValueTable:
         self.first = np.empty(len(unique), dtype=np.int64)   # per ordinal: where it was first met (concatenated)
         self.first[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
         self._hashes = unique
-        self.extra: list[str] = []            # values added by add() (not in any segment)
-        self._extra_ords: dict[str, int] = {}
         self._decoded: dict[int, str] = {}
+
+    def extended(self, keep: int, parts: list) -> tuple["ValueTable", "np.ndarray | None"]:
+        """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments),
+        made without joining every segment again: the values of the kept segments are this table's ordinals whose
+        first meeting is inside them, the new segments' values are merged into that sorted run. Returns it and
+        this table's ordinal -> its ordinal (-1: a value only the dropped segments held; None: unchanged). The
+        values add() gave are not carried over (the caller gives them again)."""
+        end = int(self.part_starts[keep])
+        n_old = len(self.first)
+        hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
+        unique, inverse = np.unique(hashes, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        kept = self.first < end                 # old ordinals met in the kept segments (in hash order)
+        whole = bool(kept.all())
+        kept_hashes = self._hashes if whole else self._hashes[kept]
+        at = np.searchsorted(kept_hashes, unique)
+        known = at < len(kept_hashes)
+        known[known] = kept_hashes[at[known]] == unique[known]
+        fresh = unique[~known]                  # values no kept segment holds, sorted
+        slots = np.searchsorted(kept_hashes, fresh)   # where each goes among the kept ones
+        if not len(fresh):
+            kept_ords = None                    # kept ordinal i stays i
+            sorted_hashes = kept_hashes
+        else:
+            kept_ords = np.arange(len(kept_hashes), dtype=np.int64)
+            kept_ords += np.searchsorted(slots, kept_ords, side="right")
+            sorted_hashes = np.insert(kept_hashes, slots, fresh)
+        unique_ords = np.empty(len(unique), dtype=np.int64)
+        unique_ords[known] = at[known] if kept_ords is None else kept_ords[at[known]]
+        unique_ords[~known] = slots + np.arange(len(fresh))
+        if whole and kept_ords is None:
+            remap = None
+        else:
+            remap = np.full(n_old, -1, dtype=np.int64)
+            remap[kept] = np.arange(len(kept_hashes)) if kept_ords is None else kept_ords
+        prefix = self.global_of[:end]
+        global_of = np.concatenate([prefix if remap is None else remap[prefix].astype(np.int32),
+                                    unique_ords[inverse].astype(np.int32)])
+        first = np.empty(len(sorted_hashes), dtype=np.int64)
+        first[np.arange(len(kept_hashes)) if kept_ords is None else kept_ords] = self.first[kept]
+        first_new = np.empty(len(unique), dtype=np.int64)
+        first_new[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
+        first[unique_ords[~known]] = end + first_new[~known]
+        decoded = {o if remap is None else int(remap[o]): v for o, v in self._decoded.items()
+                   if o < n_old and (remap is None or remap[o] >= 0)}
+        joined = (global_of, first, sorted_hashes, decoded)
+        return ValueTable(self.parts[:keep] + list(parts), joined), remap
 
     def __len__(self) -> int:
         return len(self.first) + len(self.extra)
@@ -326,6 +408,54 @@ class Stories:
         self.members[self.offsets[grouped] + np.arange(len(copies)) - np.searchsorted(grouped, grouped)] = copies
         self.copies = np.sort(copies)        # the live documents whose story has other live articles
         self.count = int(np.count_nonzero(self.size))
+        self.story_map = None   # (copies, their documents, their story ordinals) as applied (Snapshot sets it)
+
+    @classmethod
+    def extended(cls, old: "Stories", values: "ValueTable", ords: np.ndarray, remap: np.ndarray, n_prefix: int,
+                 changed: np.ndarray, live: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
+        """The Stories of a newer version whose first `n_prefix` documents are `old`'s: `ords`, every document's
+        story ordinal in `values` (none missing), `remap` old story ordinal -> new (-1: gone), `changed` the
+        prefix documents whose story or liveness changed (sorted). Only the stories those documents and the new
+        ones belong to are grouped again; the others' members are moved over as they were. Equal to
+        Stories(values, <every pair>, live, ts) when every document has a story."""
+        out = cls.__new__(cls)
+        n = len(ords)
+        out.ids, out.missing_docs, out.ord, out.n = values, np.zeros(0, dtype=np.int64), ords, len(values)
+        out.story_map = None
+        gone = np.concatenate([changed, np.arange(n_prefix, len(old.ord))])   # old side: changed or dropped
+        came = np.concatenate([changed, np.arange(n_prefix, n)])                # new side: changed or added
+        affected = np.zeros(out.n, dtype=bool)
+        affected[ords[came]] = True
+        moved = remap[old.ord[gone]]
+        affected[moved[moved >= 0]] = True
+        mapped = remap >= 0
+        affected_old = np.zeros(old.n, dtype=bool)
+        affected_old[old.ord[gone]] = True
+        affected_old[mapped] |= affected[remap[mapped]]
+        size = np.zeros(out.n, dtype=np.int64)
+        size[remap[mapped]] = old.size[mapped]
+        size[affected] = 0
+        docs = np.flatnonzero(affected[ords] & live)        # the live members of the affected stories
+        np.add.at(size, ords[docs], 1)
+        out.size = size
+        out.offsets = np.zeros(out.n + 1, dtype=np.int64)
+        np.cumsum(size, out=out.offsets[1:])
+        total = int(out.offsets[-1])
+        out.members = np.empty(total, dtype=np.int64)
+        new_runs = _runs(out.offsets, np.flatnonzero(affected), total)
+        old_runs = _runs(old.offsets, np.flatnonzero(affected_old), len(old.members))
+        if int(np.count_nonzero(~new_runs)) != int(np.count_nonzero(~old_runs)):
+            raise _Rebuild("the unchanged stories do not hold the same documents")
+        out.members[~new_runs] = old.members[~old_runs]      # the other stories' members, in the same order
+        doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
+        docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
+        grouped = ords[docs]
+        out.members[out.offsets[grouped] + np.arange(len(docs)) - np.searchsorted(grouped, grouped)] = docs
+        still = old.copies[old.copies < n_prefix]
+        still = still[~affected[ords[still]]]
+        out.copies = np.sort(np.concatenate([still, docs[size[grouped] > 1]]))
+        out.count = int(np.count_nonzero(size))
+        return out
 
     def story_id(self, o: int, stored_id=None) -> str:
         """The story id of ordinal `o` (for a document without one: its own id, via stored_id(doc))."""
@@ -391,6 +521,18 @@ class Stories:
         return counts
 
 
+def _runs(offsets: np.ndarray, stories: np.ndarray, total: int) -> np.ndarray:
+    """Per position of a CSR array of `total` entries: is it inside the run of one of `stories`?"""
+    edges = np.zeros(total + 1, dtype=np.int32)
+    np.add.at(edges, offsets[stories], 1)
+    np.add.at(edges, offsets[stories + 1], -1)
+    return np.cumsum(edges[:total]) > 0
+
+
+class _Rebuild(Exception):
+    """What the previous version had cannot be extended to this one: build it whole."""
+
+
 def _reads(method):
     """A Snapshot method that reads Whoosh files: once a read fails on a damaged file, it and every later read of
     the snapshot raise IndexDamaged naming the file (never an answer from a half-read index)."""
@@ -408,6 +550,30 @@ def _reads(method):
                 raise
             raise damage from exc
     return reading
+
+
+class _Prior:
+    """What a snapshot takes from the version it replaces when that version's segments, up to `keep` of them
+    (`n_prefix` documents), are its own first ones: the per-document arrays it built, to be extended by the new
+    segments' documents instead of built again. `dead`: the shared documents deleted since (an `add` of an id the
+    index has replaces the old document). None of it when a shared document came back to life (not a version
+    that follows this one: a rollback)."""
+
+    __slots__ = ("keep", "n_prefix", "dead", "columns", "lengths", "calendar", "facets", "stories")
+
+    @classmethod
+    def of(cls, old: "Snapshot", keep: int, n_prefix: int, live: np.ndarray) -> "_Prior | None":
+        if not keep or n_prefix > old.n_all:
+            return None
+        was = old.live[:n_prefix]
+        if np.any(live[:n_prefix] & ~was):
+            return None
+        prior = cls()
+        prior.keep, prior.n_prefix = keep, n_prefix
+        prior.dead = np.flatnonzero(was & ~live[:n_prefix])
+        prior.columns = {S.DAY: old.day, S.TS: old.ts}
+        prior.lengths, prior.calendar, prior.facets, prior.stories = old.built()
+        return prior
 
 
 def _segment_key(sub) -> tuple:
@@ -501,6 +667,8 @@ class Snapshot:
             if sub.has_deletions():
                 dead = np.fromiter(sub.segment().deleted_docs(), dtype=np.int64)
                 self.live[dead + base] = False
+        # what the previous version built over the shared segments is extended by the new ones, not built again
+        self._prior = _Prior.of(old, self._kept_from, self._kept_below, self.live) if old is not None else None
         self.day = self._numeric_column(S.DAY, "u4", 1 << 31, S.NO_DAY)
         self.ts = self._numeric_column(S.TS, "u8", 1 << 63, -(2 ** 62))
         self.dated = self.day != S.NO_DAY
@@ -526,7 +694,12 @@ class Snapshot:
         out = np.full(self.n_all, missing, dtype=np.int64)
         col = self.schema[field].column_type
         width = np.dtype(dtype).itemsize
-        for sub, base in self.leaves:
+        prior, leaves, start = self._prior, self.leaves, 0
+        if prior is not None:   # the shared segments' values as the previous version read them
+            start = prior.n_prefix
+            out[:start] = prior.columns[field][:start]
+            leaves = leaves[prior.keep:]
+        for sub, base in leaves:
             if not sub.has_column(field):
                 continue
             data = whoosh_wall.fixed_column_bytes(sub, field, col, width)
@@ -539,7 +712,8 @@ class Snapshot:
             out[base:base + count] = signed
             # documents past the column's end (and the column's own default) have no value
         unsigned_default = (1 << (8 * width)) - 1 - shift
-        out[out == unsigned_default] = missing
+        tail = out[start:]
+        tail[tail == unsigned_default] = missing
         return out
 
     @property
@@ -551,8 +725,13 @@ class Snapshot:
         (0 when undated), computed once per snapshot for the date histogram."""
         arr = self._calendar.get(unit)
         if arr is None:
-            days = np.where(self.dated, self.day, 0).astype("datetime64[D]")
+            prior = self._prior
+            old = prior.calendar.get(unit) if prior is not None else None
+            start = prior.n_prefix if old is not None else 0
+            days = np.where(self.dated[start:], self.day[start:], 0).astype("datetime64[D]")
             arr = days.astype("datetime64[M]" if unit == "month" else "datetime64[Y]").astype(np.int32)
+            if old is not None:
+                arr = np.concatenate([old[:start], arr])
             self._calendar[unit] = arr
         return arr
 
@@ -562,8 +741,13 @@ class Snapshot:
         arr = self._lengths.get(field)
         if arr is None:
             arr = np.zeros(self.n_all, dtype=np.float32)
+            prior, leaves = self._prior, self.leaves
+            old = prior.lengths.get(field) if prior is not None else None
+            if old is not None:
+                arr[:prior.n_prefix] = old[:prior.n_prefix]
+                leaves = leaves[prior.keep:]
             with self.lock:
-                for sub, base in self.leaves:
+                for sub, base in leaves:
                     data = whoosh_wall.length_bytes(sub, field)
                     if data is None:
                         continue
@@ -729,7 +913,7 @@ class Snapshot:
             with self.lock:
                 ff = self._facets.get(name)
                 if ff is None:
-                    ff = self._build_facet(field)
+                    ff = self._build_facet(field, name)
                     self._facets[name] = ff
         return ff
 
@@ -741,36 +925,123 @@ class Snapshot:
             with self.lock:
                 st = self._stories
                 if st is None:
-                    values, pair_doc, pair_ord = self._apply_story_map(*self._field_pairs(S.STORY))
-                    st = self._stories = Stories(values, pair_doc, pair_ord, self.live,
-                                                        np.where(self.dated, self.ts, 2 ** 62))
+                    prior = self._prior
+                    if prior is not None and prior.stories is not None and prior.stories.story_map is not None:
+                        try:
+                            st = self._extend_stories(prior)
+                        except _Rebuild as why:
+                            log.info("stories built whole: %s", why)
+                    if st is None:
+                        st = self._build_stories()
+                    self._stories = st
         return st
 
-    def _apply_story_map(self, table: ValueTable, pair_doc: np.ndarray, pair_ord: np.ndarray):
+    def _build_stories(self) -> Stories:
+        table, pair_doc, pair_ord = self._field_pairs(S.STORY)
+        copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
+        docs = self._docs_of_ids(list(copies.keys())) if copies else np.zeros(0, dtype=np.int64)
+        ords = table.ordinals_of(list(copies.values())) if copies else np.zeros(0, dtype=np.int64)
+        pair_doc, pair_ord = self._apply_story_map(table, pair_doc, pair_ord, list(copies.values()), docs, ords)
+        st = Stories(table, pair_doc, pair_ord, self.live, np.where(self.dated, self.ts, 2 ** 62))
+        st.story_map = (copies, docs, ords)
+        return st
+
+    def _extend_stories(self, prior: _Prior) -> Stories:
+        """The previous version's Stories extended by the new segments (Stories.extended); the story map applied
+        again only where it changed, or where the document it found for a copy is gone."""
+        old = prior.stories
+        if len(old.missing_docs):
+            raise _Rebuild("documents without a story")
+        keep, n_prefix = prior.keep, prior.n_prefix
+        n_base = len(old.ids.first)
+        table, base_remap = old.ids.extended(keep, self._new_parts(S.STORY))
+        base_remap = np.arange(n_base) if base_remap is None else base_remap
+        remap = np.concatenate([base_remap, np.full(len(old.ids) - n_base, -1, dtype=np.int64)])
+        ords = np.empty(self.n_all, dtype=np.int64)
+        ords[:n_prefix] = remap[old.ord[:n_prefix]]
+        ords[n_prefix:] = -1
+        pair_doc, pair_ord = self._new_pairs(table, S.STORY)
+        ords[pair_doc] = pair_ord
+        copies = read_story_map(self.ix.storage.folder, self.version[1])
+        old_copies, old_docs, old_ords = old.story_map
+        keys, story_ids = list(copies.keys()), list(copies.values())
+        docs = np.full(len(keys), -1, dtype=np.int64)
+        sords = np.full(len(keys), -1, dtype=np.int64)
+        anywhere, after = [], []    # copies whose document is looked for in every segment, in the new ones
+        at = {k: i for i, k in enumerate(old_copies)} if old_copies else {}
+        for j, key in enumerate(keys):
+            i = at.get(key)
+            if i is None:
+                anywhere.append(j)
+                continue
+            d = int(old_docs[i])
+            if d < 0:   # no live document had this id: a shared one with it stays deleted
+                after.append(j)
+            elif d < n_prefix and self.live[d]:
+                docs[j] = d
+            else:
+                anywhere.append(j)
+            o = int(old_ords[i])
+            if old_copies[key] == story_ids[j] and 0 <= o < n_base:
+                sords[j] = base_remap[o]
+        if anywhere:
+            docs[anywhere] = self._docs_of_ids([keys[j] for j in anywhere])
+        if after:
+            docs[after] = self._docs_of_ids([keys[j] for j in after], start=keep)
+        lookup = np.flatnonzero((docs >= 0) & (sords < 0))
+        if len(lookup):
+            sords[lookup] = table.ordinals_of([story_ids[j] for j in lookup.tolist()])
+        found = docs >= 0
+        for j in np.flatnonzero(found & (sords < 0)).tolist():   # a story whose first article is gone
+            sords[j] = table.add(story_ids[j])
+        was = old_docs[(old_docs >= 0) & (old_docs < n_prefix)]
+        now = docs[found]
+        back = np.setdiff1d(was, now)     # copies no longer: their own story again
+        if len(back):
+            ords[back] = self._own_stories(table, back)
+        ords[now] = sords[found]
+        if len(ords) and ords.min() < 0:
+            raise _Rebuild("documents without a story")
+        changed = np.union1d(np.union1d(prior.dead, was), now[now < n_prefix])
+        st = Stories.extended(old, table, ords, remap, n_prefix, changed, self.live, self.ts, self.dated)
+        st.story_map = (copies, docs, sords)
+        return st
+
+    def _own_stories(self, table: ValueTable, docs: np.ndarray) -> np.ndarray:
+        """The STORY field's own value (its ordinal in `table`) of each of `docs` (-1: none)."""
+        out = np.full(len(docs), -1, dtype=np.int64)
+        bases = [base for _, base in self.leaves]
+        for k, d in enumerate(docs.tolist()):
+            i = bisect_right(bases, d) - 1
+            part = table.parts[i]
+            local = d - bases[i]
+            at = int(np.searchsorted(part.docs, local))
+            if at < len(part.docs) and part.docs[at] == local:
+                out[k] = table.ordinals_in(i, part.ords[at:at + 1])[0]
+        return out
+
+    def _apply_story_map(self, table: ValueTable, pair_doc: np.ndarray, pair_ord: np.ndarray, story_ids: list,
+                         docs: np.ndarray, ords: np.ndarray):
         """The STORY field holds each document's own id when it was written; the generation's story map says
         which documents are copies of another's story (index.stories.read_story_map). Applied with arrays: the
-        copies' documents found through the ID field's values, their stories through the STORY field's."""
-        copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
-        if not copies:
-            return table, pair_doc, pair_ord
-        docs = self._docs_of_ids(list(copies.keys()))
+        copies' documents (`docs`, -1: none live) found through the ID field's values, their stories (`ords`,
+        changed in place where a story's first article is gone) through the STORY field's."""
         found = docs >= 0
         if not found.any():
-            return table, pair_doc, pair_ord
-        story_ids = list(copies.values())
-        ords = table.ordinals_of(story_ids)
+            return pair_doc, pair_ord
         for i in np.flatnonzero(found & (ords < 0)).tolist():   # a story whose first article is gone
             ords[i] = table.add(story_ids[i])
         docs_arr, ords_arr = docs[found].astype(np.int32), ords[found].astype(np.int32)
         keep = ~np.isin(pair_doc, docs_arr)
-        return (table, np.concatenate([pair_doc[keep], docs_arr]), np.concatenate([pair_ord[keep], ords_arr]))
+        return np.concatenate([pair_doc[keep], docs_arr]), np.concatenate([pair_ord[keep], ords_arr])
 
-    def _docs_of_ids(self, ids: list[str]) -> np.ndarray:
+    def _docs_of_ids(self, ids: list[str], start: int = 0) -> np.ndarray:
         """The first live document of each article id (-1 where none), through the ID field's per-segment values:
-        the pairs whose value hash is one of the ids' hashes (no table of every id is built)."""
+        the pairs whose value hash is one of the ids' hashes (no table of every id is built); `start`: only in
+        the segments from that one on."""
         wanted = np.fromiter((segment_values.value_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
         hashes, docs = [], []
-        for sub, base in self.leaves:
+        for sub, base in self.leaves[start:]:
             part = self._segment_pairs(sub, S.ID)
             if len(part.ords):
                 hashes.append(part.hashes[part.ords])
@@ -790,9 +1061,39 @@ class Snapshot:
         out[order[ok]] = docs[hit[at[ok]]]
         return out
 
-    def _build_facet(self, field: str) -> FacetField:
+    def _build_facet(self, field: str, name: str = "") -> FacetField:
+        prior = self._prior
+        old = prior.facets.get(name) if prior is not None else None
+        if old is not None:   # the previous version's arrays, extended by the new segments' pairs
+            table, remap = old.values.extended(prior.keep, self._new_parts(field))
+            pair_doc, pair_ord = self._new_pairs(table, field)
+            return old.extended(table, remap, prior.n_prefix, prior.dead, pair_doc, pair_ord, self.live)
         table, pair_doc, pair_ord = self._field_pairs(field)
         return FacetField(table, pair_doc, pair_ord, self.live)
+
+    def _new_parts(self, field: str) -> list:
+        """The pairs of a field in the segments after those shared with the previous version."""
+        return [self._segment_pairs(sub, field) for sub, _ in self.leaves[self._prior.keep:]]
+
+    def _new_pairs(self, table: ValueTable, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global doc, ordinal in `table`) of every pair of the segments after the shared ones."""
+        keep = self._prior.keep
+        docs, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for i, (sub, base) in enumerate(self.leaves[keep:]):
+            part = table.parts[keep + i]
+            docs.append(part.docs.astype(np.int64) + base)
+            vals.append(table.ordinals_in(keep + i, part.ords))
+        return np.concatenate(docs), np.concatenate(vals).astype(np.int32)
+
+    def built(self) -> tuple[dict, dict, dict, "Stories | None"]:
+        """What this version has built so far (a newer one extends it): lengths, calendar indexes, facets,
+        stories."""
+        with self.lock:
+            return dict(self._lengths), dict(self._calendar), dict(self._facets), self._stories
+
+    def release_prior(self) -> None:
+        """Drop what the previous version left to extend (once this one has built what it needs)."""
+        self._prior = None
 
     def _field_pairs(self, field: str) -> tuple[ValueTable, np.ndarray, np.ndarray]:
         """(values, doc of each pair, value ordinal of each pair) of every term of an ID/KEYWORD field, put together

@@ -42,6 +42,7 @@ class IndexView(Protocol):
     def concept_scores(self, key) -> tuple[bool, object]: ...       # a query word's scores kept by the view
     def keep_concept_scores(self, key, value) -> None: ...
     def warm_kept_terms(self, limit: int) -> int: ...               # re-read the last version's recent lists
+    def release_prior(self) -> None: ...                            # drop the last version's arrays kept to extend
 
     # -- facets and stories ----------------------------------------------------------------------------------
     def facet(self, name: str) -> Any: ...                          # values, count(), totals, ords (FacetField)
