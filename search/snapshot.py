@@ -109,19 +109,24 @@ class FacetField:
     index; a facet of at most one value per document (language, source) is one gather and one bincount."""
 
     def __init__(self, values, pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
-                 per_doc: "np.ndarray | None" = None):
-        """`per_doc` given (how many values each document has): the pairs are the live ones, in document order
-        (extended() gives them so)."""
-        if per_doc is None:
-            keep = live[pair_doc]
-            pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
-            if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them sorted)
-                order = np.argsort(pair_doc, kind="stable")
-                pair_doc, pair_ord = pair_doc[order], pair_ord[order]
-            per_doc = np.bincount(pair_doc, minlength=len(live))
+                 built: "dict | None" = None):
+        """From every pair of the field; or, with `built` (extended()), from the arrays themselves."""
         self.values = values     # a ValueTable: ordinal -> value, decoded when asked
         self.ords = values.ords()
+        self.n_live = int(np.count_nonzero(live))
+        self._story_totals = None      # stories per value over the whole index (count() fills it)
+        self._words = None
+        if built is not None:
+            for name in ("doc_values", "offsets", "single", "doc_value", "gaps", "totals"):
+                setattr(self, name, built[name])
+            return
+        keep = live[pair_doc]
+        pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
+        if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them in order)
+            order = np.argsort(pair_doc, kind="stable")
+            pair_doc, pair_ord = pair_doc[order], pair_ord[order]
         self.doc_values = pair_ord
+        per_doc = np.bincount(pair_doc, minlength=len(live))
         self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
         np.cumsum(per_doc, out=self.offsets[1:])
         # at most one value per document (language, source): counting is one gather from a per-document array
@@ -134,9 +139,6 @@ class FacetField:
             self.doc_value[pair_doc] = pair_ord
             self.gaps = bool(per_doc.min() == 0)
         self.totals = np.bincount(pair_ord, minlength=len(values))
-        self.n_live = int(np.count_nonzero(live))
-        self._story_totals = None      # stories per value over the whole index (count() fills it)
-        self._words = None
 
     def extended(self, values: "ValueTable", remap, n_prefix: int, dead: np.ndarray,
                  pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray) -> "FacetField":
@@ -144,27 +146,62 @@ class FacetField:
         these arrays cut there, renumbered (`remap`: old ordinal -> ordinal in `values`; None: the same), the
         documents deleted since (`dead`, sorted) emptied, and the new documents' pairs (`pair_doc`, `pair_ord`,
         global, every pair of the segments after the prefix) appended. Equal to FacetField(values, <every
-        pair>, live): only what the new segments hold is read."""
+        pair>, live): only what the new segments hold is read, and the rest is copied, not counted again."""
         end = int(self.offsets[n_prefix])
-        doc_values = self.doc_values[:end]
-        per_doc = np.diff(self.offsets[:n_prefix + 1])
+        old_values = self.doc_values[:end]
+        offsets = self.offsets[:n_prefix + 1]
+        gone = [self.doc_values[end:]]              # values of documents past the shared segments
         if len(dead):
-            positions, _ = self._value_positions(dead)
+            positions, lens = self._value_positions(dead)
+            gone.append(old_values[positions])
             kept = np.ones(end, dtype=bool)
             kept[positions] = False
-            doc_values = doc_values[kept]
-            per_doc[dead] = 0
-        if remap is not None:
-            doc_values = remap[doc_values]
+            old_values = old_values[kept]
+            fewer = np.zeros(n_prefix + 1, dtype=np.int64)
+            np.add.at(fewer, dead + 1, lens)
+            offsets = offsets - np.cumsum(fewer)
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
         if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):
             order = np.argsort(pair_doc, kind="stable")
             pair_doc, pair_ord = pair_doc[order], pair_ord[order]
-        per_doc = np.concatenate([per_doc, np.bincount(pair_doc - n_prefix, minlength=len(live) - n_prefix)])
-        doc_values = np.concatenate([doc_values, pair_ord]).astype(np.int32, copy=False)
-        docs = np.flatnonzero(per_doc) if bool(len(per_doc)) and per_doc.max() <= 1 else None
-        return FacetField(values, docs, doc_values, live, per_doc)
+        pair_ord = pair_ord.astype(np.int32, copy=False)
+        n = len(live)
+        new_per_doc = np.bincount(pair_doc - n_prefix, minlength=n - n_prefix)
+        offsets = np.concatenate([offsets, offsets[-1] + np.cumsum(new_per_doc)])
+        if remap is not None:
+            remap = np.append(remap, -1).astype(np.int32)   # (-1, a document without a value, stays -1)
+        doc_values = np.concatenate([old_values if remap is None else remap[old_values], pair_ord])
+        new_single = not len(new_per_doc) or new_per_doc.max() <= 1
+        if self.single:
+            single = new_single and n > 0
+        else:   # deletions, or dropping the segments past the shared ones, may have left one value per document
+            single = new_single and n > 0 and (n_prefix == 0 or np.diff(offsets[:n_prefix + 1]).max() <= 1)
+        doc_value, gaps = None, False
+        if single:
+            if self.single:
+                doc_value = self.doc_value[:n_prefix] if remap is None else remap[self.doc_value[:n_prefix]]
+                doc_value = doc_value.copy() if remap is None else doc_value
+                doc_value[dead] = -1
+                doc_value = np.concatenate([doc_value, np.full(n - n_prefix, -1, dtype=np.int32)])
+                doc_value[pair_doc] = pair_ord
+            else:
+                doc_value = np.full(n, -1, dtype=np.int32)
+                doc_value[np.flatnonzero(np.diff(offsets))] = doc_values
+            gaps = bool(np.any(doc_value < 0))
+        counts = self.totals.copy()
+        for part in gone:
+            counts -= np.bincount(part, minlength=len(counts))
+        totals = np.zeros(len(values), dtype=np.int64)
+        if remap is None:
+            totals[:len(counts)] = counts
+        else:
+            moved = remap[:-1] >= 0
+            totals[remap[:-1][moved]] = counts[moved]
+        totals += np.bincount(pair_ord, minlength=len(values))
+        built = {"doc_values": doc_values, "offsets": offsets, "single": bool(single), "doc_value": doc_value,
+                 "gaps": gaps, "totals": totals}
+        return FacetField(values, None, None, live, built)
 
     def count(self, mask: np.ndarray, stories: "Stories | None" = None, docs: np.ndarray | None = None) -> np.ndarray:
         """Documents per value among the documents in `mask` (distinct stories per value with `stories`); `docs`:
@@ -270,29 +307,30 @@ class ValueTable:
         known[known] = kept_hashes[at[known]] == unique[known]
         fresh = unique[~known]                  # values no kept segment holds, sorted
         slots = np.searchsorted(kept_hashes, fresh)   # where each goes among the kept ones
+        first_new = np.empty(len(unique), dtype=np.int64)   # where each new value is first met
+        first_new[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
+        kept_first = self.first if whole else self.first[kept]
         if not len(fresh):
             kept_ords = None                    # kept ordinal i stays i
-            sorted_hashes = kept_hashes
-        else:
-            kept_ords = np.arange(len(kept_hashes), dtype=np.int64)
-            kept_ords += np.searchsorted(slots, kept_ords, side="right")
+            sorted_hashes, first = kept_hashes, kept_first
+        else:   # kept ordinal i moves up by the new values sorted before it
+            shift = np.zeros(len(kept_hashes), dtype=np.int32)
+            np.add.at(shift, slots[slots < len(shift)], 1)
+            kept_ords = np.cumsum(shift, dtype=np.int32)
+            kept_ords += np.arange(len(kept_hashes), dtype=np.int32)
             sorted_hashes = np.insert(kept_hashes, slots, fresh)
+            first = np.insert(kept_first, slots, end + first_new[~known])
         unique_ords = np.empty(len(unique), dtype=np.int64)
         unique_ords[known] = at[known] if kept_ords is None else kept_ords[at[known]]
         unique_ords[~known] = slots + np.arange(len(fresh))
-        if whole and kept_ords is None:
-            remap = None
+        if whole:
+            remap = kept_ords
         else:
-            remap = np.full(n_old, -1, dtype=np.int64)
+            remap = np.full(n_old, -1, dtype=np.int32)
             remap[kept] = np.arange(len(kept_hashes)) if kept_ords is None else kept_ords
         prefix = self.global_of[:end]
-        global_of = np.concatenate([prefix if remap is None else remap[prefix].astype(np.int32),
+        global_of = np.concatenate([prefix if remap is None else remap[prefix],
                                     unique_ords[inverse].astype(np.int32)])
-        first = np.empty(len(sorted_hashes), dtype=np.int64)
-        first[np.arange(len(kept_hashes)) if kept_ords is None else kept_ords] = self.first[kept]
-        first_new = np.empty(len(unique), dtype=np.int64)
-        first_new[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
-        first[unique_ords[~known]] = end + first_new[~known]
         decoded = {o if remap is None else int(remap[o]): v for o, v in self._decoded.items()
                    if o < n_old and (remap is None or remap[o] >= 0)}
         joined = (global_of, first, sorted_hashes, decoded)
@@ -414,47 +452,50 @@ class Stories:
     def extended(cls, old: "Stories", values: "ValueTable", ords: np.ndarray, remap: np.ndarray, n_prefix: int,
                  changed: np.ndarray, live: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
         """The Stories of a newer version whose first `n_prefix` documents are `old`'s: `ords`, every document's
-        story ordinal in `values` (none missing), `remap` old story ordinal -> new (-1: gone), `changed` the
-        prefix documents whose story or liveness changed (sorted). Only the stories those documents and the new
-        ones belong to are grouped again; the others' members are moved over as they were. Equal to
-        Stories(values, <every pair>, live, ts) when every document has a story."""
+        story ordinal in `values` (none missing), `remap` old story ordinal -> new (-1: gone; increasing where
+        not -1), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
+        documents and the new ones belong to are grouped again; the others' members are moved over as they were.
+        Equal to Stories(values, <every pair>, live, ts) when every document has a story."""
         out = cls.__new__(cls)
         n = len(ords)
         out.ids, out.missing_docs, out.ord, out.n = values, np.zeros(0, dtype=np.int64), ords, len(values)
         out.story_map = None
         gone = np.concatenate([changed, np.arange(n_prefix, len(old.ord))])   # old side: changed or dropped
         came = np.concatenate([changed, np.arange(n_prefix, n)])                # new side: changed or added
-        affected = np.zeros(out.n, dtype=bool)
-        affected[ords[came]] = True
         moved = remap[old.ord[gone]]
-        affected[moved[moved >= 0]] = True
-        mapped = remap >= 0
-        affected_old = np.zeros(old.n, dtype=bool)
-        affected_old[old.ord[gone]] = True
-        affected_old[mapped] |= affected[remap[mapped]]
+        hit = np.union1d(ords[came], moved[moved >= 0])          # the affected stories (new ordinals)
+        # ... and their old ordinals: remap is increasing where it is not -1
+        filled = remap if not len(remap) or remap.min() >= 0 else np.maximum.accumulate(remap)
+        at = np.minimum(np.searchsorted(filled, hit), max(len(remap) - 1, 0))
+        was = at[remap[at] == hit] if len(remap) else at[:0]
+        hit_old = np.union1d(old.ord[gone], was)
         size = np.zeros(out.n, dtype=np.int64)
+        mapped = remap >= 0
         size[remap[mapped]] = old.size[mapped]
-        size[affected] = 0
-        docs = np.flatnonzero(affected[ords] & live)        # the live members of the affected stories
+        size[hit] = 0
+        # the affected stories' live members: their old members still there, and the changed and new documents
+        starts, lens = old.offsets[hit_old], old.size[hit_old]
+        positions = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
+        docs = np.union1d(old.members[positions], came)
+        docs = docs[live[docs]]
+        docs = docs[np.isin(ords[docs], hit)]
         np.add.at(size, ords[docs], 1)
         out.size = size
         out.offsets = np.zeros(out.n + 1, dtype=np.int64)
         np.cumsum(size, out=out.offsets[1:])
-        total = int(out.offsets[-1])
-        out.members = np.empty(total, dtype=np.int64)
-        new_runs = _runs(out.offsets, np.flatnonzero(affected), total)
-        old_runs = _runs(old.offsets, np.flatnonzero(affected_old), len(old.members))
-        if int(np.count_nonzero(~new_runs)) != int(np.count_nonzero(~old_runs)):
-            raise _Rebuild("the unchanged stories do not hold the same documents")
-        out.members[~new_runs] = old.members[~old_runs]      # the other stories' members, in the same order
         doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
         docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
         grouped = ords[docs]
-        out.members[out.offsets[grouped] + np.arange(len(docs)) - np.searchsorted(grouped, grouped)] = docs
+        kept = np.delete(old.members, positions)            # the other stories' members, in the same order
+        if len(kept) + len(docs) != int(out.offsets[-1]):
+            raise _Rebuild("the unchanged stories do not hold the same documents")
+        # each affected story's members go in before the kept members that follow its run
+        before = out.offsets[grouped] - (np.searchsorted(grouped, grouped))
+        out.members = np.insert(kept, before, docs)
         still = old.copies[old.copies < n_prefix]
-        still = still[~affected[ords[still]]]
+        still = still[~np.isin(ords[still], hit)] if len(still) else still
         out.copies = np.sort(np.concatenate([still, docs[size[grouped] > 1]]))
-        out.count = int(np.count_nonzero(size))
+        out.count = old.count - int(np.count_nonzero(old.size[hit_old])) + int(np.count_nonzero(size[hit]))
         return out
 
     def story_id(self, o: int, stored_id=None) -> str:
@@ -519,14 +560,6 @@ class Stories:
             keys = _distinct(values[shared].astype(np.int64) * self.n + ords[shared])
             counts += np.bincount(keys // self.n, minlength=k)
         return counts
-
-
-def _runs(offsets: np.ndarray, stories: np.ndarray, total: int) -> np.ndarray:
-    """Per position of a CSR array of `total` entries: is it inside the run of one of `stories`?"""
-    edges = np.zeros(total + 1, dtype=np.int32)
-    np.add.at(edges, offsets[stories], 1)
-    np.add.at(edges, offsets[stories + 1], -1)
-    return np.cumsum(edges[:total]) > 0
 
 
 class _Rebuild(Exception):
