@@ -318,8 +318,8 @@ class ValueTable:
             np.add.at(shift, slots[slots < len(shift)], 1)
             kept_ords = np.cumsum(shift, dtype=np.int32)
             kept_ords += np.arange(len(kept_hashes), dtype=np.int32)
-            sorted_hashes = np.insert(kept_hashes, slots, fresh)
-            first = np.insert(kept_first, slots, end + first_new[~known])
+            sorted_hashes = _insert(kept_hashes, slots, fresh)
+            first = _insert(kept_first, slots, end + first_new[~known])
         unique_ords = np.empty(len(unique), dtype=np.int64)
         unique_ords[known] = at[known] if kept_ords is None else kept_ords[at[known]]
         unique_ords[~known] = slots + np.arange(len(fresh))
@@ -470,8 +470,13 @@ class Stories:
         was = at[remap[at] == hit] if len(remap) else at[:0]
         hit_old = np.union1d(old.ord[gone], was)
         size = np.zeros(out.n, dtype=np.int64)
-        mapped = remap >= 0
-        size[remap[mapped]] = old.size[mapped]
+        holes = np.flatnonzero(remap < 0)
+        whole = len(remap) - len(holes)   # remap[:whole] has no -1 (the values add() gave are last)
+        if len(holes) and holes[0] < whole:
+            mapped = remap >= 0
+            size[remap[mapped]] = old.size[mapped]
+        else:
+            size[remap[:whole]] = old.size[:whole]
         size[hit] = 0
         # the affected stories' live members: their old members still there, and the changed and new documents
         starts, lens = old.offsets[hit_old], old.size[hit_old]
@@ -486,12 +491,12 @@ class Stories:
         doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
         docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
         grouped = ords[docs]
-        kept = np.delete(old.members, positions)            # the other stories' members, in the same order
+        kept = np.delete(old.members, positions) if len(positions) else old.members   # the others', in order
         if len(kept) + len(docs) != int(out.offsets[-1]):
             raise _Rebuild("the unchanged stories do not hold the same documents")
         # each affected story's members go in before the kept members that follow its run
         before = out.offsets[grouped] - (np.searchsorted(grouped, grouped))
-        out.members = np.insert(kept, before, docs)
+        out.members = _insert(kept, before, docs)
         still = old.copies[old.copies < n_prefix]
         still = still[~np.isin(ords[still], hit)] if len(still) else still
         out.copies = np.sort(np.concatenate([still, docs[size[grouped] > 1]]))
@@ -583,6 +588,34 @@ def _reads(method):
                 raise
             raise damage from exc
     return reading
+
+
+def _insert(a: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """np.insert(a, at, values) for `at` sorted: a few hundred insertions are copied piece by piece (np.insert
+    goes through a mask as long as the result)."""
+    if len(at) > 1000:
+        return np.insert(a, at, values)
+    out = np.empty(len(a) + len(values), dtype=np.result_type(a, values))
+    prev = 0
+    for i, k in enumerate(at.tolist()):
+        out[prev + i:k + i] = a[prev:k]
+        out[k + i] = values[i]
+        prev = k
+    out[prev + len(at):] = a[prev:]
+    return out
+
+
+def _calendar(days: np.ndarray, unit: str) -> np.ndarray:
+    """The month or year (since 1970) of each day number: through a table of the days between the first and the
+    last (numpy's datetime conversions cost ~20 ms a million days; a gather from a small table a few)."""
+    kind = "datetime64[M]" if unit == "month" else "datetime64[Y]"
+    if not len(days):
+        return np.zeros(0, dtype=np.int32)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 1_000_000:   # (dates centuries apart: convert each)
+        return days.astype("datetime64[D]").astype(kind).astype(np.int32)
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype(kind).astype(np.int32)
+    return table[days - lo]
 
 
 class _Prior:
@@ -761,8 +794,7 @@ class Snapshot:
             prior = self._prior
             old = prior.calendar.get(unit) if prior is not None else None
             start = prior.n_prefix if old is not None else 0
-            days = np.where(self.dated[start:], self.day[start:], 0).astype("datetime64[D]")
-            arr = days.astype("datetime64[M]" if unit == "month" else "datetime64[Y]").astype(np.int32)
+            arr = _calendar(np.where(self.dated[start:], self.day[start:], 0), unit)
             if old is not None:
                 arr = np.concatenate([old[:start], arr])
             self._calendar[unit] = arr
