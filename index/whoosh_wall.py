@@ -456,9 +456,9 @@ class ViewStream:
         self._view, self._pos = view, 0
 
     def read(self, n: int | None = -1) -> bytes:
-        end = len(self._view) if n is None or n < 0 else min(len(self._view), self._pos + n)
-        out = bytes(self._view[self._pos:end])
-        self._pos = max(self._pos, end)
+        pos = self._pos
+        out = bytes(self._view[pos:] if n is None or n < 0 else self._view[pos:pos + n])   # (a slice stops at the end)
+        self._pos = pos + len(out)
         return out
 
     def readinto(self, b) -> int:
@@ -496,6 +496,11 @@ class ViewBufferFile(BufferFile):
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+
+    def read(self, n: int | None = -1) -> bytes:
+        """StructFile.read without its call through to the stream (opening a segment reads its term file's hash
+        table directory 8 bytes at a time: 256 reads a segment)."""
+        return self.file.read(n)
 
     def read_pickle(self, protocol=-1):
         """One pickle from the current position. pickle.load() on a Python file calls read() once per opcode (a
