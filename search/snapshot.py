@@ -171,7 +171,7 @@ class FacetField:
         offsets = np.concatenate([offsets, offsets[-1] + np.cumsum(new_per_doc)])
         if remap is not None:
             remap = np.append(remap, -1).astype(np.int32)   # (-1, a document without a value, stays -1)
-        doc_values = np.concatenate([old_values if remap is None else remap[old_values], pair_ord])
+        doc_values = _joined(old_values, remap, pair_ord)
         new_single = not len(new_per_doc) or new_per_doc.max() <= 1
         if self.single:
             single = new_single and n > 0
@@ -180,10 +180,8 @@ class FacetField:
         doc_value, gaps = None, False
         if single:
             if self.single:
-                doc_value = self.doc_value[:n_prefix] if remap is None else remap[self.doc_value[:n_prefix]]
-                doc_value = doc_value.copy() if remap is None else doc_value
+                doc_value = _joined(self.doc_value[:n_prefix], remap, np.full(n - n_prefix, -1, dtype=np.int32))
                 doc_value[dead] = -1
-                doc_value = np.concatenate([doc_value, np.full(n - n_prefix, -1, dtype=np.int32)])
                 doc_value[pair_doc] = pair_ord
             else:
                 doc_value = np.full(n, -1, dtype=np.int32)
@@ -329,8 +327,7 @@ class ValueTable:
             remap = np.full(n_old, -1, dtype=np.int32)
             remap[kept] = np.arange(len(kept_hashes)) if kept_ords is None else kept_ords
         prefix = self.global_of[:end]
-        global_of = np.concatenate([prefix if remap is None else remap[prefix],
-                                    unique_ords[inverse].astype(np.int32)])
+        global_of = _joined(prefix, remap, unique_ords[inverse].astype(np.int32))
         decoded = {o if remap is None else int(remap[o]): v for o, v in self._decoded.items()
                    if o < n_old and (remap is None or remap[o] >= 0)}
         joined = (global_of, first, sorted_hashes, decoded)
@@ -491,12 +488,12 @@ class Stories:
         doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
         docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
         grouped = ords[docs]
-        kept = np.delete(old.members, positions) if len(positions) else old.members   # the others', in order
-        if len(kept) + len(docs) != int(out.offsets[-1]):
+        if len(old.members) - len(positions) + len(docs) != int(out.offsets[-1]):
             raise _Rebuild("the unchanged stories do not hold the same documents")
-        # each affected story's members go in before the kept members that follow its run
+        # the other stories' members in the same order, each affected story's members put in before the kept
+        # members that follow its run
         before = out.offsets[grouped] - (np.searchsorted(grouped, grouped))
-        out.members = _insert(kept, before, docs)
+        out.members = _splice(old.members, starts, lens, before, docs)
         still = old.copies[old.copies < n_prefix]
         still = still[~np.isin(ords[still], hit)] if len(still) else still
         out.copies = np.sort(np.concatenate([still, docs[size[grouped] > 1]]))
@@ -605,9 +602,46 @@ def _insert(a: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _joined(head: np.ndarray, remap, tail: np.ndarray) -> np.ndarray:
+    """np.concatenate([remap[head], tail]) (just [head, tail] when remap is None) into one new array, without the
+    renumbered copy in between."""
+    out = np.empty(len(head) + len(tail), dtype=np.result_type(head if remap is None else remap, tail))
+    if remap is None:
+        out[:len(head)] = head
+    else:
+        np.take(remap, head, out=out[:len(head)])
+    out[len(head):] = tail
+    return out
+
+
+def _splice(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """np.insert(np.delete(a, <the runs starts[i]:starts[i]+lens[i]>), at, values), copied piece by piece into
+    one new array (runs disjoint, sorted by start; `at` sorted)."""
+    order = np.argsort(starts, kind="stable")
+    starts, lens = starts[order], lens[order]
+    if len(starts) + len(at) > 1000:
+        cut = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
+        return np.insert(np.delete(a, cut), at, values)
+    out = np.empty(len(a) - int(lens.sum()) + len(values), dtype=np.result_type(a, values))
+    ends = (starts + lens).tolist()
+    pieces = zip([0] + ends, starts.tolist() + [len(a)])   # what is kept of `a`, in order
+    at, o, k, j = at.tolist(), 0, 0, 0
+    for lo, hi in pieces:
+        while j < len(at) and at[j] <= k + hi - lo:
+            take = at[j] - k
+            out[o:o + take] = a[lo:lo + take]
+            o, lo, k = o + take, lo + take, k + take
+            out[o] = values[j]
+            o, j = o + 1, j + 1
+        out[o:o + hi - lo] = a[lo:hi]
+        o, k = o + hi - lo, k + hi - lo
+    return out
+
+
 def _calendar(days: np.ndarray, unit: str) -> np.ndarray:
-    """The month or year (since 1970) of each day number: through a table of the days between the first and the
-    last (numpy's datetime conversions cost ~20 ms a million days; a gather from a small table a few)."""
+    """The month or year (since 1970) of each day number (`days`, a temporary array: it is overwritten) through a
+    table of the days between the first and the last (numpy's datetime conversions cost ~20 ms a million days; a
+    gather from a small table a few)."""
     kind = "datetime64[M]" if unit == "month" else "datetime64[Y]"
     if not len(days):
         return np.zeros(0, dtype=np.int32)
@@ -615,7 +649,8 @@ def _calendar(days: np.ndarray, unit: str) -> np.ndarray:
     if hi - lo > 1_000_000:   # (dates centuries apart: convert each)
         return days.astype("datetime64[D]").astype(kind).astype(np.int32)
     table = np.arange(lo, hi + 1).astype("datetime64[D]").astype(kind).astype(np.int32)
-    return table[days - lo]
+    days -= lo   # (in place: the caller's array is a temporary)
+    return table[days]
 
 
 class _Prior:
@@ -1023,7 +1058,7 @@ class Snapshot:
         base_remap = np.arange(n_base) if base_remap is None else base_remap
         remap = np.concatenate([base_remap, np.full(len(old.ids) - n_base, -1, dtype=np.int64)])
         ords = np.empty(self.n_all, dtype=np.int64)
-        ords[:n_prefix] = remap[old.ord[:n_prefix]]
+        np.take(remap, old.ord[:n_prefix], out=ords[:n_prefix])
         ords[n_prefix:] = -1
         pair_doc, pair_ord = self._new_pairs(table, S.STORY)
         ords[pair_doc] = pair_ord
