@@ -117,7 +117,7 @@ class FacetField:
         self._story_totals = None      # stories per value over the whole index (count() fills it)
         self._words = None
         if built is not None:
-            for name in ("doc_values", "offsets", "single", "doc_value", "gaps", "totals"):
+            for name in ("doc_values", "offsets", "single", "doc_value", "gaps", "totals", "multi"):
                 setattr(self, name, built[name])
             return
         keep = live[pair_doc]
@@ -131,7 +131,8 @@ class FacetField:
         np.cumsum(per_doc, out=self.offsets[1:])
         # at most one value per document (language, source): counting is one gather from a per-document array
         # (-1: none; a deleted document has none, so this holds after deletes too)
-        self.single = bool(len(per_doc)) and per_doc.max() <= 1
+        self.multi = int(np.count_nonzero(per_doc > 1))   # documents with more than one value
+        self.single = bool(len(per_doc)) and not self.multi
         self.doc_value = None
         self.gaps = False                # some document has no value (-1 in doc_value)
         if self.single:
@@ -147,36 +148,38 @@ class FacetField:
         documents deleted since (`dead`, sorted) emptied, and the new documents' pairs (`pair_doc`, `pair_ord`,
         global, every pair of the segments after the prefix) appended. Equal to FacetField(values, <every
         pair>, live): only what the new segments hold is read, and the rest is copied, not counted again."""
+        n = len(live)
         end = int(self.offsets[n_prefix])
         old_values = self.doc_values[:end]
-        offsets = self.offsets[:n_prefix + 1]
+        offsets = np.empty(n + 1, dtype=np.int64)
+        head = offsets[:n_prefix + 1]
         gone = [self.doc_values[end:]]              # values of documents past the shared segments
+        tail = np.diff(self.offsets[n_prefix:])
+        multi = self.multi - int(np.count_nonzero(tail > 1))
         if len(dead):
             positions, lens = self._value_positions(dead)
             gone.append(old_values[positions])
-            kept = np.ones(end, dtype=bool)
-            kept[positions] = False
-            old_values = old_values[kept]
-            fewer = np.zeros(n_prefix + 1, dtype=np.int64)
-            np.add.at(fewer, dead + 1, lens)
-            offsets = offsets - np.cumsum(fewer)
+            old_values = _splice(old_values, self.offsets[dead], lens, dead[:0], old_values[:0])
+            multi -= int(np.count_nonzero(lens > 1))
+            fewer = np.repeat(np.concatenate([[0], np.cumsum(lens)]),   # values gone before each document
+                              np.diff(np.concatenate([[0], dead + 1, [n_prefix + 1]])))
+            np.subtract(self.offsets[:n_prefix + 1], fewer, out=head)
+        else:
+            head[:] = self.offsets[:n_prefix + 1]
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
         if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):
             order = np.argsort(pair_doc, kind="stable")
             pair_doc, pair_ord = pair_doc[order], pair_ord[order]
         pair_ord = pair_ord.astype(np.int32, copy=False)
-        n = len(live)
         new_per_doc = np.bincount(pair_doc - n_prefix, minlength=n - n_prefix)
-        offsets = np.concatenate([offsets, offsets[-1] + np.cumsum(new_per_doc)])
+        np.cumsum(new_per_doc, out=offsets[n_prefix + 1:])
+        offsets[n_prefix + 1:] += head[-1]
+        multi += int(np.count_nonzero(new_per_doc > 1))
         if remap is not None:
             remap = np.append(remap, -1).astype(np.int32)   # (-1, a document without a value, stays -1)
         doc_values = _joined(old_values, remap, pair_ord)
-        new_single = not len(new_per_doc) or new_per_doc.max() <= 1
-        if self.single:
-            single = new_single and n > 0
-        else:   # deletions, or dropping the segments past the shared ones, may have left one value per document
-            single = new_single and n > 0 and (n_prefix == 0 or np.diff(offsets[:n_prefix + 1]).max() <= 1)
+        single = n > 0 and not multi   # (deletions may have left one value per document)
         doc_value, gaps = None, False
         if single:
             if self.single:
@@ -198,6 +201,7 @@ class FacetField:
             totals[remap[:-1][moved]] = counts[moved]
         totals += np.bincount(pair_ord, minlength=len(values))
         built = {"doc_values": doc_values, "offsets": offsets, "single": bool(single), "doc_value": doc_value,
+                 "multi": multi,
                  "gaps": gaps, "totals": totals}
         return FacetField(values, None, None, live, built)
 

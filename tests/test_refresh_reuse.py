@@ -53,7 +53,8 @@ def assert_same(new: Snapshot, fresh: Snapshot, step: str) -> None:
         assert got.values.values() == expected.values.values(), what   # the same values under the same ordinals
         for name in ("offsets", "doc_values", "doc_value", "totals"):
             same_arrays(getattr(got, name), getattr(expected, name), f"{what} {name}")
-        assert (got.single, got.gaps, got.n_live) == (expected.single, expected.gaps, expected.n_live), what
+        assert (got.single, got.gaps, got.n_live, got.multi) == \
+               (expected.single, expected.gaps, expected.n_live, expected.multi), what
         same_arrays(got.values.first, expected.values.first, f"{what} first")
         same_arrays(got.values.global_of, expected.values.global_of, f"{what} global_of")
         values = expected.values.values()
