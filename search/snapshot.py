@@ -332,7 +332,8 @@ class ValueTable:
             remap[kept] = np.arange(len(kept_hashes)) if kept_ords is None else kept_ords
         prefix = self.global_of[:end]
         global_of = _joined(prefix, remap, unique_ords[inverse].astype(np.int32))
-        decoded = {o if remap is None else int(remap[o]): v for o, v in self._decoded.items()
+        seen = self._decoded.copy()   # (the old version may be decoding values meanwhile)
+        decoded = {o if remap is None else int(remap[o]): v for o, v in seen.items()
                    if o < n_old and (remap is None or remap[o] >= 0)}
         joined = (global_of, first, sorted_hashes, decoded)
         return ValueTable(self.parts[:keep] + list(parts), joined), remap
@@ -692,7 +693,12 @@ class Snapshot:
     Thread-safe; close() when no one uses it.
 
     `reuse`: the snapshot this one replaces; the per-segment facet and story pairs it read are taken over for
-    the segments both versions share, so a version after an `add` reads only the new segments."""
+    the segments both versions share, so a version after an `add` reads only the new segments. When the old
+    version's first segments are this one's first ones (an add appends segments; a merge rewrites the newest),
+    what it built over every document (columns, lengths, calendar, facets, value tables, stories) is extended by
+    the documents of the segments after them (`_Prior`; FacetField.extended, ValueTable.extended,
+    Stories.extended), the shared documents deleted since taken out, instead of being built again: equal, array
+    for array, to what a fresh Snapshot builds (tests/test_refresh_reuse.py)."""
 
     def __init__(self, root, reuse: "Snapshot | None" = None):
         self.root = root
