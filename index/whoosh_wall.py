@@ -29,7 +29,9 @@ same files in batches with numpy. What it needs for that, and where:
   copied its whole term and posting files onto the heap (620 MB of anonymous memory for a 100k-article index
   whose segment is 568 MB; 2.8 GB of heap at 500k articles). `ViewBufferFile` gives the same file a seekable
   reader over the view itself, so the pages stay the kernel's to drop: 66 MB instead of 620 MB on that index, and
-  opening is faster. Installed once, when index.store (which opens every index) is imported.
+  opening is faster. Installed once, when index.store (which opens every index) is imported, with
+  `_hash_reader_init`: Whoosh's HashReader.__init__ but for the directory of a hash file's tables, read at once
+  (Whoosh reads its 256 entries one by one, and every segment opened opens a hash file).
 
 `RELIED_ON` lists every private name this module uses, with the shape it expects; `check_whoosh()` raises
 RuntimeError naming the first that differs, and tests/test_whoosh_wall.py checks each against the installed Whoosh
@@ -52,6 +54,7 @@ from itertools import accumulate, repeat
 
 import numpy as np
 import whoosh.filedb.compound as _compound
+import whoosh.filedb.filetables as _filetables
 from whoosh import columns as whoosh_columns
 from whoosh.codec import whoosh3
 from whoosh.filedb.structfile import BufferFile
@@ -521,6 +524,36 @@ class ViewBufferFile(BufferFile):
             return obj
 
 
+def _hash_reader_init(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
+    """whoosh.filedb.filetables.HashReader.__init__ as Whoosh 2.7.4 writes it, but for the directory of hash tables
+    read with one read() where Whoosh reads its 256 entries one by one (opening a segment opens its term file's
+    hash reader: 256 reads a segment, ~35 ms of opening a 1M-article index of 130 segments)."""
+    self.dbfile = dbfile
+    self.startoffset = startoffset
+    self.is_closed = False
+    if length is None:
+        dbfile.seek(0, os.SEEK_END)
+        length = dbfile.tell() - startoffset
+    dbfile.seek(startoffset)
+    filemagic = dbfile.read(4)
+    if filemagic != magic:
+        raise _filetables.FileFormatError("Unknown file header %r" % filemagic)
+    self.hashtype = dbfile.read_byte()
+    self.hashfn = _filetables._hash_functions[self.hashtype]
+    dbfile.read_int()   # (unused future expansion bits)
+    dbfile.read_int()
+    self.startofdata = dbfile.tell()
+    exptr = startoffset + length - _filetables._INT_SIZE
+    exlen = dbfile.get_int(exptr)   # the length of the extras, at the end of the file
+    expos = exptr - exlen
+    dbfile.seek(expos)
+    self._read_extras()
+    dbfile.seek(expos - _filetables._directory_size)   # the directory of hash tables: (position, slots) each
+    directory = dbfile.read(_filetables._directory_size)
+    self.tables = list(_filetables._dir_entry.iter_unpack(directory))
+    self.endofdata = self.tables[0][0]   # the first hash table starts where the key/value pairs end
+
+
 # --- what this module relies on -----------------------------------------------------------------------------------------
 
 # Every private name of Whoosh used above: (what, where it is looked up, the check of its shape). Attributes that
@@ -572,7 +605,41 @@ RELIED_ON = [
      lambda src: all(s in src for s in ("self._buf = buf", "self.file = BytesIO(buf)", "self.is_real = False"))),
     ("whoosh.filedb.compound.BufferFile", lambda: getattr(_compound, "BufferFile", None),
      lambda c: c in (BufferFile, ViewBufferFile)),
+    # _hash_reader_init is Whoosh's HashReader.__init__ but for the directory read: Whoosh's must be the one it
+    # copies (its source, line by line, but for that loop and comments)
+    ("whoosh.filedb.filetables.HashReader.__init__ (as _hash_reader_init but for the directory read)",
+     lambda: inspect.getsource(_WHOOSH_HASH_READER_INIT or _filetables.HashReader.__init__),
+     lambda src: _code_lines(src) == _HASH_READER_LINES),
+    ("whoosh.filedb.filetables._dir_entry, _directory_size, _INT_SIZE, _hash_functions, FileFormatError",
+     lambda: (_filetables._dir_entry, _filetables._directory_size, _filetables._INT_SIZE,
+              _filetables._hash_functions, _filetables.FileFormatError),
+     lambda t: t[0].format in ("!qi", b"!qi") and t[1] == 256 * t[0].size and t[2] == 4 and len(t[3]) == 3
+     and issubclass(t[4], Exception)),
 ]
+
+
+def _code_lines(src: str) -> list[str]:
+    """The lines of a function's source that are code (no comments, docstring or blank lines), stripped."""
+    body = src.split('"""')
+    code = body[0] + (body[2] if len(body) > 2 else "")
+    return [line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+# What Whoosh 2.7.4's HashReader.__init__ says, code lines only (_hash_reader_init is it, the directory read aside)
+_HASH_READER_LINES = [
+    'def __init__(self, dbfile, length=None, magic=b("HSH3"), startoffset=0):',
+    "self.dbfile = dbfile", "self.startoffset = startoffset", "self.is_closed = False",
+    "if length is None:", "dbfile.seek(0, os.SEEK_END)", "length = dbfile.tell() - startoffset",
+    "dbfile.seek(startoffset)", "filemagic = dbfile.read(4)", "if filemagic != magic:",
+    'raise FileFormatError("Unknown file header %r" % filemagic)', "self.hashtype = dbfile.read_byte()",
+    "self.hashfn = _hash_functions[self.hashtype]", "dbfile.read_int()", "dbfile.read_int()",
+    "self.startofdata = dbfile.tell()", "exptr = startoffset + length - _INT_SIZE",
+    "exlen = dbfile.get_int(exptr)", "expos = exptr - exlen", "dbfile.seek(expos)", "self._read_extras()",
+    "dbfile.seek(expos - _directory_size)", "self.tables = []", "entrysize = _dir_entry.size",
+    "unpackentry = _dir_entry.unpack", "for _ in xrange(256):",
+    "self.tables.append(unpackentry(dbfile.read(entrysize)))", "self.endofdata = self.tables[0][0]",
+]
+_WHOOSH_HASH_READER_INIT = None   # Whoosh's own, kept by install() when it puts _hash_reader_init in its place
 
 # Attributes set on Whoosh's objects (checked on an index written and read by Whoosh): object -> names.
 INSTANCE_ATTRIBUTES = {
@@ -618,3 +685,12 @@ def install() -> None:
         warnings.warn(f"{exc}; segments are copied into memory when opened", RuntimeWarning)
         return
     _compound.BufferFile = ViewBufferFile
+    global _WHOOSH_HASH_READER_INIT
+    if _filetables.HashReader.__init__ is not _hash_reader_init:
+        try:
+            check_whoosh("whoosh.filedb.filetables")
+        except RuntimeError as exc:
+            warnings.warn(f"{exc}; Whoosh's HashReader reads its directory entry by entry", RuntimeWarning)
+            return
+        _WHOOSH_HASH_READER_INIT = _filetables.HashReader.__init__
+        _filetables.HashReader.__init__ = _hash_reader_init

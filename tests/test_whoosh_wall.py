@@ -86,6 +86,32 @@ def test_pickles_are_read_whole_whatever_their_size():
         whoosh_wall.ViewBufferFile(memoryview(pickle.dumps(list(range(3000)))[:-10])).read_pickle()
 
 
+def test_hash_files_are_opened_as_whooshs_own_reader_opens_them():
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filetables import HashReader, HashWriter, OrderedHashReader, OrderedHashWriter
+    assert HashReader.__init__ is whoosh_wall._hash_reader_init   # (installed when index.store was imported)
+    whooshs = whoosh_wall._WHOOSH_HASH_READER_INIT
+    storage = RamStorage()
+    for writer_class, reader_class, name in ((HashWriter, HashReader, "h"), (OrderedHashWriter, OrderedHashReader, "o")):
+        writer = writer_class(storage.create_file(name))
+        for i in range(700):
+            writer.add(b"key%05d" % i, b"value %d" % i)
+        writer.close()
+        readers = []
+        for init in (whooshs, whoosh_wall._hash_reader_init):
+            reader = reader_class.__new__(reader_class)
+            init(reader, storage.open_file(name), storage.file_length(name))
+            readers.append(reader)
+        ours, theirs = readers[1], readers[0]
+        assert ours.tables == theirs.tables and len(ours.tables) == 256
+        for attribute in ("startoffset", "hashtype", "startofdata", "endofdata"):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        assert [ours[b"key%05d" % i] for i in range(0, 700, 13)] == [b"value %d" % i for i in range(0, 700, 13)]
+        assert b"nokey" not in ours and sorted(ours.keys()) == sorted(theirs.keys())
+    with pytest.raises(Exception, match="Unknown file header"):
+        whoosh_wall._hash_reader_init(HashReader.__new__(HashReader), storage.open_file("h"), magic=b"XXXX")
+
+
 # --- the wall holds against the installed Whoosh ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("what,get,ok", whoosh_wall.RELIED_ON, ids=[w for w, _, _ in whoosh_wall.RELIED_ON])
