@@ -13,6 +13,8 @@ totals wrong (it adds up the one-byte length approximations), so BM25 would no l
   from each source's blocks (one pickle per block, no per-posting calls; a single-document id term needs no
   read at all), renumbered past deleted documents, and written with index.postings a slice of terms at a time,
   as index.segment's FastSegmentWriter writes them;
+- a text field's frequent terms go to the merged segment's posting arrays (index.segment_postings), their
+  positions decoded from the W3 values in lockstep with numpy (`index.postings.decode_positions`);
 - the field length totals are summed exactly from the postings (a posting's frequency is its weight over the
   field's boost), so a merged index has the totals a rebuild of the same articles has.
 

@@ -21,6 +21,8 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
   hash format; its hash tables filled in another valid order) itself: `index.postings` writes every field's
   posting pickles with numpy (see there), a text field's a slice of terms at a time.
+- The frequent terms of the text fields also go, as arrays, to the segment's posting arrays file
+  (index.segment_postings), named once the segment is assembled.
 - `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
 `tests/test_segment.py` builds the same articles with both writers and compares everything a reader can see.
