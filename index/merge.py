@@ -365,13 +365,13 @@ class _Chunk:
             files.add([prefix + term for term in terms], blob, infos)
             freqs = np.rint(weights / self.boost).astype(np.int64)
             freq = float(freqs.sum())
-            if self.arrays is not None:   # (infos' offsets are the posting file's now)
-                self._keep_arrays(infos["offset"].astype(np.int64), bounds, docs, freqs, packed)
+            if self.arrays is not None:
+                self._keep_arrays(terms, bounds, docs, freqs, packed)
         self._reset()
         return freq
 
 
-    def _keep_arrays(self, extents, bounds, docs, freqs, packed) -> None:
+    def _keep_arrays(self, terms: list[bytes], bounds, docs, freqs, packed) -> None:
         """The frequent terms' postings for index.segment_postings, their positions decoded from Whoosh's
         encoding (only theirs: the others are not kept); a value that does not decode leaves the chunk out (its
         terms are read from the blocks)."""
@@ -395,7 +395,7 @@ class _Chunk:
             at = np.repeat(pos_starts[wanted], counts) + (np.arange(len(deltas)) - np.repeat(np.cumsum(counts) - counts, counts))
             all_positions[at] = segment_postings.absolute_positions(counts, deltas)
             positions = all_positions
-        self.arrays.add(self.name, self.boost, extents, bounds, docs, freqs, positions)
+        self.arrays.add(self.name, self.boost, terms, bounds, docs, freqs, positions)
 
 
 def _tagged(terms, source: int):

@@ -502,13 +502,13 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
         blob, infos = encode_postings(bounds[t:t_end + 1] - a, p_docs, p_freq * boost,
                                       _length_bytes(lengths, p_docs), compress,
                                       positions=(p_freq, deltas[post[a]:post[b]]))
-        files.add([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
-        if arrays is not None:   # (infos' offsets are the posting file's now)
+        texts = [strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()]
+        files.add([prefix + text for text in texts], blob, infos)
+        if arrays is not None:
             positions = None
             if name in segment_postings.POSITIONS_FOR:
                 positions = segment_postings.absolute_positions(p_freq, deltas[post[a]:post[b]])
-            arrays.add(name, boost, infos["offset"].astype(np.int64), bounds[t:t_end + 1] - a, p_docs, p_freq,
-                       positions)
+            arrays.add(name, boost, texts, bounds[t:t_end + 1] - a, p_docs, p_freq, positions)
         t = t_end
 
 

@@ -20,9 +20,9 @@ same files in batches with numpy. What it needs for that, and where:
   `commit(mergetype=...)` (`commit_with`).
 - **The term file's hash tables** (`close_term_file`): Whoosh's ordered hash file closed after records written
   in bulk.
-- **Reading segments** (`segments_of`, `field_names`, `term_records`, `term_info`, `postings_extent`,
-  `term_doc_ids`, `term_postings`,
-  `matcher_blocks`, `column_values`, `fixed_column_bytes`, `length_bytes`, `stored_fields`, `raw_stored`): a
+- **Reading segments** (`segments_of`, `field_names`, `term_records`, `term_info`, `term_doc_ids`,
+  `term_postings`, `matcher_blocks`, `column_values`, `fixed_column_bytes`, `length_bytes`, `stored_fields`,
+  `raw_stored`): a
   segment's term records, posting blocks and columns read whole, without Whoosh's per-posting calls.
 - **Segments read in place** (`ViewStream`, `ViewBufferFile`, `install`): Whoosh 2.7.4 memory-maps a compound
   segment (`.seg`) and hands each file inside it out as a `BufferFile` over a memoryview of the map. But
@@ -342,14 +342,6 @@ def term_info(sub, field: str, btext: bytes) -> bytes | None:
     if number is None:
         return None
     return terms._tindex.get(_FIELD_NUMBER.pack(number) + btext)
-
-
-def postings_extent(info: bytes) -> int | None:
-    """Where a term's W3 postings begin in its segment's posting file (None: its postings are inlined in the info,
-    as Whoosh's own writer does for a single posting)."""
-    if info[0]:
-        return None
-    return EXTENT.unpack_from(info, TERM_HEAD.size)[0]
 
 
 def term_doc_ids(sub, field: str):

@@ -98,8 +98,8 @@ def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _phrase_in(terms: list) -> np.ndarray:
-    """The segment's documents (local numbers) holding the terms at consecutive positions, from their posting
-    arrays (index.segment_postings.Term, with positions): as Whoosh's Phrase with slop 1, each word one position
+    """The segment's documents (local numbers) holding the terms at consecutive positions, from their postings
+    with positions (index.segment_postings.Term): as Whoosh's Phrase with slop 1, each word one position
     after the one before."""
     common = terms[0].docs
     for t in terms[1:]:
@@ -658,21 +658,31 @@ class Snapshot:
         return ids, ws
 
     def _term_arrays(self, sub, field: str, btext: bytes):
-        """A term's arrays in a segment's posting arrays file; None when it is not there (a rare term, or a
-        segment without the file), False when the segment does not hold the term at all."""
-        info = whoosh_wall.term_info(sub, field, btext)
-        if info is None:
-            return False
-        extent = whoosh_wall.postings_extent(info)
-        if extent is None:
-            return None
+        """A term's postings in a segment's posting arrays file (index.segment_postings.Term); None when it is not
+        there (a rare term, or a segment without the file), False when the segment does not hold the term."""
         key = (_segment_key(sub), _POSTING_ARRAYS)
         arrays = self.segment_cache.get(key, False)
         if arrays is False:
             seg = sub.segment()
             arrays = segment_postings.load(self.ix.storage.folder, seg.segment_id()) if seg is not None else None
             self.segment_cache[key] = arrays
-        return arrays.term(extent) if arrays is not None else None
+        term = arrays.term(field, btext) if arrays is not None else None
+        if term is not None:
+            return term
+        return None if (field, btext) in sub else False
+
+    def _phrase_term(self, sub, field: str, btext: bytes):
+        """A term's postings with positions in a segment (from its arrays, else decoded from its blocks); False:
+        the segment lacks the term; None: the positions cannot be had this way (Whoosh's matcher checks it)."""
+        term = self._term_arrays(sub, field, btext)
+        if term is False or (term is not None and term.has_positions):
+            return term
+        info = whoosh_wall.term_info(sub, field, btext)
+        fmt = self.schema[field].format
+        if info is None or not fmt.supports("positions"):
+            return None
+        ids, weights, values = whoosh_wall.term_postings(sub, info, fmt.fixed_value_size())
+        return segment_postings.Term.from_blocks(ids, weights, values)
 
     def concept_scores(self, key) -> tuple[bool, object]:
         """(found, what keep_concept_scores kept under `key`): a query word's documents and scores
@@ -733,10 +743,10 @@ class Snapshot:
                 parts = []
                 for searcher, base in self.searcher.leaf_searchers():
                     sub = searcher.reader()
-                    terms = [self._term_arrays(sub, field, b) for b in btexts]
+                    terms = [self._phrase_term(sub, field, b) for b in btexts]
                     if any(t is False for t in terms):
                         continue
-                    if all(t is not None and t.has_positions for t in terms):
+                    if all(t is not None for t in terms):
                         found = _phrase_in(terms) + base
                         parts.append(found[self.live[found]] if sub.has_deletions() else found)
                     else:
