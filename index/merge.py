@@ -13,6 +13,8 @@ totals wrong (it adds up the one-byte length approximations), so BM25 would no l
   from each source's blocks (one pickle per block, no per-posting calls; a single-document id term needs no
   read at all), renumbered past deleted documents, and written with index.postings a slice of terms at a time,
   as index.segment's FastSegmentWriter writes them;
+- a text field's frequent terms go to the merged segment's posting arrays (index.segment_postings), their
+  positions decoded from the W3 values in lockstep with numpy (`index.postings.decode_positions`);
 - the field length totals are summed exactly from the postings (a posting's frequency is its weight over the
   field's boost), so a merged index has the totals a rebuild of the same articles has.
 
@@ -47,8 +49,10 @@ from pathlib import Path
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from index import integrity, segment_values, store
-from index.postings import compress, encode_postings
+from whoosh import formats
+
+from index import integrity, segment_postings, segment_values, store
+from index.postings import compress, decode_positions, encode_postings
 from index.segment import CHUNK_POSTINGS, _Files
 from index.whoosh_wall import (LENGTHS_COLUMN, SegmentWriterBase, column_values, field_names, key_prefix,
                                length_column, raw_stored, segments_of, term_postings, term_records)
@@ -189,6 +193,7 @@ class SegmentMerger(SegmentWriterBase):
         self._lengths: dict[str, np.ndarray] = {}           # scorable field -> the merged documents' length bytes
         self._docmaps: list[np.ndarray] = []                # per source: old docnum -> new (-1: deleted)
         self._readers: list[SegmentReader] = []
+        self._arrays = None   # the merged segment's index.segment_postings file, named once it is assembled
 
     def run(self):
         """Write the merged segment; returns it (None when no source document is live)."""
@@ -247,20 +252,34 @@ class SegmentMerger(SegmentWriterBase):
         files = _Files(termfile, postfile)
         totals = {}
         names = sorted(set().union(*(field_names(r) for r in self._readers)) & set(self.schema.names()))
-        for name in names:
-            total = self._merge_field(name, files, fieldmap)
-            if self.schema[name].scorable:
-                totals[name] = total
+        arrays = self._arrays = segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))
+        try:
+            for name in names:
+                total = self._merge_field(name, files, fieldmap, arrays)
+                if self.schema[name].scorable:
+                    totals[name] = total
+            arrays.close()
+        except BaseException:
+            arrays.abort()
+            raise
         self.set_field_totals({name: total for name, total in totals.items() if total})
         return files.keys, files.positions
 
-    def _merge_field(self, name: str, files: _Files, fieldmap: dict) -> int:
-        """Merge one field's terms from every source; returns the sum of its postings' frequencies."""
+    def segment_assembled(self) -> None:
+        if self._arrays is not None:
+            self._arrays.publish()
+            self._arrays = None
+
+    def _merge_field(self, name: str, files: _Files, fieldmap: dict, arrays=None) -> int:
+        """Merge one field's terms from every source (a text field's frequent ones to `arrays` too, as
+        index.segment_postings keeps them); returns the sum of its postings' frequencies."""
         fieldobj = self.schema[name]
         prefix = key_prefix(fieldmap, name)
         fixed = fieldobj.format.fixed_value_size()
         chunk = _Chunk(fixed, fieldobj.format.field_boost or 1.0,
                        self._lengths.get(name) if fieldobj.scorable else None, self._docmaps)
+        if arrays is not None and isinstance(fieldobj.format, formats.Positions):
+            chunk.arrays, chunk.name = arrays, name
         total = 0.0
         streams = [_tagged(term_records(r, name), i) for i, r in enumerate(self._readers)]
         for term, group in groupby(heapq.merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
@@ -279,6 +298,7 @@ class _Chunk:
 
     def __init__(self, fixed, boost: float, lengths, docmaps: list[np.ndarray]):
         self.fixed, self.boost, self.lengths = fixed, boost, lengths
+        self.arrays, self.name = None, ""   # a positions field's index.segment_postings.Builder
         self.docmap = np.concatenate(docmaps) if docmaps else np.zeros(0, np.int64)   # all sources' maps
         self.bases = np.cumsum([0] + [len(m) for m in docmaps])[:-1].tolist()           # where each one starts
         self._reset()
@@ -343,9 +363,39 @@ class _Chunk:
             blob, infos = encode_postings(bounds, docs, weights, length_bytes, compress, values=packed,
                                           joined=self.fixed is not None and self.fixed > 0)
             files.add([prefix + term for term in terms], blob, infos)
-            freq = float(np.rint(weights / self.boost).sum())
+            freqs = np.rint(weights / self.boost).astype(np.int64)
+            freq = float(freqs.sum())
+            if self.arrays is not None:
+                self._keep_arrays(terms, bounds, docs, freqs, packed)
         self._reset()
         return freq
+
+
+    def _keep_arrays(self, terms: list[bytes], bounds, docs, freqs, packed) -> None:
+        """The frequent terms' postings for index.segment_postings, their positions decoded from Whoosh's
+        encoding (only theirs: the others are not kept); a value that does not decode leaves the chunk out (its
+        terms are read from the blocks)."""
+        sizes = np.diff(bounds)
+        frequent = sizes >= segment_postings.MIN_DF
+        if not frequent.any():
+            return
+        positions = None
+        if self.name in segment_postings.POSITIONS_FOR:
+            data, value_sizes = packed
+            wanted = np.repeat(frequent, sizes)
+            starts = np.cumsum(value_sizes) - value_sizes
+            decoded = decode_positions(data, starts[wanted], value_sizes[wanted])
+            if decoded is None:
+                return
+            counts, deltas = decoded
+            if not np.array_equal(counts, freqs[wanted]):
+                return
+            all_positions = np.zeros(int(freqs.sum()), np.int64)   # rare terms' positions are not kept: zeros
+            pos_starts = np.cumsum(freqs) - freqs
+            at = np.repeat(pos_starts[wanted], counts) + (np.arange(len(deltas)) - np.repeat(np.cumsum(counts) - counts, counts))
+            all_positions[at] = segment_postings.absolute_positions(counts, deltas)
+            positions = all_positions
+        self.arrays.add(self.name, self.boost, terms, bounds, docs, freqs, positions)
 
 
 def _tagged(terms, source: int):

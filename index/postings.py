@@ -65,6 +65,7 @@ then the bytes. A posting's positions value (one of the values' bytes objects):
 """
 from __future__ import annotations
 
+import pickle
 import zlib
 
 import numpy as np
@@ -487,3 +488,49 @@ def term_records(keys: list[bytes], infos: np.ndarray, base: int) -> tuple[bytes
     buf[np.repeat(ro + 8, klen) + _ranges(klen)] = allkeys
     _put_bytes(buf, ro + 8 + klen, infos.view(np.uint8).reshape(n, TERM_INFO.itemsize))
     return buf.tobytes(), ro + base
+
+
+_MAX_BATCH = 1000   # pickle writes a list's items in batches of this many (MARK ... APPENDS each)
+
+
+def decode_positions(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The positions values at `starts` (`sizes` bytes each) in `data` (uint8), decoded without a pickle each:
+    (the number of positions of each value, the positions as Whoosh encodes them: each posting's first absolute,
+    then deltas). The values' items are read in lockstep, one item of every value still reading per step, so the
+    cost is per array and per item of the longest value. A value of more than _MAX_BATCH positions (pickle's
+    batches) is unpickled. None when a value is not in this layout."""
+    starts = np.asarray(starts, np.int64)
+    sizes = np.asarray(sizes, np.int64)
+    buf = np.concatenate([np.asarray(data, np.uint8), np.zeros(8, np.uint8)]).astype(np.int64)
+    if len(starts) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    counts = (buf[starts] << 24) | (buf[starts + 1] << 16) | (buf[starts + 2] << 8) | buf[starts + 3]
+    out_at = np.cumsum(counts) - counts
+    out = np.zeros(int(counts.sum()), np.int64)
+    long = counts > _MAX_BATCH
+    cur = starts + POS_LIST + (counts > 1)
+    active = np.flatnonzero(~long & (counts > 0))
+    i = 0
+    while len(active):
+        c = cur[active]
+        op = buf[c]
+        if not np.all((op == _K) | (op == _M) | (op == _J)):
+            return None
+        value = buf[c + 1] + np.where(op != _K, buf[c + 2] << 8, 0) + np.where(op == _J, (buf[c + 3] << 16) | (buf[c + 4] << 24), 0)
+        out[out_at[active] + i] = value
+        cur[active] = c + np.where(op == _K, 2, np.where(op == _M, 3, 5))
+        i += 1
+        active = active[counts[active] > i]
+    short = np.flatnonzero(~long & (counts > 0))
+    ends = np.where(counts[short] > 1, _APPENDS, _APPEND)
+    if not (np.array_equal(buf[cur[short]], ends) and np.all(buf[cur[short] + 1] == _STOP)
+            and np.array_equal(cur[short] + 2, starts[short] + sizes[short])):
+        return None
+    raw = np.asarray(data, np.uint8)
+    for k in np.flatnonzero(long).tolist():
+        s = int(starts[k])
+        items = pickle.loads(raw[s + POS_COUNT:s + int(sizes[k])].tobytes())
+        if len(items) != counts[k]:
+            return None
+        out[out_at[k]:out_at[k] + counts[k]] = items
+    return counts, out

@@ -21,6 +21,8 @@ lengths, stored fields and columns, read by Whoosh's own W3 reader) at a fractio
 - The flush writes W3 posting blocks (128 postings, the same block info) and the term file (Whoosh's ordered
   hash format; its hash tables filled in another valid order) itself: `index.postings` writes every field's
   posting pickles with numpy (see there), a text field's a slice of terms at a time.
+- The frequent terms of the text fields also go, as arrays, to the segment's posting arrays file
+  (index.segment_postings), named once the segment is assembled.
 - `add_documents` analyses a batch of documents before keeping any: each stage's tables stay in the caches.
 
 `tests/test_segment.py` builds the same articles with both writers and compares everything a reader can see.
@@ -42,6 +44,7 @@ from whoosh.analysis.morph import StemFilter
 from whoosh.lang import stemmer_for_language
 from whoosh.util.numeric import length_to_byte
 
+from index import segment_postings
 from index.postings import compress, encode_postings, term_records
 from index.whoosh_wall import SegmentWriterBase, key_prefix
 from index.analysis import (FoldFilter, FrenchPluralFilter, PortuguesePluralFilter, WordAndBigramTokenizer, fold,
@@ -232,6 +235,7 @@ class FastSegmentWriter(SegmentWriterBase):
         self._posts: dict[str, dict] = {}         # other fields: term bytes -> flat [docnum, weight, value, ...]
         self._doc_lengths: dict[str, array] = {}  # field -> length byte of each document (scorable fields)
         self.approx_bytes = 0                     # a rough size of what is held in memory
+        self._arrays = None                       # the segment's index.segment_postings file, named once assembled
 
     def add_reader(self, reader):
         raise NotImplementedError("FastSegmentWriter writes new documents only; Whoosh's own writer merges")
@@ -369,10 +373,22 @@ class FastSegmentWriter(SegmentWriterBase):
     # -- flushing -------------------------------------------------------------------------------------------------
 
     def write_terms(self, termfile, postfile, fieldmap: dict) -> tuple[list[bytes], list[int]]:
-        files = write_postings(self.schema, self._text, self._posts, self._doc_lengths, self._vocab.strings,
-                               termfile, postfile, fieldmap)
+        arrays = self._arrays = segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))
+        try:
+            files = write_postings(self.schema, self._text, self._posts, self._doc_lengths, self._vocab.strings,
+                                   termfile, postfile, fieldmap, arrays)
+            arrays.close()
+        except BaseException:
+            arrays.abort()
+            raise
         self._text, self._posts, self._doc_lengths = {}, {}, {}
         return files.keys, files.positions
+
+
+    def segment_assembled(self) -> None:
+        if self._arrays is not None:
+            self._arrays.publish()
+            self._arrays = None
 
 
 class _Files:
@@ -401,16 +417,18 @@ class _Files:
 
 
 def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: list, termfile, postfile,
-                   fieldmap: dict) -> "_Files":
+                   fieldmap: dict, arrays: "segment_postings.Builder | None" = None) -> "_Files":
     """Write every field's terms in order: posting blocks to `postfile`, term infos to `termfile` (whose ordered
-    hash header is already written); returns what was written (the writer closes the term file's tables)."""
+    hash header is already written), and the text fields' frequent terms to `arrays` (index.segment_postings);
+    returns what was written (the writer closes the term file's tables)."""
     files = _Files(termfile, postfile)
     for fieldname in sorted(set(text) | set(posts)):
         field = schema[fieldname]
         prefix = key_prefix(fieldmap, fieldname)
         lengths = doc_lengths.get(fieldname) if field.scorable else None
         if fieldname in text:
-            _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths)
+            _write_text_field(files, prefix, text[fieldname], strings, field.format.field_boost, lengths,
+                              fieldname, arrays)
             continue
         entries = posts[fieldname]   # term -> flat [docnum, weight, value bytes, ...]
         terms = sorted(entries)
@@ -429,7 +447,8 @@ def write_postings(schema, text: dict, posts: dict, doc_lengths: dict, strings: 
     return files
 
 
-def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths) -> None:
+def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: list, boost: float, lengths,
+                      name: str = "", arrays: "segment_postings.Builder | None" = None) -> None:
     """Write one text field's terms, in term order: the tokens sorted by term (stable, so by document and
     position within a term) and cut where term or document changes; then index.postings encodes a slice of terms
     at a time (CHUNK_POSTINGS), each slice written out before the next, so memory stays near the size of the
@@ -483,7 +502,13 @@ def _write_text_field(files: _Files, prefix: bytes, field: _TextField, strings: 
         blob, infos = encode_postings(bounds[t:t_end + 1] - a, p_docs, p_freq * boost,
                                       _length_bytes(lengths, p_docs), compress,
                                       positions=(p_freq, deltas[post[a]:post[b]]))
-        files.add([prefix + strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()], blob, infos)
+        texts = [strings[term].encode("utf-8") for term in term_ids[t:t_end].tolist()]
+        files.add([prefix + text for text in texts], blob, infos)
+        if arrays is not None:
+            positions = None
+            if name in segment_postings.POSITIONS_FOR:
+                positions = segment_postings.absolute_positions(p_freq, deltas[post[a]:post[b]])
+            arrays.add(name, boost, texts, bounds[t:t_end + 1] - a, p_docs, p_freq, positions)
         t = t_end
 
 

@@ -20,8 +20,9 @@ same files in batches with numpy. What it needs for that, and where:
   `commit(mergetype=...)` (`commit_with`).
 - **The term file's hash tables** (`close_term_file`): Whoosh's ordered hash file closed after records written
   in bulk.
-- **Reading segments** (`segments_of`, `field_names`, `term_records`, `term_doc_ids`, `term_postings`,
-  `matcher_blocks`, `column_values`, `fixed_column_bytes`, `length_bytes`, `stored_fields`, `raw_stored`): a
+- **Reading segments** (`segments_of`, `field_names`, `term_records`, `term_info`, `term_doc_ids`,
+  `term_postings`, `matcher_blocks`, `column_values`, `fixed_column_bytes`, `length_bytes`, `stored_fields`,
+  `raw_stored`): a
   segment's term records, posting blocks and columns read whole, without Whoosh's per-posting calls.
 - **Segments read in place** (`ViewStream`, `ViewBufferFile`, `install`): Whoosh 2.7.4 memory-maps a compound
   segment (`.seg`) and hands each file inside it out as a `BufferFile` over a memoryview of the map. But
@@ -180,6 +181,22 @@ class SegmentWriterBase(SegmentWriter):
         again)."""
         whoosh_columns.VarBytesColumn.Writer.add(self.perdocwriter._colwriters[_STORED]._child, docnum, blob)
 
+    def segment_path(self, suffix: str) -> str:
+        """A file beside the segment being written, named after it (`<segment id><suffix>`): Whoosh removes it
+        with the segment when the segment is merged away, and index.store with an uncommitted one. Give it this
+        name in `segment_assembled`: a file of this name that exists when the segment is assembled goes into its
+        compound file."""
+        return os.path.join(self.storage.folder, self.newsegment.segment_id() + suffix)
+
+    def segment_assembled(self) -> None:
+        """Called when the segment's files are written and assembled into its compound file (before a commit
+        names it)."""
+
+    def _finalize_segment(self):
+        segment = super()._finalize_segment()
+        self.segment_assembled()
+        return segment
+
     # -- flushing and finishing
     def write_terms(self, termfile, postfile, fieldmap: dict) -> tuple[list[bytes], list[int]]:
         """Write every field's term records to `termfile` (its header written) and posting blocks to `postfile`,
@@ -317,6 +334,17 @@ def term_records(sub, field: str):
         if key[:2] != prefix:
             return
         yield key[2:], value
+
+
+def term_info(sub, field: str, btext: bytes) -> bytes | None:
+    """A term's info bytes in a segment, as the term file holds them (None: the segment has no such term)."""
+    terms = getattr(sub, "_terms", None)
+    if terms is None:   # an empty index's EmptyReader
+        return None
+    number = terms._fieldmap.get(field)
+    if number is None:
+        return None
+    return terms._tindex.get(_FIELD_NUMBER.pack(number) + btext)
 
 
 def term_doc_ids(sub, field: str):

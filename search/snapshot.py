@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
-from index import integrity, schema as S, segment_values, whoosh_wall
+from index import integrity, schema as S, segment_postings, segment_values, whoosh_wall
 from index.stories import read_story_map
 from index.errors import IndexDamaged
 from index.facets import named
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 TERM_CACHE_POSTINGS = 20_000_000     # postings kept in the term cache (8 bytes each: ~160 MB at most)
 PHRASE_CACHE_ENTRIES = 2_000
+_POSTING_ARRAYS = "\0posting arrays"   # a segment's index.segment_postings file, in the segment cache
 DF_CACHE_ENTRIES = 200_000
 CONCEPT_CACHE_DOCS = 10_000_000      # documents kept in the word-scores cache (8 bytes each: ~80 MB at most)
 MAX_SCANNED_TERMS = 200_000          # a wildcard may scan this many index terms looking for matches
@@ -94,6 +95,32 @@ def _read_matcher(m) -> tuple[np.ndarray, np.ndarray]:
         ws.append(m.weight())
         m.next()
     return np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float32)
+
+
+def _phrase_in(terms: list) -> np.ndarray:
+    """The segment's documents (local numbers) holding the terms at consecutive positions, from their postings
+    with positions (index.segment_postings.Term): as Whoosh's Phrase with slop 1, each word one position
+    after the one before."""
+    common = terms[0].docs
+    for t in terms[1:]:
+        common = np.intersect1d(common, t.docs, assume_unique=True)
+    if not len(common):
+        return common
+    keys = None
+    for k, t in enumerate(terms):
+        at = np.searchsorted(t.docs, common)              # the term's postings of the common documents
+        freqs = t.freqs.astype(np.int64)
+        first = np.cumsum(freqs) - freqs                  # where each posting's positions begin
+        n = freqs[at]
+        flat = np.repeat(first[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        pos = t.positions()[flat].astype(np.int64) - k    # where the phrase would begin
+        doc = np.repeat(np.arange(len(common), dtype=np.int64), n)
+        key = (doc << 32) | np.maximum(pos, 0)
+        key = _distinct(key[pos >= 0])
+        keys = key if keys is None else np.intersect1d(keys, key, assume_unique=True)
+        if not len(keys):
+            return np.zeros(0, np.int64)
+    return common[_distinct(keys >> 32)]
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
@@ -897,17 +924,59 @@ class Snapshot:
                 w_parts.append(kept.weights[:cut][alive])
                 leaves = leaves[self._kept_from:]
             for sub, base in leaves:
-                if (field, btext) not in sub:
-                    continue
-                ids, ws = _read_matcher(sub.postings(field, btext))
-                ids_parts.append(ids + base)
-                w_parts.append(ws)
+                found = self._leaf_postings(sub, base, field, btext)
+                if found is not None:
+                    ids_parts.append(found[0])
+                    w_parts.append(found[1])
             if not ids_parts or not sum(len(i) for i in ids_parts):
                 post = EMPTY
             else:
                 post = Postings(np.concatenate(ids_parts).astype(np.int32), np.concatenate(w_parts).astype(np.float32))
             self._terms.keep(key, post)
             return post
+
+    def _leaf_postings(self, sub, base: int, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """One segment's (global doc numbers, weights) of a term, live documents only; None when it lacks the term.
+        A frequent term is read from the segment's posting arrays (index.segment_postings), others block by
+        block."""
+        term = self._term_arrays(sub, field, btext)
+        if term is False:
+            return None
+        if term is None:
+            ids, ws = _read_matcher(sub.postings(field, btext))
+            return ids + base, ws
+        ids, ws = term.docs + base, term.weights
+        if sub.has_deletions():   # (Whoosh's reader leaves deleted documents out)
+            keep = self.live[ids]
+            ids, ws = ids[keep], ws[keep]
+        return ids, ws
+
+    def _term_arrays(self, sub, field: str, btext: bytes):
+        """A term's postings in a segment's posting arrays file (index.segment_postings.Term); None when it is not
+        there (a rare term, or a segment without the file), False when the segment does not hold the term."""
+        key = (_segment_key(sub), _POSTING_ARRAYS)
+        arrays = self.segment_cache.get(key, False)
+        if arrays is False:
+            seg = sub.segment()
+            arrays = segment_postings.load(self.ix.storage.folder, seg.segment_id()) if seg is not None else None
+            self.segment_cache[key] = arrays
+        term = arrays.term(field, btext) if arrays is not None else None
+        if term is not None:
+            return term
+        return None if (field, btext) in sub else False
+
+    def _phrase_term(self, sub, field: str, btext: bytes):
+        """A term's postings with positions in a segment (from its arrays, else decoded from its blocks); False:
+        the segment lacks the term; None: the positions cannot be had this way (Whoosh's matcher checks it)."""
+        term = self._term_arrays(sub, field, btext)
+        if term is False or (term is not None and term.has_positions):
+            return term
+        info = whoosh_wall.term_info(sub, field, btext)
+        fmt = self.schema[field].format
+        if info is None or not fmt.supports("positions"):
+            return None
+        ids, weights, values = whoosh_wall.term_postings(sub, info, fmt.fixed_value_size())
+        return segment_postings.Term.from_blocks(ids, weights, values)
 
     def concept_scores(self, key) -> tuple[bool, object]:
         """(found, what keep_concept_scores kept under `key`): a query word's documents and scores
@@ -964,8 +1033,18 @@ class Snapshot:
                 docs = np.zeros(0, np.int32)
             else:
                 q = wq.Phrase(field, list(words))
-                parts = [np.fromiter(q.matcher(sub).all_ids(), dtype=np.int64) + base
-                         for sub, base in self.searcher.leaf_searchers()]
+                btexts = [self.schema[field].to_bytes(w) for w in words]
+                parts = []
+                for searcher, base in self.searcher.leaf_searchers():
+                    sub = searcher.reader()
+                    terms = [self._phrase_term(sub, field, b) for b in btexts]
+                    if any(t is False for t in terms):
+                        continue
+                    if all(t is not None for t in terms):
+                        found = _phrase_in(terms) + base
+                        parts.append(found[self.live[found]] if sub.has_deletions() else found)
+                    else:
+                        parts.append(np.fromiter(q.matcher(searcher).all_ids(), dtype=np.int64) + base)
                 docs = np.sort(np.concatenate(parts)).astype(np.int32) if parts else np.zeros(0, np.int32)
             self._phrases[key] = docs
             if len(self._phrases) > PHRASE_CACHE_ENTRIES:

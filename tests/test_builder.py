@@ -79,6 +79,10 @@ elif pause_at == "mid-merge":   # an add's merge stops with its segment half wri
     from index import merge
     merge.MERGE_FACTOR = 2
     merge.SegmentMerger._flush_segment = pause(pause_at, merge.SegmentMerger._flush_segment)
+elif pause_at == "merge-assembled":   # the merged segment is assembled; its posting arrays file not yet named
+    from index import merge
+    merge.MERGE_FACTOR = 2
+    merge.SegmentMerger.segment_assembled = pause(pause_at, merge.SegmentMerger.segment_assembled)
 elif pause_at == "mid-run":   # a worker stops in its second task: the run is half done, segments half written
     original_process, calls = builder._SegmentBuilder.process, [0]
     def process(self, units):

@@ -243,8 +243,8 @@ def test_a_sound_index_checks_in_one_line(index):
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and result.stderr == ""
     listed = json.loads((Path(gen_of(index)) / integrity.MANIFEST).read_text(encoding="utf-8"))
-    files = len(listed["files"])   # the segment, its values file, the TOC, SCHEMA_VERSION (archives.json: checked
-    assert files == 4              # by its structure, an add rewrites it before its commit)
+    files = len(listed["files"])   # the segment, its values and posting arrays files, the TOC, SCHEMA_VERSION
+    assert files == 5              # (archives.json: checked by its structure, an add rewrites it before its commit)
     assert lines[0].startswith(f"ok: {gen_of(index)}: every file matches its size and checksum ({files} files, ")
 
 

@@ -37,7 +37,7 @@ def kill_at(paths, root, point, mode="rebuild", sig=signal.SIGKILL, **extra):
         wait_for(proc, "PAUSED")
         workers = children_of(proc.pid)
         # mid-run the two workers are alive; after their segments are committed they have exited
-        assert len(workers) == (0 if point in ("before-publish", "mid-merge") else 2)
+        assert len(workers) == (0 if point in ("before-publish", "mid-merge", "merge-assembled") else 2)
         proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
@@ -101,12 +101,15 @@ def test_killed_long_add_keeps_its_committed_chunks(base):
     assert len(state(root)) == 26
 
 
-def test_a_merge_killed_mid_way_keeps_the_add_and_the_next_run_recovers(base, tmp_path):
+@pytest.mark.parametrize("point", ["mid-merge", "merge-assembled"])
+def test_a_merge_killed_mid_way_keeps_the_add_and_the_next_run_recovers(base, tmp_path, point):
     """The add's commit comes before its merges: a kill while merging loses no article, and the merge's half
-    written segment is removed by the next run."""
+    written segment (or its whole segment and posting arrays not yet named) is removed by the next run."""
     root, before, more = base
     gen = store.current_generation(root)
-    proc = kill_at([more], root, "mid-merge", mode="add")
+    proc = kill_at([more], root, point, mode="add")
+    if point == "merge-assembled":
+        assert list(gen.glob(".MAIN_*.post.*.tmp"))
     assert proc.returncode == -signal.SIGKILL
     after = state(root)
     assert len(after) == 26 and {k: after[k] for k in before} == before
@@ -116,6 +119,9 @@ def test_a_merge_killed_mid_way_keeps_the_add_and_the_next_run_recovers(base, tm
     live = {segment.segment_id() for segment in store.live_toc(gen)[1]}
     assert [name for name in os.listdir(gen) if name.startswith("MAIN_") and name != "MAIN_WRITELOCK"
             and name.split(".")[0] not in live] == []
+    assert list(gen.glob(".*.tmp")) == []   # nor a posting arrays file being written (index.segment_postings)
+    arrays = {p.name.split(".")[0] for p in gen.glob("MAIN_*.post")}
+    assert arrays and arrays <= live
 
 
 def state_of(folder, root):
