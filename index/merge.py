@@ -194,6 +194,7 @@ class SegmentMerger(SegmentWriterBase):
         self._docmaps: list[np.ndarray] = []                # per source: old docnum -> new (-1: deleted)
         self._readers: list[SegmentReader] = []
         self._arrays = None   # the merged segment's index.segment_postings file, named once it is assembled
+        self.write_stored_offsets()
 
     def run(self):
         """Write the merged segment; returns it (None when no source document is live)."""

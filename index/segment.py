@@ -226,6 +226,7 @@ class FastSegmentWriter(SegmentWriterBase):
                        and type(field.format) is formats.Existence and not field.scorable}
         self._memo: dict = {}
         self.use_compressor(compress)   # Whoosh's zlib.compress: costly state per document
+        self.write_stored_offsets()
         if analysis is None or analysis.names != self.schema.names():
             analysis = Analysis(self.schema)
         self.analysis = analysis

@@ -396,3 +396,35 @@ def test_the_per_word_rule_of_every_stemmed_field_is_its_analyzer(tmp_path):
             expected = [t.text for t in field.analyzer(word, positions=True, mode="index")]
             got = plan.map_word(word)
             assert ([got] if got is not None else []) == expected, (lang, word)
+
+
+def test_small_segments_write_their_stored_offsets(tmp_path):
+    """Whoosh writes a segment's stored-field offsets only above 32,768 documents and otherwise rebuilds them in
+    Python at a reader's first stored read; newsdex's writer and merger write them for every segment, and the
+    documents read back the same."""
+    from index import merge
+    from whoosh.reading import SegmentReader
+    from index.whoosh_wall import STORED_COLUMN
+    docs = [document_for(a) for a in _ascii_articles()[:40]]
+    path = tmp_path / "ix"
+    ix = _build(path, FastSegmentWriter, docs[:20])
+    writer = FastSegmentWriter(ix)
+    for doc in docs[20:]:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+
+    def offsets_written(ix) -> list[bool]:
+        out = []
+        for segment in ix._segments():
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            column = reader._perdoc.column_reader("_stored", STORED_COLUMN)._child
+            out.append(column.had_stored_offsets)
+            reader.close()
+        return out
+
+    assert offsets_written(whoosh_index.open_dir(str(path))) == [True, True]
+    merge.merge_all(path)
+    ix = whoosh_index.open_dir(str(path))
+    assert offsets_written(ix) == [True]
+    with ix.searcher() as s:
+        assert [f["id"] for f in s.all_stored_fields()] == [d["id"] for d in docs]
