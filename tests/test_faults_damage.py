@@ -69,6 +69,14 @@ def truncated_segment(root):
     return seg, f"has {size // 2:,} bytes, {size:,} expected (cut short)"
 
 
+def truncated_posting_arrays(root):
+    """A segment's posting arrays (index/segment_postings.py) cut short: found by its size when the index opens."""
+    path = sorted(gen_of(root).glob("MAIN_*.post"))[0]
+    size = path.stat().st_size
+    truncate(path, size // 2)
+    return path, f"has {size // 2:,} bytes, {size:,} expected (cut short)"
+
+
 def truncated_toc(root):
     toc = gen_of(root) / integrity.live_toc(gen_of(root))
     size = toc.stat().st_size
@@ -126,7 +134,7 @@ def archives_not_json(root):
     return path, "is not valid JSON (Expecting value: line 1 column 14 (char 13))"
 
 
-DAMAGE = [truncated_segment, truncated_toc, deleted_segment, garbage_at_the_start_of_a_segment, story_map_not_json,
+DAMAGE = [truncated_segment, truncated_posting_arrays, truncated_toc, deleted_segment, garbage_at_the_start_of_a_segment, story_map_not_json,
           stories_file_cut_in_half, stories_file_deleted, schema_version_garbage, checksum_list_garbage,
           archives_not_json]
 
