@@ -504,6 +504,8 @@ def decode_positions(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray) ->
     buf = np.concatenate([np.asarray(data, np.uint8), np.zeros(8, np.uint8)]).astype(np.int64)
     if len(starts) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if sizes.min() < POS_LIST + 4:   # shorter than one position's value (an empty value: not this layout)
+        return None
     counts = (buf[starts] << 24) | (buf[starts + 1] << 16) | (buf[starts + 2] << 8) | buf[starts + 3]
     out_at = np.cumsum(counts) - counts
     out = np.zeros(int(counts.sum()), np.int64)

@@ -135,6 +135,8 @@ def test_positions_decode_as_whoosh_encodes_them():
     # not this layout: None, not garbage
     bad = struct.pack("!I", 2) + pickle.dumps([1.5, 2], 2)
     assert decode_positions(np.frombuffer(bad, np.uint8), np.array([0]), np.array([len(bad)])) is None
+    two = values[0] + values[1]   # an empty value beside good ones (it would read its neighbour's bytes)
+    assert decode_positions(np.frombuffer(two, np.uint8), np.array([0, 0]), np.array([0, len(two)])) is None
 
 
 def test_a_file_cut_short_or_foreign_is_not_read(tmp_path, small_min_df):
