@@ -56,7 +56,10 @@ def state(root: Path) -> dict[str, str]:
 # The script a subprocess runs: build_index with small tasks (so progress comes often), printing each progress
 # call and the report; PAUSE_AT names a function to stop in (for killing at a precise point).
 RUN_SCRIPT = r"""
-import json, os, sys, time
+import json, os, signal, sys, time
+# a test run from a background job (`cmd &` in a script) hands its children SIGINT ignored: Ctrl-C is what the
+# tests send, so it gets Python's own handler back
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from index import builder, store
 builder.UNITS_PER_TASK = 5
 pause_at = os.environ.get("PAUSE_AT", "")
