@@ -39,12 +39,16 @@ class Counted(NamedTuple):
     failed: tuple         # the names of the facets whose counting failed (logged), as datasette lists them
 
 
-def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks) -> Counted:
+def count_facets(snap: Snapshot, request: SearchRequest, masks: Masks,
+                 final_docs: np.ndarray | None = None) -> Counted:
     """Every declared facet and the date histogram over the request's result set. A facet whose counting fails
-    degrades alone: logged, listed in `failed` (not shown as a facet without values), the search goes on."""
+    degrades alone: logged, listed in `failed` (not shown as a facet without values), the search goes on.
+    `final_docs`: np.flatnonzero(masks.final) when the caller has it."""
     st = snap.stories() if request.count_stories else None
     facets, failed = {}, []
     found: dict[int, tuple] = {}   # id(mask) -> (mask, its documents): facets counting over one set share them
+    if final_docs is not None:
+        found[id(masks.final)] = (masks.final, final_docs)
 
     def docs_of(mask: np.ndarray) -> np.ndarray:
         if id(mask) not in found:

@@ -54,9 +54,11 @@ def rank_stories(snap: Snapshot, stories: Stories, final: np.ndarray, score, sor
     return rank(snap, reps, score, sort, request, tier)
 
 
-def rank(snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest, tier=None):
-    """(doc numbers, scores) of the requested page (the scores without the tier's lift)."""
-    cand = np.flatnonzero(final)
+def rank(snap: Snapshot, final: np.ndarray, score, sort: str, request: SearchRequest, tier=None,
+         cand: np.ndarray | None = None):
+    """(doc numbers, scores) of the requested page (the scores without the tier's lift); `cand`:
+    np.flatnonzero(final) when the caller has it."""
+    cand = np.flatnonzero(final) if cand is None else cand
     start = (request.page - 1) * request.per_page
     k = min(start + request.per_page, len(cand))
     if start >= len(cand):

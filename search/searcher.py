@@ -193,8 +193,9 @@ def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
     masks = masks_for(snap, request, tree, plan)
     final = masks.final
     stories = snap.stories()
-    articles = int(np.count_nonzero(final))
-    n_stories = stories.distinct(np.flatnonzero(final))
+    final_docs = np.flatnonzero(final)   # (found once: the ranking and the facets count over them too)
+    articles = len(final_docs)
+    n_stories = stories.distinct(final_docs)
     total = articles if request.all_articles else n_stories
     positive = masks.match is not None and masks.match.score is not None and has_positive(tree)
     sort = request.sort if (request.sort != "relevance" or positive) else "newest"
@@ -204,14 +205,14 @@ def _search(snap: Snapshot, request: SearchRequest, tree) -> SearchResult:
         score, _ = rerank(snap, Evaluator(snap), masks.plain[1], score, final)
         tier = every_word(masks)
     if request.all_articles or n_stories == articles:   # no two matching articles share a story
-        docs, scores = rank(snap, final, score, sort, request, tier)
+        docs, scores = rank(snap, final, score, sort, request, tier, final_docs)
     else:
         docs, scores = rank_stories(snap, stories, final, score, sort, request, tier)
     hl = Highlight(plan.highlight, plan.highlight_stems)
     first = (request.page - 1) * request.per_page + 1
     hits = tuple(hit(snap, d, s, hl, request.snippets, rank, stories, not request.all_articles, missing(masks, d))
                  for rank, (d, s) in enumerate(zip(docs, scores), first))
-    counted = count_facets(snap, request, masks) if request.facets else None
+    counted = count_facets(snap, request, masks, final_docs) if request.facets else None
     return SearchResult(request=request, total=total, hits=hits, facets=counted.facets if counted else {},
                         date_interval=counted.interval if counted else "month",
                         failed_facets=counted.failed if counted else (),
