@@ -393,7 +393,8 @@ class _Chunk:
                 return
             all_positions = np.zeros(int(freqs.sum()), np.int64)   # rare terms' positions are not kept: zeros
             pos_starts = np.cumsum(freqs) - freqs
-            at = np.repeat(pos_starts[wanted], counts) + (np.arange(len(deltas)) - np.repeat(np.cumsum(counts) - counts, counts))
+            within = np.arange(len(deltas)) - np.repeat(np.cumsum(counts) - counts, counts)   # place in its posting
+            at = np.repeat(pos_starts[wanted], counts) + within
             all_positions[at] = segment_postings.absolute_positions(counts, deltas)
             positions = all_positions
         self.arrays.add(self.name, self.boost, terms, bounds, docs, freqs, positions)

@@ -518,7 +518,8 @@ def decode_positions(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray) ->
         op = buf[c]
         if not np.all((op == _K) | (op == _M) | (op == _J)):
             return None
-        value = buf[c + 1] + np.where(op != _K, buf[c + 2] << 8, 0) + np.where(op == _J, (buf[c + 3] << 16) | (buf[c + 4] << 24), 0)
+        value = (buf[c + 1] + np.where(op != _K, buf[c + 2] << 8, 0)
+                 + np.where(op == _J, (buf[c + 3] << 16) | (buf[c + 4] << 24), 0))
         out[out_at[active] + i] = value
         cur[active] = c + np.where(op == _K, 2, np.where(op == _M, 3, 5))
         i += 1
