@@ -193,8 +193,6 @@ class SegmentMerger(SegmentWriterBase):
         self._lengths: dict[str, np.ndarray] = {}           # scorable field -> the merged documents' length bytes
         self._docmaps: list[np.ndarray] = []                # per source: old docnum -> new (-1: deleted)
         self._readers: list[SegmentReader] = []
-        self._arrays = None   # the merged segment's index.segment_postings file, named once it is assembled
-        self.write_stored_offsets()
 
     def run(self):
         """Write the merged segment; returns it (None when no source document is live)."""
@@ -253,23 +251,13 @@ class SegmentMerger(SegmentWriterBase):
         files = _Files(termfile, postfile)
         totals = {}
         names = sorted(set().union(*(field_names(r) for r in self._readers)) & set(self.schema.names()))
-        arrays = self._arrays = segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))
-        try:
+        with self.keep_beside(segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))) as arrays:
             for name in names:
                 total = self._merge_field(name, files, fieldmap, arrays)
                 if self.schema[name].scorable:
                     totals[name] = total
-            arrays.close()
-        except BaseException:
-            arrays.abort()
-            raise
         self.set_field_totals({name: total for name, total in totals.items() if total})
         return files.keys, files.positions
-
-    def segment_assembled(self) -> None:
-        if self._arrays is not None:
-            self._arrays.publish()
-            self._arrays = None
 
     def _merge_field(self, name: str, files: _Files, fieldmap: dict, arrays=None) -> int:
         """Merge one field's terms from every source (a text field's frequent ones to `arrays` too, as
@@ -370,7 +358,6 @@ class _Chunk:
                 self._keep_arrays(terms, bounds, docs, freqs, packed)
         self._reset()
         return freq
-
 
     def _keep_arrays(self, terms: list[bytes], bounds, docs, freqs, packed) -> None:
         """The frequent terms' postings for index.segment_postings, their positions decoded from Whoosh's

@@ -226,7 +226,6 @@ class FastSegmentWriter(SegmentWriterBase):
                        and type(field.format) is formats.Existence and not field.scorable}
         self._memo: dict = {}
         self.use_compressor(compress)   # Whoosh's zlib.compress: costly state per document
-        self.write_stored_offsets()
         if analysis is None or analysis.names != self.schema.names():
             analysis = Analysis(self.schema)
         self.analysis = analysis
@@ -236,7 +235,6 @@ class FastSegmentWriter(SegmentWriterBase):
         self._posts: dict[str, dict] = {}         # other fields: term bytes -> flat [docnum, weight, value, ...]
         self._doc_lengths: dict[str, array] = {}  # field -> length byte of each document (scorable fields)
         self.approx_bytes = 0                     # a rough size of what is held in memory
-        self._arrays = None                       # the segment's index.segment_postings file, named once assembled
 
     def add_reader(self, reader):
         raise NotImplementedError("FastSegmentWriter writes new documents only; Whoosh's own writer merges")
@@ -374,22 +372,11 @@ class FastSegmentWriter(SegmentWriterBase):
     # -- flushing -------------------------------------------------------------------------------------------------
 
     def write_terms(self, termfile, postfile, fieldmap: dict) -> tuple[list[bytes], list[int]]:
-        arrays = self._arrays = segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))
-        try:
+        with self.keep_beside(segment_postings.Builder(self.segment_path(segment_postings.SUFFIX))) as arrays:
             files = write_postings(self.schema, self._text, self._posts, self._doc_lengths, self._vocab.strings,
                                    termfile, postfile, fieldmap, arrays)
-            arrays.close()
-        except BaseException:
-            arrays.abort()
-            raise
         self._text, self._posts, self._doc_lengths = {}, {}, {}
         return files.keys, files.positions
-
-
-    def segment_assembled(self) -> None:
-        if self._arrays is not None:
-            self._arrays.publish()
-            self._arrays = None
 
 
 class _Files:

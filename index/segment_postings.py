@@ -81,7 +81,7 @@ def absolute_positions(freqs: np.ndarray, deltas: np.ndarray) -> np.ndarray:
 
 class Builder:
     """Writes one segment's file as its text fields are flushed, a slice of terms at a time (`add`), then
-    `close()` and `publish()` (or `abort()`)."""
+    `close()` and `publish()` (or `abort()`); as a context manager, closed at the end (dropped on an error)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -181,6 +181,16 @@ class Builder:
         try:
             os.replace(self.tmp, self.path)
         finally:
+            self.abort()
+
+    def __enter__(self) -> "Builder":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        """Closed when the segment's terms are all added; dropped when adding them failed."""
+        if kind is None:
+            self.close()
+        else:
             self.abort()
 
     def abort(self) -> None:

@@ -150,7 +150,13 @@ def length_column(field: str) -> str:
 class SegmentWriterBase(SegmentWriter):
     """Whoosh's SegmentWriter with named hooks for what newsdex's writers (index.segment.FastSegmentWriter,
     index.merge.SegmentMerger) do behind Whoosh's API. A subclass writes the term and posting files itself in
-    `write_terms`, called when the segment is flushed."""
+    `write_terms`, called when the segment is flushed. Every segment keeps its stored fields' offsets
+    (`write_stored_offsets`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._beside: list = []   # files written with the segment, named once it is assembled (`keep_beside`)
+        self.write_stored_offsets()
 
     # -- the state Whoosh keeps
     def check_open(self) -> None:
@@ -190,14 +196,23 @@ class SegmentWriterBase(SegmentWriter):
 
     def segment_path(self, suffix: str) -> str:
         """A file beside the segment being written, named after it (`<segment id><suffix>`): Whoosh removes it
-        with the segment when the segment is merged away, and index.store with an uncommitted one. Give it this
-        name in `segment_assembled`: a file of this name that exists when the segment is assembled goes into its
-        compound file."""
+        with the segment when the segment is merged away, and index.store with an uncommitted one. A file of this
+        name that exists when the segment is assembled goes into its compound file: write it under another name
+        and hand it to `keep_beside`."""
         return os.path.join(self.storage.folder, self.newsegment.segment_id() + suffix)
 
+    def keep_beside(self, file):
+        """`file` (written under a temporary name; `file.publish()` gives it its `segment_path` name) is named when
+        the segment is assembled, before a commit names the segment. Returns it."""
+        self._beside.append(file)
+        return file
+
     def segment_assembled(self) -> None:
-        """Called when the segment's files are written and assembled into its compound file (before a commit
-        names it)."""
+        """The segment's files are written and assembled into its compound file: the files kept beside it take
+        their names."""
+        beside, self._beside = self._beside, []
+        for file in beside:
+            file.publish()
 
     def _finalize_segment(self):
         segment = super()._finalize_segment()

@@ -940,9 +940,9 @@ class Snapshot:
         A frequent term is read from the segment's posting arrays (index.segment_postings), others block by
         block."""
         term = self._term_arrays(sub, field, btext)
-        if term is False:
-            return None
         if term is None:
+            if (field, btext) not in sub:
+                return None
             ids, ws = _read_matcher(sub.postings(field, btext))
             return ids + base, ws
         ids, ws = term.docs + base, term.weights
@@ -953,27 +953,26 @@ class Snapshot:
 
     def _term_arrays(self, sub, field: str, btext: bytes):
         """A term's postings in a segment's posting arrays file (index.segment_postings.Term); None when it is not
-        there (a rare term, or a segment without the file), False when the segment does not hold the term."""
+        there (a rare term, a term the segment lacks, or a segment without the file)."""
         key = (_segment_key(sub), _POSTING_ARRAYS)
         arrays = self.segment_cache.get(key, False)
         if arrays is False:
             seg = sub.segment()
             arrays = segment_postings.load(self.ix.storage.folder, seg.segment_id()) if seg is not None else None
             self.segment_cache[key] = arrays
-        term = arrays.term(field, btext) if arrays is not None else None
-        if term is not None:
-            return term
-        return None if (field, btext) in sub else False
+        return arrays.term(field, btext) if arrays is not None else None
 
     def _phrase_term(self, sub, field: str, btext: bytes):
         """A term's postings with positions in a segment (from its arrays, else decoded from its blocks); False:
         the segment lacks the term; None: the positions cannot be had this way (Whoosh's matcher checks it)."""
         term = self._term_arrays(sub, field, btext)
-        if term is False or (term is not None and term.has_positions):
+        if term is not None and term.has_positions:
             return term
         info = whoosh_wall.term_info(sub, field, btext)
+        if info is None:
+            return False
         fmt = self.schema[field].format
-        if info is None or not fmt.supports("positions"):
+        if not fmt.supports("positions"):
             return None
         ids, weights, values = whoosh_wall.term_postings(sub, info, fmt.fixed_value_size())
         return segment_postings.Term.from_blocks(ids, weights, values)
