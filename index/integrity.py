@@ -9,7 +9,10 @@ since its commit is still found); the other files are checksummed afresh at each
 - `check_at_open`: what is cheap, when an index is opened: every listed file is there with its size, the edges of
   segment files and the whole of small files match, small metadata parses (story map, schema version, the stories
   file's header against its size). A few KiB per segment file, never a whole one.
-- `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files.
+- `verify`: `newsdex check`: every byte of every listed file, every segment the TOC names, unlisted files. A
+  server checks each version it opens the same way, with a `Verified` memo: what an earlier version of the same
+  generation already proved sound (a segment file, once written, never changes) is not read again, so a version
+  that an add of 10 articles made costs its new files, not the archive.
 - `verify_segments`: full checksums of the segments a merge (index.merge) is about to read.
 - `diagnose`: after a read failed, which file is damaged (None: none is, the failure is something else).
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,9 +236,28 @@ class Report:
             self.damaged.append((path, problem))
 
 
-def verify(gen: Path) -> Report:
+class Verified:
+    """What one process has proved sound, so that checking the next version of a generation reads only what is new:
+    files by name, size, checksum and identity (inode, change time: a file replaced or rewritten since is read
+    again), segments Whoosh opened by id. `lock` makes the checks of successive versions run one at a time."""
+
+    def __init__(self) -> None:
+        self.files: set[tuple] = set()
+        self.segments: set[tuple] = set()
+        self.lock = threading.Lock()
+
+
+def _file_key(path: Path, entry: dict) -> Optional[tuple]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), entry["size"], entry["crc32"], st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
+
+
+def verify(gen: Path, seen: Optional[Verified] = None) -> Report:
     """Check every file of a generation: full checksums, the TOC and every segment it names (Whoosh opens each),
-    unlisted files."""
+    unlisted files. With `seen`, what it holds is taken as checked (and what is found sound is added)."""
     gen = Path(gen)
     report = Report(gen)
     for path, problem in _metadata_problems(gen):
@@ -248,12 +271,13 @@ def verify(gen: Path) -> Report:
     if manifest is None:
         report.checksummed = False
     else:
-        _verify_listed(gen, manifest, toc, report)
-    _verify_toc(gen, toc, manifest, report)
+        _verify_listed(gen, manifest, toc, report, seen)
+    _verify_toc(gen, toc, manifest, report, seen)
     return report
 
 
-def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], report: Report) -> None:
+def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], report: Report,
+                   seen: Optional[Verified] = None) -> None:
     current = manifest.get("toc") == toc
     if not current:
         report.notes.append(f"the checksums were written for {manifest.get('toc')}, the live commit is {toc}: "
@@ -261,13 +285,16 @@ def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], report: Report
     for name, entry in sorted(manifest["files"].items()):
         if name in VOLATILE or (not current and not is_segment_file(name)):
             continue
-        problem = _problem(gen / name, entry, full=True)
+        key = _file_key(gen / name, entry) if seen is not None else None
+        problem = None if key is not None and key in seen.files else _problem(gen / name, entry, full=True)
         if problem == "is missing" and not current:
             continue
         report.files += 1
         report.bytes += entry["size"]
         if problem:
             report.add(gen / name, problem)
+        elif key is not None:
+            seen.files.add(key)
     if current:
         for name in _listed_files(gen):
             if name not in manifest["files"]:
@@ -275,7 +302,8 @@ def _verify_listed(gen: Path, manifest: dict, toc: Optional[str], report: Report
                                     f"(left by an interrupted run?)")
 
 
-def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report: Report) -> None:
+def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report: Report,
+                seen: Optional[Verified] = None) -> None:
     """The TOC reads, names segments whose files exist, and Whoosh can open each of them."""
     from whoosh.reading import SegmentReader
     from whoosh.filedb.filestore import FileStorage
@@ -303,10 +331,16 @@ def _verify_toc(gen: Path, toc: Optional[str], manifest: Optional[dict], report:
         if manifest is None:
             report.files += len(names)
             report.bytes += sum((gen / name).stat().st_size for name in names)
+        key = (str(gen), segment.segment_id())
+        if seen is not None and key in seen.segments:
+            continue
         try:
             SegmentReader(storage, schema, segment).close()
         except Exception as exc:   # noqa: BLE001 - a segment Whoosh cannot open is damaged, whatever it raises
             report.add(gen / names[0], f"cannot be read ({type(exc).__name__}: {exc})")
+        else:
+            if seen is not None:
+                seen.segments.add(key)
 
 
 def diagnose(gen: Path) -> Optional[IndexDamaged]:

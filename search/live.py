@@ -5,16 +5,26 @@ calling thread opens and warms a new Snapshot while other threads keep answering
 `refresh_in_background`: a thread of its own does, and every request keeps the old one until the new is warm); the
 old one is closed when its last request finishes. A request that trips over a vanished generation is retried
 once on a fresh snapshot, so no request fails because of a swap.
+
+Memory of a long-running server: a retired version is freed by its last request. Its arrays (tens of MB each at a
+million articles) were allocated in glibc's heaps, where freed memory stays with the process; each freed version
+asks a thread of its own to hand free pages back to the system (`malloc_trim`), so memory follows the live
+versions, not the history of versions. A server checks each version's files in the background with one memo
+(`integrity.Verified`), so a version costs the check of its new files only.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
+import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
+from index import integrity
 from index.errors import IndexMissing
 from index.store import index_version
 from search.model import QueryError
@@ -31,6 +41,7 @@ class LiveSnapshot:
                  warm: Callable[[Snapshot], None] = lambda snap: None, refresh_in_background: bool = False):
         self.root = Path(root)
         self._verify = verify_in_background   # a server checks every byte of each version it opens, once
+        self._verified = integrity.Verified() if verify_in_background else None
         self._warm = warm                     # what to build before a swapped-in snapshot serves requests
         # a server opens a new version in a thread of its own and answers from the old one meanwhile (no request
         # waits for it); otherwise the request that notices the change opens it (a search after an add sees it)
@@ -51,9 +62,7 @@ class LiveSnapshot:
                 try:
                     snap = self.snap
                     if force or snap is None or index_version(self.root) != snap.version:
-                        new = Snapshot(self.root, reuse=snap)
-                        if self._verify:
-                            new.verify_in_background()
+                        new = self._open(snap)
                         if snap is not None:   # a swap: build the facet arrays before requests see it
                             self._warm(new)
                         old, self.snap = self.snap, new
@@ -65,6 +74,13 @@ class LiveSnapshot:
         if snap is None:
             raise IndexMissing(self.root)
         return snap
+
+    def _open(self, old: Optional[Snapshot]) -> Snapshot:
+        new = Snapshot(self.root, reuse=old)
+        if self._verify:
+            new.verify_in_background(self._verified)
+        weakref.finalize(new, _TRIMMER.request)   # its memory goes back to the system once it is freed
+        return new
 
     def _refresh_later(self) -> None:
         """Open the new version in a thread of its own (one at a time); requests keep the old one until it is
@@ -81,9 +97,7 @@ class LiveSnapshot:
                 snap = self.snap
                 if snap is None or index_version(self.root) == snap.version:   # closed, or already done
                     return
-                new = Snapshot(self.root, reuse=snap)
-                if self._verify:
-                    new.verify_in_background()
+                new = self._open(snap)
                 self._warm(new)
                 if self.snap is not snap:   # closed meanwhile
                     self._retire(new)
@@ -138,3 +152,41 @@ class LiveSnapshot:
         snap, self.snap = self.snap, None
         if snap is not None:
             self._retire(snap)
+
+
+class _Trimmer:
+    """Hands the free pages of glibc's heaps back to the system, in a thread of its own, shortly after a version
+    was freed (requests are not made to wait for it; several versions freed close together cost one trim). A no-op
+    where the C library has no malloc_trim."""
+
+    DELAY = 0.2   # seconds: the freed version's arrays are released after its finalizer has run
+
+    def __init__(self) -> None:
+        try:
+            self._trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):
+            self._trim = None
+        self._wanted = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+        self.trims = 0
+
+    def request(self) -> None:
+        if self._trim is None:
+            return
+        self._wanted.set()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="newsdex-trim", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            time.sleep(self.DELAY)
+            self._wanted.clear()
+            self._trim(0)
+            self.trims += 1
+
+
+_TRIMMER = _Trimmer()

@@ -15,7 +15,9 @@ import logging
 import re
 from bisect import bisect_right
 import threading
+import weakref
 from collections import OrderedDict
+from contextlib import nullcontext
 
 import numpy as np
 from whoosh import query as wq
@@ -715,6 +717,25 @@ def _segment_key(sub) -> tuple:
     return (seg.segment_id(), seg.doc_count_all()) if seg is not None else ("", 0)   # (an empty index)
 
 
+
+def _verify_version(ref: "weakref.ref[Snapshot]", folder: str, root, version, seen) -> None:
+    """Snapshot.verify_in_background's thread."""
+    with seen.lock if seen is not None else nullcontext():
+        snap = ref()
+        if snap is None or (seen is not None and snap.retired):   # replaced before its turn: the new one is checked
+            return
+        del snap
+        try:
+            report = integrity.verify(folder, seen)
+        except Exception:   # noqa: BLE001 - a check that cannot run must not take the server down
+            log.exception("background check of %s failed", folder)
+            return
+    snap = ref()
+    if report.damaged and snap is not None and index_version(root) == version:   # (a commit since: files went away)
+        with snap.lock:
+            snap.damage = snap.damage or IndexDamaged(*report.damaged[0])
+        log.error("%s", snap.damage)
+
 class Snapshot:
     """An opened index version: Whoosh searcher + cached arrays (the search layer's IndexView, search/view.py).
     Thread-safe; close() when no one uses it.
@@ -755,24 +776,19 @@ class Snapshot:
                 self.damage = integrity.diagnose(self.ix.storage.folder)
             return self.damage
 
-    def verify_in_background(self) -> threading.Thread:
+    def verify_in_background(self, seen: integrity.Verified | None = None) -> threading.Thread:
         """Check every byte of the version's files in a daemon thread (what opening leaves out: garbage inside a
         segment that no read trips over gives wrong answers, not errors); damage found makes every later read
-        raise IndexDamaged. Returns the thread."""
-        thread = threading.Thread(target=self._verify, name="newsdex-verify", daemon=True)
+        raise IndexDamaged. Returns the thread.
+
+        With `seen` (one per server), checks run one at a time and each reads only what the versions checked
+        before it did not hold; a version retired before its turn is not checked (its successor is). The thread
+        holds the snapshot weakly: a retired version is freed when its last request ends, not when its check
+        does."""
+        thread = threading.Thread(target=_verify_version, name="newsdex-verify", daemon=True,
+                                  args=(weakref.ref(self), self.ix.storage.folder, self.root, self.version, seen))
         thread.start()
         return thread
-
-    def _verify(self) -> None:
-        try:
-            report = integrity.verify(self.ix.storage.folder)
-        except Exception:   # noqa: BLE001 - a check that cannot run must not take the server down
-            log.exception("background check of %s failed", self.ix.storage.folder)
-            return
-        if report.damaged and index_version(self.root) == self.version:   # (a commit since: files went away)
-            with self.lock:
-                self.damage = self.damage or IndexDamaged(*report.damaged[0])
-            log.error("%s", self.damage)
 
     def _open(self) -> None:
         self.searcher = self.ix.searcher()

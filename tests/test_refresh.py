@@ -2,12 +2,16 @@
 request is answered from the previous one; the library and the CLI (no background refresh) see an add at once."""
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
+import weakref
 
 import search.live as searcher_module   # where the Searcher's snapshots are opened
+from index import integrity
 from index.builder import build_index
+from search import SearchRequest, Searcher
 from tests.test_builder import make_folder
 from web.app import create_app
 
@@ -95,3 +99,73 @@ def test_a_failed_background_open_keeps_the_old_version_serving(tmp_path, monkey
     while _total(client, "mistletoe") != 3:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _wait_for_checks(live, read: list, at_least: int) -> None:
+    """Until the server's background checks have read `at_least` files and none is running."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert time.monotonic() < deadline, "the background check never ran"
+        if len(read) >= at_least and live._verified.lock.acquire(timeout=0.05):
+            live._verified.lock.release()
+            return
+        time.sleep(0.02)
+
+
+def test_a_server_checks_each_version_s_new_files_only_and_frees_a_retired_version_at_once(tmp_path, monkeypatch):
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 6)], root, workers=1)
+    read = []
+    whole = integrity._problem
+
+    def reading(path, entry, full):
+        read.append(path.name)
+        return whole(path, entry, full)
+
+    monkeypatch.setattr(integrity, "_problem", reading)
+    searcher = Searcher(root, verify_in_background=True)
+    live = searcher._live
+    gc.disable()   # a version must be freed by its last reference, not by a garbage collection some time later
+    try:
+        searcher.search(SearchRequest(q="harbour"))
+        _wait_for_checks(live, read, 1)
+        first = set(read)
+        assert any(name.endswith(".seg") for name in first)
+
+        trims = searcher_module._TRIMMER.trims
+        build_index([_new_articles(tmp_path / "more", "zephyrine")], root, mode="add", workers=1)
+        with live._verified.lock:   # the new version's check waits (a long check of an earlier version)
+            assert searcher.search(SearchRequest(q="zephyrine")).total == 3
+            second = weakref.ref(live.snap)
+            build_index([_new_articles(tmp_path / "more2", "quillwort")], root, mode="add", workers=1)
+            assert searcher.search(SearchRequest(q="quillwort")).total == 3
+            # the second version is retired while its check still waits: nothing holds it any more
+            assert second() is None
+        read.clear()
+        _wait_for_checks(live, read, 1)
+        segments = {name for name in read if name.endswith((".seg", ".post"))}
+        assert segments and not segments & first   # only what the first check had not read: the two adds' segments
+        if searcher_module._TRIMMER._trim is not None:   # glibc: the freed version's pages go back to the system
+            deadline = time.monotonic() + 10
+            while searcher_module._TRIMMER.trims == trims:
+                assert time.monotonic() < deadline, "no trim after a version was freed"
+                time.sleep(0.05)
+    finally:
+        gc.enable()
+        searcher.close()
+
+
+def test_a_file_changed_since_it_was_checked_is_read_again(tmp_path):
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 6)], root, workers=1)
+    gen = next(path for path in root.iterdir() if path.name.startswith("gen-"))
+    seen = integrity.Verified()
+    assert integrity.verify(gen, seen).damaged == []
+    assert integrity.verify(gen, seen).damaged == []
+    seg = next(gen.glob("*.seg"))
+    data = bytearray(seg.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)   # same size, edges intact
+    seg.write_bytes(bytes(data))
+    damaged = integrity.verify(gen, seen).damaged
+    assert [path for path, _ in damaged] == [seg]
