@@ -305,66 +305,59 @@ class ValueTable:
         np.cumsum([len(p) for p in parts], out=self.part_starts[1:])
         self.extra: list[str] = []            # values added by add() (not in any segment)
         self._extra_ords: dict[str, int] = {}
-        if joined is not None:   # extended(): (global_of, first, sorted hashes, values decoded so far)
-            self.global_of, self.first, self._hashes, self._decoded = joined
+        if joined is not None:   # extended(): (global_of, first, sorted hashes, their ordinals, values decoded)
+            self.global_of, self.first, self._hashes, self._hash_ords, self._decoded = joined
             return
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        # ordinals in hash order (no caller depends on the order of a field's values: buckets sort by count and
-        # value, stories only group)
-        unique, inverse = np.unique(hashes, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        self.global_of = inverse.astype(np.int32)   # per segment value (concatenated): its ordinal
-        self.first = np.empty(len(unique), dtype=np.int64)   # per ordinal: where it was first met (concatenated)
-        self.first[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
-        self._hashes = unique
+        # ordinals in the order values are first met: a newer version that appends segments keeps every ordinal
+        # (extended()), and a version opened afresh numbers them the same
+        unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        order = np.argsort(met, kind="stable")
+        ords = np.empty(len(unique), dtype=np.int32)
+        ords[order] = np.arange(len(unique), dtype=np.int32)
+        self.global_of = ords[inverse.reshape(-1)]   # per segment value (concatenated): its ordinal
+        self.first = met[order].astype(np.int64)      # per ordinal: where it was first met (increasing)
+        self._hashes = unique                         # the values' hashes, sorted (for ordinals_of)
+        self._hash_ords = ords                        # ... and the ordinal of each
         self._decoded: dict[int, str] = {}
 
     def extended(self, keep: int, parts: list) -> tuple["ValueTable", "np.ndarray | None"]:
         """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments),
-        made without joining every segment again: the values of the kept segments are this table's ordinals whose
-        first meeting is inside them, the new segments' values are merged into that sorted run. Returns it and
-        this table's ordinal -> its ordinal (-1: a value only the dropped segments held; None: unchanged). The
-        values add() gave are not carried over (the caller gives them again)."""
+        made without joining every segment again. Ordinals follow the first meeting, so the values the kept
+        segments hold are this table's first ordinals, unchanged; the new segments' other values follow. Returns
+        it and this table's ordinal -> its ordinal (-1: a value only the dropped segments held; None: every
+        ordinal the same). The values add() gave are not carried over (the caller gives them again)."""
         end = int(self.part_starts[keep])
         n_old = len(self.first)
+        kept = int(np.searchsorted(self.first, end))   # ordinals below it: values first met in the kept segments
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        unique, inverse = np.unique(hashes, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        kept = self.first < end                 # old ordinals met in the kept segments (in hash order)
-        whole = bool(kept.all())
-        kept_hashes = self._hashes if whole else self._hashes[kept]
+        unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        if kept == n_old:
+            kept_hashes, kept_ords = self._hashes, self._hash_ords
+        else:
+            inside = self._hash_ords < kept
+            kept_hashes, kept_ords = self._hashes[inside], self._hash_ords[inside]
         at = np.searchsorted(kept_hashes, unique)
         known = at < len(kept_hashes)
         known[known] = kept_hashes[at[known]] == unique[known]
-        fresh = unique[~known]                  # values no kept segment holds, sorted
-        slots = np.searchsorted(kept_hashes, fresh)   # where each goes among the kept ones
-        first_new = np.empty(len(unique), dtype=np.int64)   # where each new value is first met
-        first_new[inverse[::-1]] = np.arange(len(hashes) - 1, -1, -1)
-        kept_first = self.first if whole else self.first[kept]
-        if not len(fresh):
-            kept_ords = None                    # kept ordinal i stays i
-            sorted_hashes, first = kept_hashes, kept_first
-        else:   # kept ordinal i moves up by the new values sorted before it
-            shift = np.zeros(len(kept_hashes), dtype=np.int32)
-            np.add.at(shift, slots[slots < len(shift)], 1)
-            kept_ords = np.cumsum(shift, dtype=np.int32)
-            kept_ords += np.arange(len(kept_hashes), dtype=np.int32)
-            sorted_hashes = _insert(kept_hashes, slots, fresh)
-            first = _insert(kept_first, slots, end + first_new[~known])
-        unique_ords = np.empty(len(unique), dtype=np.int64)
-        unique_ords[known] = at[known] if kept_ords is None else kept_ords[at[known]]
-        unique_ords[~known] = slots + np.arange(len(fresh))
-        if whole:
-            remap = kept_ords
-        else:
+        fresh = np.flatnonzero(~known)                          # (in hash order)
+        fresh_met = fresh[np.argsort(met[fresh], kind="stable")]   # ... in the order first met
+        unique_ords = np.empty(len(unique), dtype=np.int32)
+        unique_ords[known] = kept_ords[at[known]]
+        unique_ords[fresh_met] = kept + np.arange(len(fresh), dtype=np.int32)
+        first = np.concatenate([self.first[:kept], end + met[fresh_met]])
+        slots = np.searchsorted(kept_hashes, unique[fresh])
+        sorted_hashes = _insert(kept_hashes, slots, unique[fresh])
+        hash_ords = _insert(kept_ords, slots, unique_ords[fresh])
+        global_of = np.concatenate([self.global_of[:end], unique_ords[inverse.reshape(-1)]])
+        remap = None
+        if kept < n_old:
             remap = np.full(n_old, -1, dtype=np.int32)
-            remap[kept] = np.arange(len(kept_hashes)) if kept_ords is None else kept_ords
-        prefix = self.global_of[:end]
-        global_of = _joined(prefix, remap, unique_ords[inverse].astype(np.int32))
-        seen = self._decoded.copy()   # (the old version may be decoding values meanwhile)
-        decoded = {o if remap is None else int(remap[o]): v for o, v in seen.items()
-                   if o < n_old and (remap is None or remap[o] >= 0)}
-        joined = (global_of, first, sorted_hashes, decoded)
+            remap[:kept] = np.arange(kept, dtype=np.int32)
+        decoded = self._decoded.copy()   # (the old version may be decoding values meanwhile)
+        if kept < n_old:
+            decoded = {o: v for o, v in decoded.items() if o < kept}
+        joined = (global_of, first, sorted_hashes, hash_ords, decoded)
         return ValueTable(self.parts[:keep] + list(parts), joined), remap
 
     def __len__(self) -> int:
@@ -407,7 +400,7 @@ class ValueTable:
         if len(self._hashes):
             at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
             found = self._hashes[at] == hashes
-            out[found] = at[found]
+            out[found] = self._hash_ords[at[found]]
         for i in np.flatnonzero(out < 0).tolist():
             out[i] = self._extra_ords.get(values[i], -1)
         return out
@@ -484,7 +477,7 @@ class Stories:
                  changed: np.ndarray, live: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
         """The Stories of a newer version whose first `n_prefix` documents are `old`'s: `ords`, every document's
         story ordinal in `values` (none missing), `remap` old story ordinal -> new (-1: gone; increasing where
-        not -1), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
+        not -1; None: the same, but for the values add() gave), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
         documents and the new ones belong to are grouped again; the others' members are moved over as they were.
         Equal to Stories(values, <every pair>, live, ts) when every document has a story."""
         out = cls.__new__(cls)
@@ -493,21 +486,30 @@ class Stories:
         out.story_map = None
         gone = np.concatenate([changed, np.arange(n_prefix, len(old.ord))])   # old side: changed or dropped
         came = np.concatenate([changed, np.arange(n_prefix, n)])                # new side: changed or added
-        moved = remap[old.ord[gone]]
-        hit = np.union1d(ords[came], moved[moved >= 0])          # the affected stories (new ordinals)
-        # ... and their old ordinals: remap is increasing where it is not -1
-        filled = remap if not len(remap) or remap.min() >= 0 else np.maximum.accumulate(remap)
-        at = np.minimum(np.searchsorted(filled, hit), max(len(remap) - 1, 0))
-        was = at[remap[at] == hit] if len(remap) else at[:0]
-        hit_old = np.union1d(old.ord[gone], was)
-        size = np.zeros(out.n, dtype=np.int64)
-        holes = np.flatnonzero(remap < 0)
-        whole = len(remap) - len(holes)   # remap[:whole] has no -1 (the values add() gave are last)
-        if len(holes) and holes[0] < whole:
-            mapped = remap >= 0
-            size[remap[mapped]] = old.size[mapped]
+        if remap is None:   # old ordinals unchanged, but for the values add() gave (given again in `ords`)
+            n_base = len(old.ids.first)
+            moved = old.ord[gone]
+            hit = np.union1d(ords[came], moved[moved < n_base])    # the affected stories (new ordinals)
+            hit_old = np.union1d(moved, hit[hit < n_base])          # ... and their old ordinals
+            size = np.empty(out.n, dtype=np.int64)
+            size[:n_base] = old.size[:n_base]
+            size[n_base:] = 0
         else:
-            size[remap[:whole]] = old.size[:whole]
+            moved = remap[old.ord[gone]]
+            hit = np.union1d(ords[came], moved[moved >= 0])          # the affected stories (new ordinals)
+            # ... and their old ordinals: remap is increasing where it is not -1
+            filled = remap if not len(remap) or remap.min() >= 0 else np.maximum.accumulate(remap)
+            at = np.minimum(np.searchsorted(filled, hit), max(len(remap) - 1, 0))
+            was = at[remap[at] == hit] if len(remap) else at[:0]
+            hit_old = np.union1d(old.ord[gone], was)
+            size = np.zeros(out.n, dtype=np.int64)
+            holes = np.flatnonzero(remap < 0)
+            whole = len(remap) - len(holes)   # remap[:whole] has no -1 (the values add() gave are last)
+            if len(holes) and holes[0] < whole:
+                mapped = remap >= 0
+                size[remap[mapped]] = old.size[mapped]
+            else:
+                size[remap[:whole]] = old.size[:whole]
         size[hit] = 0
         # the affected stories' live members: their old members still there, and the changed and new documents
         starts, lens = old.offsets[hit_old], old.size[hit_old]
@@ -1159,10 +1161,16 @@ class Snapshot:
         keep, n_prefix = prior.keep, prior.n_prefix
         n_base = len(old.ids.first)
         table, base_remap = old.ids.extended(keep, self._new_parts(S.STORY))
-        base_remap = np.arange(n_base) if base_remap is None else base_remap
-        remap = np.concatenate([base_remap, np.full(len(old.ids) - n_base, -1, dtype=np.int64)])
         ords = np.empty(self.n_all, dtype=np.int64)
-        np.take(remap, old.ord[:n_prefix], out=ords[:n_prefix])
+        if base_remap is None:   # every ordinal the same (an add); the values add() gave are given again below
+            remap = None
+            ords[:n_prefix] = old.ord[:n_prefix]
+            if len(old.ids) > n_base:
+                head = ords[:n_prefix]
+                head[head >= n_base] = -1
+        else:
+            remap = np.concatenate([base_remap, np.full(len(old.ids) - n_base, -1, dtype=np.int64)])
+            np.take(remap, old.ord[:n_prefix], out=ords[:n_prefix])
         ords[n_prefix:] = -1
         pair_doc, pair_ord = self._new_pairs(table, S.STORY)
         ords[pair_doc] = pair_ord
@@ -1187,7 +1195,7 @@ class Snapshot:
                 anywhere.append(j)
             o = int(old_ords[i])
             if old_copies[key] == story_ids[j] and 0 <= o < n_base:
-                sords[j] = base_remap[o]
+                sords[j] = o if base_remap is None else base_remap[o]
         if anywhere:
             docs[anywhere] = self._docs_of_ids([keys[j] for j in anywhere])
         if after:
