@@ -121,7 +121,7 @@ def _fts(ctx):
 
 
 _REFRESH = """
-import subprocess, sys, time
+import statistics, subprocess, sys, time
 from index.store import index_version
 from search import SearchRequest, Searcher
 def add(path):
@@ -129,16 +129,19 @@ def add(path):
 s = Searcher(sys.argv[1])
 for q in ("oil", "bank rates", "government"):
     s.search(SearchRequest(q=q))
-add(sys.argv[2])
-t = time.perf_counter()
-s.search(SearchRequest(q="oil"))
-sync = time.perf_counter() - t
+took = []   # the first add after the Searcher opened, then the later ones
+for path in sys.argv[3:]:
+    add(path)
+    t = time.perf_counter()
+    s.search(SearchRequest(q="oil"))
+    took.append(time.perf_counter() - t)
+sync, later = took[0], took[1:]
 # as a server does it (refresh_in_background): the next searches answer from the old version while a thread opens
 # and warms the new one
 b = Searcher(sys.argv[1], refresh_in_background=True)
 for q in ("oil", "bank rates", "government"):
     b.search(SearchRequest(q=q))
-add(sys.argv[3])
+add(sys.argv[2])
 t0 = time.perf_counter()
 during = []
 while b._snap.version != index_version(sys.argv[1]):
@@ -146,20 +149,25 @@ while b._snap.version != index_version(sys.argv[1]):
     b.search(SearchRequest(q="bank rates"))
     during.append(time.perf_counter() - t)
 opened = time.perf_counter() - t0
-print(sync, opened, max(during or [0.0]), len(during))
+print(sync, statistics.median(later) if later else float("nan"), opened, max(during or [0.0]), len(during))
 """
+
+LATER_REFRESHES = 5
 
 
 def measure_refresh(ctx) -> dict:
-    """A running Searcher sees an add of 100 articles: the one search that opens the new version (seconds); and a
-    server's Searcher (refresh in the background): how long until the new version serves, and the slowest search
-    answered meanwhile (from the old version)."""
-    first = ctx.new_articles(100, f"refresh-{ctx.size}")
-    second = ctx.new_articles(100, f"refresh-bg-{ctx.size}")
-    out = subprocess.run([sys.executable, "-c", _REFRESH, str(ctx.root), str(first), str(second)],
+    """A running Searcher sees adds of 100 articles: the one search that opens the new version (seconds), for the
+    first add after it opened (its heap holds no freed memory yet: every new array is faulted in) and the median
+    of the next LATER_REFRESHES (a server that has been running); and a server's Searcher (refresh in the
+    background): how long until the new version serves, and the slowest search answered meanwhile (from the old
+    version)."""
+    batches = [ctx.new_articles(100, f"refresh-{ctx.size}-{k}") for k in range(1 + LATER_REFRESHES)]
+    server = ctx.new_articles(100, f"refresh-bg-{ctx.size}")
+    out = subprocess.run([sys.executable, "-c", _REFRESH, str(ctx.root), str(server)] + [str(b) for b in batches],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout.strip().splitlines()[-1]
-    sync, opened, slowest, _ = (float(x) for x in out.split())
+    sync, later, opened, slowest, _ = (float(x) for x in out.split())
     return {"first search after an add of 100 (running searcher), s": round(sync, 3),
+            f"... after each of the next {LATER_REFRESHES} adds, median, s": round(later, 3),
             "server: new version serving after, s": round(opened, 3),
             "server: slowest search meanwhile, ms": round(slowest * 1000, 1)}
 

@@ -170,10 +170,11 @@ class FacetField:
             self.gaps = bool(per_doc.min() == 0)
         self.totals = np.bincount(pair_ord, minlength=len(values))
 
-    def extended(self, values: "ValueTable", remap, n_prefix: int, dead: np.ndarray,
+    def extended(self, values: "ValueTable", kept: int, n_prefix: int, dead: np.ndarray,
                  pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray) -> "FacetField":
         """The FacetField of a newer version whose first `n_prefix` documents are this one's (the same segments):
-        these arrays cut there, renumbered (`remap`: old ordinal -> ordinal in `values`; None: the same), the
+        these arrays cut there (`values` keeps this one's first `kept` ordinals: every value a document of the prefix
+        holds, since a value is numbered where it is first met; the others are gone), the
         documents deleted since (`dead`, sorted) emptied, and the new documents' pairs (`pair_doc`, `pair_ord`,
         global, every pair of the segments after the prefix) appended. Equal to FacetField(values, <every
         pair>, live): only what the new segments hold is read, and the rest is copied, not counted again."""
@@ -205,14 +206,12 @@ class FacetField:
         np.cumsum(new_per_doc, out=offsets[n_prefix + 1:])
         offsets[n_prefix + 1:] += head[-1]
         multi += int(np.count_nonzero(new_per_doc > 1))
-        if remap is not None:
-            remap = np.append(remap, -1).astype(np.int32)   # (-1, a document without a value, stays -1)
-        doc_values = _joined(old_values, remap, pair_ord)
+        doc_values = np.concatenate([old_values, pair_ord])
         single = n > 0 and not multi   # (deletions may have left one value per document)
         doc_value, gaps = None, False
         if single:
             if self.single:
-                doc_value = _joined(self.doc_value[:n_prefix], remap, np.full(n - n_prefix, -1, dtype=np.int32))
+                doc_value = np.concatenate([self.doc_value[:n_prefix], np.full(n - n_prefix, -1, dtype=np.int32)])
                 doc_value[dead] = -1
                 doc_value[pair_doc] = pair_ord
             else:
@@ -222,12 +221,10 @@ class FacetField:
         counts = self.totals.copy()
         for part in gone:
             counts -= np.bincount(part, minlength=len(counts))
+        if counts[kept:].any():
+            raise _Rebuild("a document of the shared segments holds a value they do not")
         totals = np.zeros(len(values), dtype=np.int64)
-        if remap is None:
-            totals[:len(counts)] = counts
-        else:
-            moved = remap[:-1] >= 0
-            totals[remap[:-1][moved]] = counts[moved]
+        totals[:kept] = counts[:kept]
         totals += np.bincount(pair_ord, minlength=len(values))
         built = {"doc_values": doc_values, "offsets": offsets, "single": bool(single), "doc_value": doc_value,
                  "multi": multi,
@@ -325,8 +322,8 @@ class ValueTable:
         """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments),
         made without joining every segment again. Ordinals follow the first meeting, so the values the kept
         segments hold are this table's first ordinals, unchanged; the new segments' other values follow. Returns
-        it and this table's ordinal -> its ordinal (-1: a value only the dropped segments held; None: every
-        ordinal the same). The values add() gave are not carried over (the caller gives them again)."""
+        it and how many of this table's ordinals it keeps, unchanged (the others: values only the dropped segments
+        held, and the values add() gave, which the caller gives again)."""
         end = int(self.part_starts[keep])
         n_old = len(self.first)
         kept = int(np.searchsorted(self.first, end))   # ordinals below it: values first met in the kept segments
@@ -350,15 +347,11 @@ class ValueTable:
         sorted_hashes = _insert(kept_hashes, slots, unique[fresh])
         hash_ords = _insert(kept_ords, slots, unique_ords[fresh])
         global_of = np.concatenate([self.global_of[:end], unique_ords[inverse.reshape(-1)]])
-        remap = None
-        if kept < n_old:
-            remap = np.full(n_old, -1, dtype=np.int32)
-            remap[:kept] = np.arange(kept, dtype=np.int32)
         decoded = self._decoded.copy()   # (the old version may be decoding values meanwhile)
         if kept < n_old:
             decoded = {o: v for o, v in decoded.items() if o < kept}
         joined = (global_of, first, sorted_hashes, hash_ords, decoded)
-        return ValueTable(self.parts[:keep] + list(parts), joined), remap
+        return ValueTable(self.parts[:keep] + list(parts), joined), kept
 
     def __len__(self) -> int:
         return len(self.first) + len(self.extra)
@@ -473,11 +466,11 @@ class Stories:
         self.story_map = None   # (copies, their documents, their story ordinals) as applied (Snapshot sets it)
 
     @classmethod
-    def extended(cls, old: "Stories", values: "ValueTable", ords: np.ndarray, remap: np.ndarray, n_prefix: int,
+    def extended(cls, old: "Stories", values: "ValueTable", ords: np.ndarray, kept: int, n_prefix: int,
                  changed: np.ndarray, live: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
         """The Stories of a newer version whose first `n_prefix` documents are `old`'s: `ords`, every document's
-        story ordinal in `values` (none missing), `remap` old story ordinal -> new (-1: gone; increasing where
-        not -1; None: the same, but for the values add() gave), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
+        story ordinal in `values` (none missing), `kept` how many of `old`'s story ordinals `values` keeps (the
+        others are gone), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
         documents and the new ones belong to are grouped again; the others' members are moved over as they were.
         Equal to Stories(values, <every pair>, live, ts) when every document has a story."""
         out = cls.__new__(cls)
@@ -486,30 +479,12 @@ class Stories:
         out.story_map = None
         gone = np.concatenate([changed, np.arange(n_prefix, len(old.ord))])   # old side: changed or dropped
         came = np.concatenate([changed, np.arange(n_prefix, n)])                # new side: changed or added
-        if remap is None:   # old ordinals unchanged, but for the values add() gave (given again in `ords`)
-            n_base = len(old.ids.first)
-            moved = old.ord[gone]
-            hit = np.union1d(ords[came], moved[moved < n_base])    # the affected stories (new ordinals)
-            hit_old = np.union1d(moved, hit[hit < n_base])          # ... and their old ordinals
-            size = np.empty(out.n, dtype=np.int64)
-            size[:n_base] = old.size[:n_base]
-            size[n_base:] = 0
-        else:
-            moved = remap[old.ord[gone]]
-            hit = np.union1d(ords[came], moved[moved >= 0])          # the affected stories (new ordinals)
-            # ... and their old ordinals: remap is increasing where it is not -1
-            filled = remap if not len(remap) or remap.min() >= 0 else np.maximum.accumulate(remap)
-            at = np.minimum(np.searchsorted(filled, hit), max(len(remap) - 1, 0))
-            was = at[remap[at] == hit] if len(remap) else at[:0]
-            hit_old = np.union1d(old.ord[gone], was)
-            size = np.zeros(out.n, dtype=np.int64)
-            holes = np.flatnonzero(remap < 0)
-            whole = len(remap) - len(holes)   # remap[:whole] has no -1 (the values add() gave are last)
-            if len(holes) and holes[0] < whole:
-                mapped = remap >= 0
-                size[remap[mapped]] = old.size[mapped]
-            else:
-                size[remap[:whole]] = old.size[:whole]
+        moved = old.ord[gone]
+        hit = np.union1d(ords[came], moved[moved < kept])    # the affected stories (new ordinals)
+        hit_old = np.union1d(moved, hit[hit < kept])          # ... and their old ordinals
+        size = np.empty(out.n, dtype=np.int64)
+        size[:kept] = old.size[:kept]
+        size[kept:] = 0
         size[hit] = 0
         # the affected stories' live members: their old members still there, and the changed and new documents
         starts, lens = old.offsets[hit_old], old.size[hit_old]
@@ -635,18 +610,6 @@ def _insert(a: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
         out[k + i] = values[i]
         prev = k
     out[prev + len(at):] = a[prev:]
-    return out
-
-
-def _joined(head: np.ndarray, remap, tail: np.ndarray) -> np.ndarray:
-    """np.concatenate([remap[head], tail]) (just [head, tail] when remap is None) into one new array, without the
-    renumbered copy in between."""
-    out = np.empty(len(head) + len(tail), dtype=np.result_type(head if remap is None else remap, tail))
-    if remap is None:
-        out[:len(head)] = head
-    else:
-        np.take(remap, head, out=out[:len(head)])
-    out[len(head):] = tail
     return out
 
 
@@ -1159,18 +1122,12 @@ class Snapshot:
         if len(old.missing_docs):
             raise _Rebuild("documents without a story")
         keep, n_prefix = prior.keep, prior.n_prefix
-        n_base = len(old.ids.first)
-        table, base_remap = old.ids.extended(keep, self._new_parts(S.STORY))
+        table, kept = old.ids.extended(keep, self._new_parts(S.STORY))
         ords = np.empty(self.n_all, dtype=np.int64)
-        if base_remap is None:   # every ordinal the same (an add); the values add() gave are given again below
-            remap = None
-            ords[:n_prefix] = old.ord[:n_prefix]
-            if len(old.ids) > n_base:
-                head = ords[:n_prefix]
-                head[head >= n_base] = -1
-        else:
-            remap = np.concatenate([base_remap, np.full(len(old.ids) - n_base, -1, dtype=np.int64)])
-            np.take(remap, old.ord[:n_prefix], out=ords[:n_prefix])
+        ords[:n_prefix] = old.ord[:n_prefix]
+        if kept < len(old.ids):   # the stories gone (given again below where a document still holds one)
+            head = ords[:n_prefix]
+            head[head >= kept] = -1
         ords[n_prefix:] = -1
         pair_doc, pair_ord = self._new_pairs(table, S.STORY)
         ords[pair_doc] = pair_ord
@@ -1194,8 +1151,8 @@ class Snapshot:
             else:
                 anywhere.append(j)
             o = int(old_ords[i])
-            if old_copies[key] == story_ids[j] and 0 <= o < n_base:
-                sords[j] = o if base_remap is None else base_remap[o]
+            if old_copies[key] == story_ids[j] and 0 <= o < kept:
+                sords[j] = o
         if anywhere:
             docs[anywhere] = self._docs_of_ids([keys[j] for j in anywhere])
         if after:
@@ -1215,7 +1172,7 @@ class Snapshot:
         if len(ords) and ords.min() < 0:
             raise _Rebuild("documents without a story")
         changed = np.union1d(np.union1d(prior.dead, was), now[now < n_prefix])
-        st = Stories.extended(old, table, ords, remap, n_prefix, changed, self.live, self.ts, self.dated)
+        st = Stories.extended(old, table, ords, kept, n_prefix, changed, self.live, self.ts, self.dated)
         st.story_map = (copies, docs, sords)
         return st
 
@@ -1277,9 +1234,12 @@ class Snapshot:
         prior = self._prior
         old = prior.facets.get(name) if prior is not None else None
         if old is not None:   # the previous version's arrays, extended by the new segments' pairs
-            table, remap = old.values.extended(prior.keep, self._new_parts(field))
+            table, kept = old.values.extended(prior.keep, self._new_parts(field))
             pair_doc, pair_ord = self._new_pairs(table, field)
-            return old.extended(table, remap, prior.n_prefix, prior.dead, pair_doc, pair_ord, self.live)
+            try:
+                return old.extended(table, kept, prior.n_prefix, prior.dead, pair_doc, pair_ord, self.live)
+            except _Rebuild as why:
+                log.info("facet %s built whole: %s", name or field, why)
         table, pair_doc, pair_ord = self._field_pairs(field)
         return FacetField(table, pair_doc, pair_ord, self.live)
 
