@@ -170,6 +170,24 @@ _UNSPACED = re.compile(rf"[{_CJK}{_SEA}]")
 _UNNORMAL = re.compile("[" + "".join(re.escape(chr(cp)) for cp in _STRIP) + "İ]")
 
 
+def word_matches(text: str):
+    """The matches of `text` whose group() is each token `iter_terms` reads from it, in order, when every token is a
+    word (ASCII text, or text without CJK, Thai, Lao, Khmer or Myanmar), else None. For a caller that wants the
+    offsets of a few terms without a generator step per token: a match whose text is alphanumeric is one term,
+    `word_terms` gives the others' (iter_terms does exactly this, with a costlier pattern)."""
+    if text.isascii():
+        return _ASCII_TOKEN.finditer(text)
+    if _UNSPACED.search(text):
+        return None
+    return _WORD_TOKEN.finditer(text)
+
+
+def word_terms(word: str, start: int) -> list[tuple[str, int, int]]:
+    """(term, start, end) of a word match that is not alphanumeric (U.S., Trump's, l'État, 3.5), as iter_terms
+    gives them."""
+    return [(term, a, b) for term, a, b in ((normalize_term(p), a, b) for p, a, b in _word_pieces(word, start)) if term]
+
+
 def term_list(text: str) -> list[str]:
     """The terms `iter_terms` yields, without their offsets, as a list: the indexer's fast path (index.segment).
 

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from index.analysis import iter_terms   # the index's own tokens: the same words as indexed
+from index.analysis import iter_terms, normalize_term, word_matches, word_terms   # the index's own tokens
 from search.evaluate import stem_tokens
 
 SNIPPET_CHARS = 240          # target length of a snippet (two passages at most)
@@ -43,14 +43,32 @@ def find_marks(text: str, lang: str, hl: Highlight) -> list[tuple[int, int]]:
     words = hl.words
     stems = hl.stems.get(lang) or ()
     memo = hl.memo.setdefault(lang, {})
+
+    def marked(term: str) -> bool:
+        hit = memo[term] = term in words or (bool(stems) and any(s in stems for s in stem_tokens(lang, term)))
+        return hit
+
     spans = []
-    for term, start, end in iter_terms(text):
-        hit = memo.get(term)
-        if hit is None:
-            hit = term in words or (bool(stems) and any(s in stems for s in stem_tokens(lang, term)))
-            memo[term] = hit
-        if hit:
-            spans.append((start, end))
+    matches = word_matches(text)
+    if matches is None:   # CJK, Thai...: bigrams
+        for term, start, end in iter_terms(text):
+            hit = memo.get(term)
+            if hit if hit is not None else marked(term):
+                spans.append((start, end))
+    else:   # every token a word: one step per word, most of them a lookup (the same terms as iter_terms)
+        get = memo.get
+        for m in matches:
+            word = m.group()
+            if word.isalnum():
+                term = word.lower() if word.isascii() else normalize_term(word)
+                hit = get(term)
+                if hit if hit is not None else marked(term):
+                    spans.append(m.span())
+            else:
+                for term, start, end in word_terms(word, m.start()):
+                    hit = get(term)
+                    if hit if hit is not None else marked(term):
+                        spans.append((start, end))
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

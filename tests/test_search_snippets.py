@@ -47,3 +47,43 @@ def test_no_match_gives_the_lead():
     assert snippet("Short body & more.", "en", Highlight({"absent"})) == ("Short body &amp; more.", False)
     assert lead("one two three four", limit=9) == "one two …"
     assert lead("") == ""
+
+
+def _reference_marks(text, lang, words, stems):
+    """find_marks as iter_terms defines it: every token of the index's analyzer, one at a time."""
+    from index.analysis import iter_terms
+    from search.evaluate import stem_tokens
+    spans = [(s, e) for term, s, e in iter_terms(text)
+             if term in words or any(t in stems for t in stem_tokens(lang, term))]
+    merged = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def test_marks_are_the_analyzer_s_tokens_in_every_kind_of_text():
+    """find_marks reads words with one pattern match each (ASCII text, text without unspaced scripts): the same
+    tokens, terms and offsets as iter_terms, over the demo articles and the cases a word match splits."""
+    import gzip
+    from pathlib import Path
+    from index.analysis import iter_terms
+    folder = Path(__file__).resolve().parent.parent / "web" / "demo_articles"
+    texts = [(gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()).decode("utf-8", "replace")
+             for p in sorted(folder.iterdir()) if p.is_file()]
+    tricky = ["U.S. rates rose 3.5 pct; Trump's l'État dell'Italia it's rates' … oil.OIL Oil's 'oil' O'Neill",
+              "a.b.c oil. .oil 3.5.6 x'y'z Ankara'da İstanbul ＡＢＣ Ｔｏｋｙｏ soft\u00adhyphen مُحَمَّد Straße ǅ",
+              "ｶﾀｶﾅ 東京都で強い地震 and Tokyo", "ข่าวทั่วโลก news", "", "  ", "x"]
+    assert any(t.isascii() for t in texts) and any(not t.isascii() for t in texts)
+    checked = 0
+    for text in texts + tricky:
+        terms = sorted({term for term, _, _ in iter_terms(text)})
+        for lang in ("en", "fr", "de"):
+            words = set(terms if text in tricky else terms[::3])
+            stems = {"elect", "minist", "rate", "harbour", "presid"}
+            expected = _reference_marks(text, lang, words, stems)
+            assert find_marks(text, lang, Highlight(words, {lang: stems})) == expected, text[:60]
+            checked += len(expected)
+    assert checked > 1000
