@@ -178,9 +178,10 @@ class _Trimmer:
         self._wanted = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
-        self.trims = 0
+        self.requested = self.trims = 0
 
     def request(self) -> None:
+        self.requested += 1
         if self._trim is None:
             return
         self._wanted.set()
