@@ -79,7 +79,8 @@ class LiveSnapshot:
         new = Snapshot(self.root, reuse=old)
         if self._verify:
             new.verify_in_background(self._verified)
-        weakref.finalize(new, _TRIMMER.request)   # its memory goes back to the system once it is freed
+        freed = weakref.finalize(new, _TRIMMER.request)   # its memory goes back to the system once it is freed
+        freed.atexit = False   # (not at interpreter exit: the system takes it all back then)
         return new
 
     def _refresh_later(self) -> None:
