@@ -69,6 +69,11 @@ def find_marks(text: str, lang: str, hl: Highlight) -> list[tuple[int, int]]:
                     hit = get(term)
                     if hit if hit is not None else marked(term):
                         spans.append((start, end))
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in text order merged where they touch or overlap."""
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -1,5 +1,5 @@
 """Snippet building on its own: marks as written, escaping, passages, CJK, accents, leads."""
-from search.snippets import Highlight, find_marks, lead, render, snippet
+from search.snippets import Highlight, find_marks, lead, merge_spans, render, snippet
 
 
 def test_marks_are_whole_tokens_as_written():
@@ -53,15 +53,8 @@ def _reference_marks(text, lang, words, stems):
     """find_marks as iter_terms defines it: every token of the index's analyzer, one at a time."""
     from index.analysis import iter_terms
     from search.evaluate import stem_tokens
-    spans = [(s, e) for term, s, e in iter_terms(text)
-             if term in words or any(t in stems for t in stem_tokens(lang, term))]
-    merged = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    return [(s, e) for s, e in merged]
+    return merge_spans([(s, e) for term, s, e in iter_terms(text)
+                        if term in words or any(t in stems for t in stem_tokens(lang, term))])
 
 
 def test_marks_are_the_analyzer_s_tokens_in_every_kind_of_text():
