@@ -185,7 +185,8 @@ def word_matches(text: str):
 def word_terms(word: str, start: int) -> list[tuple[str, int, int]]:
     """(term, start, end) of a word match that is not alphanumeric (U.S., Trump's, l'État, 3.5), as iter_terms
     gives them."""
-    return [(term, a, b) for term, a, b in ((normalize_term(p), a, b) for p, a, b in _word_pieces(word, start)) if term]
+    terms = ((normalize_term(piece), a, b) for piece, a, b in _word_pieces(word, start))
+    return [(term, a, b) for term, a, b in terms if term]
 
 
 def term_list(text: str) -> list[str]:

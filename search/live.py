@@ -9,8 +9,8 @@ once on a fresh snapshot, so no request fails because of a swap.
 Memory of a long-running server: a retired version is freed by its last request. Its arrays (tens of MB each at a
 million articles) were allocated in glibc's heaps, where freed memory stays with the process; each freed version
 asks a thread of its own to hand free pages back to the system (`malloc_trim`) once more is kept than used, so
-memory follows the live versions, not the history of versions. A server checks each version's files in the background with one memo
-(`integrity.Verified`), so a version costs the check of its new files only.
+memory follows the live versions, not the history of versions. A server checks each version's files in the
+background with one memo (`integrity.Verified`), so a version costs the check of its new files only.
 """
 from __future__ import annotations
 

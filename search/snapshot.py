@@ -318,7 +318,7 @@ class ValueTable:
         self._hash_ords = ords                        # ... and the ordinal of each
         self._decoded: dict[int, str] = {}
 
-    def extended(self, keep: int, parts: list) -> tuple["ValueTable", "np.ndarray | None"]:
+    def extended(self, keep: int, parts: list) -> tuple["ValueTable", int]:
         """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments),
         made without joining every segment again. Ordinals follow the first meeting, so the values the kept
         segments hold are this table's first ordinals, unchanged; the new segments' other values follow. Returns
@@ -470,8 +470,9 @@ class Stories:
                  changed: np.ndarray, live: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
         """The Stories of a newer version whose first `n_prefix` documents are `old`'s: `ords`, every document's
         story ordinal in `values` (none missing), `kept` how many of `old`'s story ordinals `values` keeps (the
-        others are gone), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories those
-        documents and the new ones belong to are grouped again; the others' members are moved over as they were.
+        others are gone), `changed` the prefix documents whose story or liveness changed (sorted). Only the stories
+        those documents and the new ones belong to are grouped again; the others' members are moved over as they
+        were.
         Equal to Stories(values, <every pair>, live, ts) when every document has a story."""
         out = cls.__new__(cls)
         n = len(ords)
@@ -682,7 +683,6 @@ def _segment_key(sub) -> tuple:
     return (seg.segment_id(), seg.doc_count_all()) if seg is not None else ("", 0)   # (an empty index)
 
 
-
 def _verify_version(ref: "weakref.ref[Snapshot]", folder: str, root, version, seen) -> None:
     """Snapshot.verify_in_background's thread."""
     with seen.lock if seen is not None else nullcontext():
@@ -700,6 +700,7 @@ def _verify_version(ref: "weakref.ref[Snapshot]", folder: str, root, version, se
         with snap.lock:
             snap.damage = snap.damage or IndexDamaged(*report.damaged[0])
         log.error("%s", snap.damage)
+
 
 class Snapshot:
     """An opened index version: Whoosh searcher + cached arrays (the search layer's IndexView, search/view.py).
