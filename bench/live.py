@@ -127,8 +127,11 @@ def main() -> int:
     pool = sentence_pool(args.corpora)
     newsdex = [sys.executable, "-m", "web.cli"]
     base = f"http://127.0.0.1:{args.port}"
+    # the server's log goes to a file: a pipe nobody reads fills up (64 KB of waitress's "Task queue depth"
+    # warnings under 8 clients) and then blocks every thread that logs
+    log = tempfile.NamedTemporaryFile("w+", prefix="newsdex-live-server-", suffix=".log", delete=False)
     server = subprocess.Popen(newsdex + ["serve", "--index", str(args.index), "--port", str(args.port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         t0 = time.monotonic()
         wait_ready(base, server)
@@ -140,6 +143,15 @@ def main() -> int:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.seek(0)
+        lines = log.read().splitlines()
+        log.close()
+        os.unlink(log.name)
+        queue = sum("Task queue depth" in line for line in lines)
+        other = [line for line in lines if "Task queue depth" not in line]
+        print(f"server log: {len(lines)} lines, {queue} of them waitress's task queue warnings; the others:")
+        for line in other[-20:]:
+            print(f"  {line}")
 
 
 def run(args, pool, newsdex, base: str, server: subprocess.Popen) -> int:

@@ -17,6 +17,7 @@ from index import merge, segment_postings, whoosh_wall
 from index.postings import decode_positions
 from index.schema import build_schema, document_for
 from index.segment import FastSegmentWriter
+from search.snapshot import Snapshot
 from tests.test_merge import delete, write_segments
 from tests.test_segment import _ascii_articles, _tricky_articles
 
@@ -243,3 +244,51 @@ def test_searches_and_phrases_through_the_arrays_answer_as_whoosh(tmp_path, smal
                 assert got["phrases"][key] == whoosh["phrases"][key], key
         assert sum(1 for v in whoosh["phrases"].values() if v) > 60   # the phrases do match documents
         optimize_index(root)   # then again on the merged segment
+
+
+def test_a_segment_without_a_language_is_not_asked_for_its_stemmed_words(tmp_path, monkeypatch):
+    """A word's stemmed form in a language is looked up only in the segments that hold articles in that language
+    (the others' stemmed field is empty), and the answers are the same as asking every segment."""
+    import json
+    from whoosh.reading import SegmentReader
+    from index import schema as S
+    from index.builder import build_index
+    from search import SearchRequest, Searcher
+    root = tmp_path / "ix"
+    english = ["The harbour authority said the ferries would sail again on Monday after the storm.",
+               "Ministers met in Kiel to discuss the price of electricity and the new harbour tax."]
+    french = ["Les électeurs du port ont voté pour le nouveau maire de la ville, dit le ministre.",
+              "Le ministre de l'Intérieur a présenté les élections municipales devant les électeurs du port."]
+    for name, texts in (("en", english * 3), ("fr", french * 3)):
+        with open(tmp_path / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            for k, text in enumerate(texts):
+                fh.write(json.dumps({"id": f"{name}-{k}", "title": text[:40], "text": f"{text} ({k})"}) + "\n")
+        build_index([tmp_path / f"{name}.jsonl"], root, mode="add", workers=1)   # a segment per language
+    fr_field = S.STEM_FIELDS["fr"]
+    asked = []
+    real = SegmentReader.__contains__
+
+    def contains(self, key):
+        asked.append((self.segment().segment_id(), self.field_length(key[0]), key[0]))
+        return real(self, key)
+
+    requests = [SearchRequest(q=q, all_articles=True) for q in ("électeurs", "ministre", '"les électeurs"', "harbour")]
+    searcher = Searcher(root)
+    try:
+        monkeypatch.setattr(SegmentReader, "__contains__", contains)
+        got = [[h.id for h in searcher.search(r).hits] for r in requests]
+        leaves = searcher._snap.leaves
+        assert len(leaves) == 2 and sorted(sub.field_length(fr_field) == 0 for sub, _ in leaves) == [False, True]
+        with_check, asked[:] = list(asked), []
+        monkeypatch.setattr(Snapshot, "_empty_in", lambda self, sub, field: False)   # ask every segment
+        searcher.close()
+        searcher = Searcher(root)
+        expected = [[h.id for h in searcher.search(r).hits] for r in requests]
+    finally:
+        searcher.close()
+    assert got == expected and all(got[:3]) and got[3]
+
+    def empty_segment_asked(calls):
+        return [call for call in calls if call[1] == 0 and call[2] == fr_field]
+    assert with_check and not empty_segment_asked(with_check)
+    assert empty_segment_asked(asked)   # without the check, the English segment is asked for French stems
