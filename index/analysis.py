@@ -144,8 +144,9 @@ def iter_terms(text: str):
         if word is not None:
             if word.isalnum():  # the common case: one plain word (isalnum is False with marks, dots, apostrophes)
                 yield (word.lower() if word.isascii() else normalize_term(word)), match.start(), match.end()
-                continue
-            pieces = _word_pieces(word, match.start())
+            else:
+                yield from word_terms(word, match.start())
+            continue
         elif match.group(1) is not None and not _CJK_COMPAT.search(match.group(1)):
             run, start = match.group(1), match.start()
             if len(run) == 1:
@@ -154,11 +155,10 @@ def iter_terms(text: str):
                 yield run[i:i + 2], start + i, start + i + 2
             continue
         else:
-            pieces = _bigrams(match.group(), match.start(), clusters=match.group(2) is not None)
-        for piece, start, end in pieces:
-            term = normalize_term(piece)
-            if term:
-                yield term, start, end
+            for piece, start, end in _bigrams(match.group(), match.start(), clusters=match.group(2) is not None):
+                term = normalize_term(piece)
+                if term:
+                    yield term, start, end
 
 
 # In ASCII text the universal token is just this (no marks, no CJK, no ’).

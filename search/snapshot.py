@@ -1050,7 +1050,7 @@ class Snapshot:
         with self.lock:
             if kind == "fuzzy":
                 for sub, _ in self.leaves:
-                    if self._has_field(sub, field):
+                    if not self._empty_in(sub, field):
                         found.update(sub.terms_within(field, text, distance, prefix=1))
                 if len(found) > MAX_WILDCARD_TERMS:
                     raise QueryError(f"the fuzzy word {text}~{distance} matches more than {MAX_WILDCARD_TERMS} "
@@ -1074,13 +1074,6 @@ class Snapshot:
                             raise QueryError(f"the wildcard {shown} matches more than {MAX_WILDCARD_TERMS} "
                                              f"different words: make it longer")
         return sorted(found)
-
-    @staticmethod
-    def _has_field(sub, field: str) -> bool:
-        try:
-            return sub.field_length(field) > 0
-        except Exception:
-            return False
 
     # -- facets ----------------------------------------------------------------------------------------------
 
