@@ -872,6 +872,13 @@ def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dic
     return storyfile.read_story_map(gen_dir, toc)
 
 
+def read_story_map_since(gen_dir: str | os.PathLike, toc: Optional[int] = None,
+                         known: Optional[tuple] = None) -> tuple[dict[str, str], tuple]:
+    """read_story_map, reading only the log frames after an earlier read of the generation (`known`, what that
+    read returned beside its map)."""
+    return storyfile.read_story_map_since(gen_dir, toc, known)
+
+
 def story_map_problem(gen_dir: str | os.PathLike) -> Optional[str]:
     """What is wrong with a generation's base story map (None: it is sound, or there is none)."""
     return _load_story_map(Path(gen_dir) / STORY_MAP_FILE)[1]

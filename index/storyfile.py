@@ -343,30 +343,53 @@ def committed_toc(gen_dir: str | os.PathLike) -> int:
 def read_story_map(gen_dir: str | os.PathLike, toc: Optional[int] = None) -> dict[str, str]:
     """{article id: story id} of the copies in a generation as of commit `toc` (the newest when None): the base
     map plus the log's changes ({} when there is no map, e.g. an older index)."""
+    return read_story_map_since(gen_dir, toc)[0]
+
+
+def read_story_map_since(gen_dir: str | os.PathLike, toc: Optional[int] = None,
+                         known: Optional[tuple] = None) -> tuple[dict[str, str], tuple]:
+    """read_story_map, and what a later call may take as `known` (neither map is to be changed). With `known`
+    (from a call for an earlier commit of the same generation), only the log's frames after that commit are
+    decoded, and applied to a copy of its map, when the base map is still the one it followed (a running server
+    reads the map at each add, and the log holds every add since the base was last rewritten)."""
     gen_dir = Path(gen_dir)
     if toc is None:
         try:
             toc = committed_toc(gen_dir)
         except OSError:
-            return {}
-    try:   # the log before the map (see the module docstring)
-        base_toc, frames, _ = read_log(gen_dir / STORY_LOG_FILE, toc)   # (frames after base_toc only)
-    except (OSError, ValueError, KeyError, struct.error):
-        base_toc, frames = 0, []
-    try:
-        with open(gen_dir / STORY_MAP_FILE, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+            return {}, (None, None, {})
+
+    def log(after: int):
+        try:   # the log before the map (see the module docstring)
+            return read_log(gen_dir / STORY_LOG_FILE, toc, after=after)[:2]   # (frames after base_toc only)
+        except (OSError, ValueError, KeyError, struct.error):
+            return None
+
+    known_base, known_toc, known_map = known if known is not None else (None, None, None)
+    read = log(known_toc) if known_toc is not None and known_toc <= toc else None
+    if read is not None and read[0] == known_base:
+        base_toc, frames = read
+        data = dict(known_map)
+    else:
+        base_toc, frames = log(-1) or (0, [])
+        try:
+            with open(gen_dir / STORY_MAP_FILE, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+    _apply_frames(data, frames)
+    return data, (base_toc, toc, data)
+
+
+def _apply_frames(data: dict, frames: list) -> None:
     for _, ops, _ in frames:
         for op in ops:
             if op[0] == "a" and op[7] != op[1]:
                 data[op[1]] = op[7]
             else:
                 data.pop(op[1], None)
-    return data
 
 
 def write_story_map(gen_dir: Path, copies: dict[str, str]) -> None:

@@ -24,10 +24,11 @@ from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
 from index import integrity, schema as S, segment_postings, segment_values, whoosh_wall
-from index.stories import read_story_map
+from index.stories import read_story_map_since
 from index.errors import IndexDamaged
 from index.facets import named
 from index.store import index_version, open_index
+from search.grow import grown, spare, spared
 from search.model import MAX_WILDCARD_TERMS, QueryError
 from search.ranking import length_norm
 
@@ -154,9 +155,9 @@ class FacetField:
         if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):   # (values files keep them in order)
             order = np.argsort(pair_doc, kind="stable")
             pair_doc, pair_ord = pair_doc[order], pair_ord[order]
-        self.doc_values = pair_ord
+        self.doc_values = spared(pair_ord)   # (the arrays a newer version extends have room to grow: search/grow.py)
         per_doc = np.bincount(pair_doc, minlength=len(live))
-        self.offsets = np.zeros(len(live) + 1, dtype=np.int64)
+        self.offsets = spare(len(live) + 1, np.int64, 0)
         np.cumsum(per_doc, out=self.offsets[1:])
         # at most one value per document (language, source): counting is one gather from a per-document array
         # (-1: none; a deleted document has none, so this holds after deletes too)
@@ -165,7 +166,7 @@ class FacetField:
         self.doc_value = None
         self.gaps = False                # some document has no value (-1 in doc_value)
         if self.single:
-            self.doc_value = np.full(len(live), -1, dtype=np.int32)
+            self.doc_value = spare(len(live), np.int32, -1)
             self.doc_value[pair_doc] = pair_ord
             self.gaps = bool(per_doc.min() == 0)
         self.totals = np.bincount(pair_ord, minlength=len(values))
@@ -181,12 +182,12 @@ class FacetField:
         n = len(live)
         end = int(self.offsets[n_prefix])
         old_values = self.doc_values[:end]
-        offsets = np.empty(n + 1, dtype=np.int64)
-        head = offsets[:n_prefix + 1]
         gone = [self.doc_values[end:]]              # values of documents past the shared segments
         tail = np.diff(self.offsets[n_prefix:])
         multi = self.multi - int(np.count_nonzero(tail > 1))
-        if len(dead):
+        if len(dead):   # the shared documents' values change: copied (search/grow.py: a shared head is not written)
+            offsets = spare(n + 1, np.int64)
+            head = offsets[:n_prefix + 1]
             positions, lens = self._value_positions(dead)
             gone.append(old_values[positions])
             old_values = _splice(old_values, self.offsets[dead], lens, dead[:0], old_values[:0])
@@ -195,7 +196,8 @@ class FacetField:
                               np.diff(np.concatenate([[0], dead + 1, [n_prefix + 1]])))
             np.subtract(self.offsets[:n_prefix + 1], fewer, out=head)
         else:
-            head[:] = self.offsets[:n_prefix + 1]
+            offsets = grown(self.offsets, n_prefix + 1, n + 1)
+            head = offsets[:n_prefix + 1]
         keep = live[pair_doc]
         pair_doc, pair_ord = pair_doc[keep], pair_ord[keep]
         if len(pair_doc) > 1 and not np.all(pair_doc[1:] >= pair_doc[:-1]):
@@ -206,16 +208,27 @@ class FacetField:
         np.cumsum(new_per_doc, out=offsets[n_prefix + 1:])
         offsets[n_prefix + 1:] += head[-1]
         multi += int(np.count_nonzero(new_per_doc > 1))
-        doc_values = np.concatenate([old_values, pair_ord])
+        kept_values = len(old_values)
+        if len(dead):
+            doc_values = spare(kept_values + len(pair_ord), np.result_type(old_values, pair_ord))
+            doc_values[:kept_values] = old_values
+        else:
+            doc_values = grown(self.doc_values, kept_values, kept_values + len(pair_ord))
+        doc_values[kept_values:] = pair_ord
         single = n > 0 and not multi   # (deletions may have left one value per document)
         doc_value, gaps = None, False
         if single:
             if self.single:
-                doc_value = np.concatenate([self.doc_value[:n_prefix], np.full(n - n_prefix, -1, dtype=np.int32)])
-                doc_value[dead] = -1
+                if len(dead):
+                    doc_value = spare(n, np.int32)
+                    doc_value[:n_prefix] = self.doc_value[:n_prefix]
+                    doc_value[dead] = -1
+                else:
+                    doc_value = grown(self.doc_value, n_prefix, n)
+                doc_value[n_prefix:] = -1
                 doc_value[pair_doc] = pair_ord
             else:
-                doc_value = np.full(n, -1, dtype=np.int32)
+                doc_value = spare(n, np.int32, -1)
                 doc_value[np.flatnonzero(np.diff(offsets))] = doc_values
             gaps = bool(np.any(doc_value < 0))
         counts = self.totals.copy()
@@ -312,8 +325,8 @@ class ValueTable:
         order = np.argsort(met, kind="stable")
         ords = np.empty(len(unique), dtype=np.int32)
         ords[order] = np.arange(len(unique), dtype=np.int32)
-        self.global_of = ords[inverse.reshape(-1)]   # per segment value (concatenated): its ordinal
-        self.first = met[order].astype(np.int64)      # per ordinal: where it was first met (increasing)
+        self.global_of = spared(ords[inverse.reshape(-1)])    # per segment value (concatenated): its ordinal
+        self.first = spared(met[order].astype(np.int64))      # per ordinal: where it was first met (increasing)
         self._hashes = unique                         # the values' hashes, sorted (for ordinals_of)
         self._hash_ords = ords                        # ... and the ordinal of each
         self._decoded: dict[int, str] = {}
@@ -342,11 +355,13 @@ class ValueTable:
         unique_ords = np.empty(len(unique), dtype=np.int32)
         unique_ords[known] = kept_ords[at[known]]
         unique_ords[fresh_met] = kept + np.arange(len(fresh), dtype=np.int32)
-        first = np.concatenate([self.first[:kept], end + met[fresh_met]])
+        first = grown(self.first, kept, kept + len(fresh))   # (search/grow.py: appended in place when it can be)
+        first[kept:] = end + met[fresh_met]
         slots = np.searchsorted(kept_hashes, unique[fresh])
         sorted_hashes = _insert(kept_hashes, slots, unique[fresh])
         hash_ords = _insert(kept_ords, slots, unique_ords[fresh])
-        global_of = np.concatenate([self.global_of[:end], unique_ords[inverse.reshape(-1)]])
+        global_of = grown(self.global_of, end, end + len(hashes))
+        global_of[end:] = unique_ords[inverse.reshape(-1)]
         decoded = self._decoded.copy()   # (the old version may be decoding values meanwhile)
         if kept < n_old:
             decoded = {o: v for o, v in decoded.items() if o < kept}
@@ -439,7 +454,7 @@ class Stories:
     def __init__(self, values: "ValueTable", pair_doc: np.ndarray, pair_ord: np.ndarray, live: np.ndarray,
                  ts: np.ndarray):   # ts: publication time, undated documents last
         n = len(live)
-        ords = np.full(n, -1, dtype=np.int64)
+        ords = spare(n, np.int64, -1)   # (room to grow: search/grow.py)
         ords[pair_doc] = pair_ord
         missing = np.flatnonzero(ords < 0)
         ords[missing] = len(values) + np.arange(len(missing))
@@ -448,12 +463,12 @@ class Stories:
         self.ord = ords
         self.n = len(values) + len(missing)
         live_docs = np.flatnonzero(live)
-        self.size = np.bincount(ords[live_docs], minlength=self.n)
-        self.offsets = np.zeros(self.n + 1, dtype=np.int64)
+        self.size = spared(np.bincount(ords[live_docs], minlength=self.n))
+        self.offsets = spare(self.n + 1, np.int64, 0)
         np.cumsum(self.size, out=self.offsets[1:])
         # live docs grouped by story, earliest first: a story of one article is placed directly, only the
         # stories with copies are sorted (by story, time, doc)
-        self.members = np.empty(len(live_docs), dtype=np.int64)
+        self.members = spare(len(live_docs), np.int64)
         multi = self.size[ords[live_docs]] > 1
         alone = live_docs[~multi]
         self.members[self.offsets[ords[alone]]] = alone
@@ -464,6 +479,7 @@ class Stories:
         self.copies = np.sort(copies)        # the live documents whose story has other live articles
         self.count = int(np.count_nonzero(self.size))
         self.story_map = None   # (copies, their documents, their story ordinals) as applied (Snapshot sets it)
+        self.map_read = None    # what reading the story map returned beside it (read_story_map_since)
 
     @classmethod
     def extended(cls, old: "Stories", values: "ValueTable", ords: np.ndarray, kept: int, n_prefix: int,
@@ -477,13 +493,15 @@ class Stories:
         out = cls.__new__(cls)
         n = len(ords)
         out.ids, out.missing_docs, out.ord, out.n = values, np.zeros(0, dtype=np.int64), ords, len(values)
-        out.story_map = None
+        out.story_map = out.map_read = None
         gone = np.concatenate([changed, np.arange(n_prefix, len(old.ord))])   # old side: changed or dropped
         came = np.concatenate([changed, np.arange(n_prefix, n)])                # new side: changed or added
         moved = old.ord[gone]
         hit = np.union1d(ords[came], moved[moved < kept])    # the affected stories (new ordinals)
         hit_old = np.union1d(moved, hit[hit < kept])          # ... and their old ordinals
-        size = np.empty(out.n, dtype=np.int64)
+        if not len(hit_old) and kept == old.n:
+            return cls._appended(out, old, came[live[came]], ts, dated)
+        size = spare(out.n, np.int64)
         size[:kept] = old.size[:kept]
         size[kept:] = 0
         size[hit] = 0
@@ -495,7 +513,7 @@ class Stories:
         docs = docs[np.isin(ords[docs], hit)]
         np.add.at(size, ords[docs], 1)
         out.size = size
-        out.offsets = np.zeros(out.n + 1, dtype=np.int64)
+        out.offsets = spare(out.n + 1, np.int64, 0)
         np.cumsum(size, out=out.offsets[1:])
         doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
         docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
@@ -510,6 +528,25 @@ class Stories:
         still = still[~np.isin(ords[still], hit)] if len(still) else still
         out.copies = np.sort(np.concatenate([still, docs[size[grouped] > 1]]))
         out.count = old.count - int(np.count_nonzero(old.size[hit_old])) + int(np.count_nonzero(size[hit]))
+        return out
+
+    @staticmethod
+    def _appended(out: "Stories", old: "Stories", docs: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> "Stories":
+        """Stories.extended where no old story changed (new articles, none a copy of an older story): the new
+        stories and their members follow the old ones, appended in place where they can be (search/grow.py)."""
+        kept, ords = old.n, out.ord
+        size = grown(old.size, kept, out.n)
+        size[kept:] = np.bincount(ords[docs] - kept, minlength=out.n - kept)
+        offsets = grown(old.offsets, kept + 1, out.n + 1)
+        np.cumsum(size[kept:], out=offsets[kept + 1:])
+        offsets[kept + 1:] += offsets[kept]
+        doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
+        docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
+        members = grown(old.members, len(old.members), len(old.members) + len(docs))
+        members[len(old.members):] = docs
+        out.size, out.offsets, out.members = size, offsets, members
+        out.copies = np.concatenate([old.copies, np.sort(docs[size[ords[docs]] > 1])])
+        out.count = old.count + int(np.count_nonzero(size[kept:]))
         return out
 
     def story_id(self, o: int, stored_id=None) -> str:
@@ -622,7 +659,7 @@ def _splice(a: np.ndarray, starts: np.ndarray, lens: np.ndarray, at: np.ndarray,
     if len(starts) + len(at) > 1000:
         cut = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
         return np.insert(np.delete(a, cut), at, values)
-    out = np.empty(len(a) - int(lens.sum()) + len(values), dtype=np.result_type(a, values))
+    out = spare(len(a) - int(lens.sum()) + len(values), np.result_type(a, values))   # (a newer version may grow it)
     ends = (starts + lens).tolist()
     pieces = zip([0] + ends, starts.tolist() + [len(a)])   # what is kept of `a`, in order
     at, o, k, j = at.tolist(), 0, 0, 0
@@ -660,7 +697,7 @@ class _Prior:
     index has replaces the old document). None of it when a shared document came back to life (not a version
     that follows this one: a rollback)."""
 
-    __slots__ = ("keep", "n_prefix", "dead", "columns", "lengths", "calendar", "facets", "stories")
+    __slots__ = ("keep", "n_prefix", "dead", "columns", "lengths", "calendar", "facets", "stories", "title_weights")
 
     @classmethod
     def of(cls, old: "Snapshot", keep: int, n_prefix: int, live: np.ndarray) -> "_Prior | None":
@@ -673,7 +710,7 @@ class _Prior:
         prior.keep, prior.n_prefix = keep, n_prefix
         prior.dead = np.flatnonzero(was & ~live[:n_prefix])
         prior.columns = {S.DAY: old.day, S.TS: old.ts}
-        prior.lengths, prior.calendar, prior.facets, prior.stories = old.built()
+        prior.lengths, prior.calendar, prior.facets, prior.stories, prior.title_weights = old.built()
         return prior
 
 
@@ -811,14 +848,16 @@ class Snapshot:
     # -- columns ---------------------------------------------------------------------------------------------
 
     def _numeric_column(self, field: str, dtype: str, shift: int, missing: int) -> np.ndarray:
-        out = np.full(self.n_all, missing, dtype=np.int64)
         col = self.schema[field].column_type
         width = np.dtype(dtype).itemsize
         prior, leaves, start = self._prior, self.leaves, 0
         if prior is not None:   # the shared segments' values as the previous version read them
             start = prior.n_prefix
-            out[:start] = prior.columns[field][:start]
+            out = grown(prior.columns[field], start, self.n_all)
+            out[start:] = missing
             leaves = leaves[prior.keep:]
+        else:
+            out = spare(self.n_all, np.int64, missing)
         for sub, base in leaves:
             if not sub.has_column(field):
                 continue
@@ -848,9 +887,9 @@ class Snapshot:
             prior = self._prior
             old = prior.calendar.get(unit) if prior is not None else None
             start = prior.n_prefix if old is not None else 0
-            arr = _calendar(np.where(self.dated[start:], self.day[start:], 0), unit)
-            if old is not None:
-                arr = np.concatenate([old[:start], arr])
+            tail = _calendar(np.where(self.dated[start:], self.day[start:], 0), unit)
+            arr = grown(old, start, self.n_all) if old is not None else spare(self.n_all, tail.dtype)
+            arr[start:] = tail
             self._calendar[unit] = arr
         return arr
 
@@ -859,12 +898,14 @@ class Snapshot:
         """Per-document length (in tokens, as Whoosh stores it: one byte, approximate) of a text field."""
         arr = self._lengths.get(field)
         if arr is None:
-            arr = np.zeros(self.n_all, dtype=np.float32)
             prior, leaves = self._prior, self.leaves
             old = prior.lengths.get(field) if prior is not None else None
             if old is not None:
-                arr[:prior.n_prefix] = old[:prior.n_prefix]
+                arr = grown(old, prior.n_prefix, self.n_all)
+                arr[prior.n_prefix:] = 0
                 leaves = leaves[prior.keep:]
+            else:
+                arr = spare(self.n_all, np.float32, 0)
             with self.lock:
                 for sub, base in leaves:
                     data = whoosh_wall.length_bytes(sub, field)
@@ -1111,12 +1152,12 @@ class Snapshot:
 
     def _build_stories(self) -> Stories:
         table, pair_doc, pair_ord = self._field_pairs(S.STORY)
-        copies = read_story_map(self.ix.storage.folder, self.version[1])   # as of this snapshot's commit
+        copies, read = read_story_map_since(self.ix.storage.folder, self.version[1])   # as of this commit
         docs = self._docs_of_ids(list(copies.keys())) if copies else np.zeros(0, dtype=np.int64)
         ords = table.ordinals_of(list(copies.values())) if copies else np.zeros(0, dtype=np.int64)
         pair_doc, pair_ord = self._apply_story_map(table, pair_doc, pair_ord, list(copies.values()), docs, ords)
         st = Stories(table, pair_doc, pair_ord, self.live, np.where(self.dated, self.ts, 2 ** 62))
-        st.story_map = (copies, docs, ords)
+        st.story_map, st.map_read = (copies, docs, ords), read
         return st
 
     def _extend_stories(self, prior: _Prior) -> Stories:
@@ -1127,15 +1168,11 @@ class Snapshot:
             raise _Rebuild("documents without a story")
         keep, n_prefix = prior.keep, prior.n_prefix
         table, kept = old.ids.extended(keep, self._new_parts(S.STORY))
-        ords = np.empty(self.n_all, dtype=np.int64)
-        ords[:n_prefix] = old.ord[:n_prefix]
-        if kept < len(old.ids):   # the stories gone (given again below where a document still holds one)
-            head = ords[:n_prefix]
-            head[head >= kept] = -1
-        ords[n_prefix:] = -1
+        tail = np.full(self.n_all - n_prefix, -1, dtype=np.int64)   # the new documents' stories
         pair_doc, pair_ord = self._new_pairs(table, S.STORY)
-        ords[pair_doc] = pair_ord
-        copies = read_story_map(self.ix.storage.folder, self.version[1])
+        tail[pair_doc - n_prefix] = pair_ord
+        # (the story log's frames since the old version's commit, applied to its map)
+        copies, read = read_story_map_since(self.ix.storage.folder, self.version[1], old.map_read)
         old_copies, old_docs, old_ords = old.story_map
         keys, story_ids = list(copies.keys()), list(copies.values())
         docs = np.full(len(keys), -1, dtype=np.int64)
@@ -1157,8 +1194,12 @@ class Snapshot:
             o = int(old_ords[i])
             if old_copies[key] == story_ids[j] and 0 <= o < kept:
                 sords[j] = o
-        if anywhere:
-            docs[anywhere] = self._docs_of_ids([keys[j] for j in anywhere])
+        if anywhere:   # most are new documents: the new segments first, the shared ones for the rest (an id has
+            # at most one live document: index/builder.py refuses duplicates and replaces a known id's document)
+            docs[anywhere] = self._docs_of_ids([keys[j] for j in anywhere], start=keep)
+            rest = [j for j in anywhere if docs[j] < 0]
+            if rest:
+                docs[rest] = self._docs_of_ids([keys[j] for j in rest], stop=keep)
         if after:
             docs[after] = self._docs_of_ids([keys[j] for j in after], start=keep)
         lookup = np.flatnonzero((docs >= 0) & (sords < 0))
@@ -1169,15 +1210,33 @@ class Snapshot:
             sords[j] = table.add(story_ids[j])
         was = old_docs[(old_docs >= 0) & (old_docs < n_prefix)]
         now = docs[found]
-        back = np.setdiff1d(was, now)     # copies no longer: their own story again
-        if len(back):
-            ords[back] = self._own_stories(table, back)
-        ords[now] = sords[found]
-        if len(ords) and ords.min() < 0:
+        back = np.setdiff1d(was, now)     # copies no longer: their own story again (all shared documents)
+        in_head = now < n_prefix
+        tail[now[~in_head] - n_prefix] = sords[found][~in_head]
+        head_docs = np.concatenate([back, now[in_head]])
+        head_ords = np.concatenate([self._own_stories(table, back) if len(back) else back, sords[found][in_head]])
+        if kept == len(old.ids) and np.array_equal(old.ord[head_docs], head_ords):
+            # the shared documents' stories are as they were (an add of new articles): appended in place when
+            # it can be (search/grow.py)
+            ords = grown(old.ord, n_prefix, self.n_all)
+            check = ords[n_prefix:]
+        else:
+            ords = spare(self.n_all, np.int64)
+            ords[:n_prefix] = old.ord[:n_prefix]
+            if kept < len(old.ids):   # the stories gone (given again below where a document still holds one)
+                head = ords[:n_prefix]
+                head[head >= kept] = -1
+            ords[head_docs] = head_ords
+            check = ords
+        ords[n_prefix:] = tail
+        if len(check) and check.min() < 0:
             raise _Rebuild("documents without a story")
-        changed = np.union1d(np.union1d(prior.dead, was), now[now < n_prefix])
+        # the shared documents whose story changed: of those the story map names, now or before, the ones whose
+        # story is not the one they had (the others' stories are as they were, unless a new document joins them)
+        named_docs = np.union1d(was, now[now < n_prefix])
+        changed = np.union1d(prior.dead, named_docs[ords[named_docs] != old.ord[named_docs]])
         st = Stories.extended(old, table, ords, kept, n_prefix, changed, self.live, self.ts, self.dated)
-        st.story_map = (copies, docs, sords)
+        st.story_map, st.map_read = (copies, docs, sords), read
         return st
 
     def _own_stories(self, table: ValueTable, docs: np.ndarray) -> np.ndarray:
@@ -1208,13 +1267,13 @@ class Snapshot:
         keep = ~np.isin(pair_doc, docs_arr)
         return np.concatenate([pair_doc[keep], docs_arr]), np.concatenate([pair_ord[keep], ords_arr])
 
-    def _docs_of_ids(self, ids: list[str], start: int = 0) -> np.ndarray:
+    def _docs_of_ids(self, ids: list[str], start: int = 0, stop: int | None = None) -> np.ndarray:
         """The first live document of each article id (-1 where none), through the ID field's per-segment values:
-        the pairs whose value hash is one of the ids' hashes (no table of every id is built); `start`: only in
-        the segments from that one on."""
+        the pairs whose value hash is one of the ids' hashes (no table of every id is built); `start`, `stop`: only
+        in those segments."""
         wanted = np.fromiter((segment_values.value_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
         hashes, docs = [], []
-        for sub, base in self.leaves[start:]:
+        for sub, base in self.leaves[start:stop]:
             part = self._segment_pairs(sub, S.ID)
             if len(part.ords):
                 hashes.append(part.hashes[part.ords])
@@ -1261,11 +1320,11 @@ class Snapshot:
             vals.append(table.ordinals_in(keep + i, part.ords))
         return np.concatenate(docs), np.concatenate(vals).astype(np.int32)
 
-    def built(self) -> tuple[dict, dict, dict, "Stories | None"]:
+    def built(self) -> tuple[dict, dict, dict, "Stories | None", "np.ndarray | None"]:
         """What this version has built so far (a newer one extends it): lengths, calendar indexes, facets,
-        stories."""
+        stories, title weights."""
         with self.lock:
-            return dict(self._lengths), dict(self._calendar), dict(self._facets), self._stories
+            return dict(self._lengths), dict(self._calendar), dict(self._facets), self._stories, self._title_weights
 
     def release_prior(self) -> None:
         """Drop what the previous version left to extend (once this one has built what it needs)."""
@@ -1378,9 +1437,14 @@ class Snapshot:
     def title_weights(self) -> np.ndarray:
         """The title's weight in BM25F per document: TITLE_BOOST, 0 where the headline was derived from the body."""
         if self._title_weights is None:
-            weights = np.full(self.n_all, S.TITLE_BOOST, dtype=np.float32)
+            prior = self._prior
+            old = prior.title_weights if prior is not None else None
+            start = prior.n_prefix if old is not None else 0   # (the shared documents' weights: the old ones)
+            weights = grown(old, start, self.n_all) if old is not None else spare(self.n_all, np.float32)
+            weights[start:] = S.TITLE_BOOST
             if S.TITLE_DERIVED in self.schema:
-                weights[self.postings(S.TITLE_DERIVED, "1").ids] = 0.0
+                derived = self.postings(S.TITLE_DERIVED, "1").ids
+                weights[derived[derived >= start]] = 0.0
             self._title_weights = weights
         return self._title_weights
 

@@ -1,7 +1,9 @@
 """A new index version opened with `reuse=` the previous one extends the previous one's per-document arrays (columns,
 lengths, facets, stories) by the new segments instead of building them over every document: it must answer
 exactly as a version opened afresh, through adds, replaced ids, deletes, merges and optimize, new facet values and
-story copies of old originals. Each step compares the arrays themselves and the searches' answers."""
+story copies of old originals. Each step compares the arrays themselves and the searches' answers, and checks that
+the old version's arrays are as they were (an extension appends in place into the old arrays' spare room when it
+can: search/grow.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +13,7 @@ from index import merge, schema as S
 from index.builder import build_index, delete_articles, optimize_index
 from index.facets import declared
 from search import SearchRequest
+from search.grow import shares_memory
 from search.query import parse_query
 from search.searcher import _search
 from search.snapshot import FacetField, Snapshot, Stories, ValueTable
@@ -29,7 +32,27 @@ def built(snap: Snapshot) -> Snapshot:
         snap.norms(field)
     snap.calendar_index("month")
     snap.calendar_index("year")
+    snap.title_weights()
     return snap
+
+
+def extendable(snap: Snapshot) -> dict:
+    """The arrays a newer version may extend in place (search/grow.py), by name."""
+    out = {"day": snap.day, "ts": snap.ts, "title weights": snap.title_weights()}
+    for field in (S.TITLE, S.BODY):
+        out[f"lengths {field}"] = snap.lengths(field)
+    for unit in ("month", "year"):
+        out[f"calendar {unit}"] = snap.calendar_index(unit)
+    for facet in declared():
+        ff = snap.facet(facet.name)
+        for name in ("offsets", "doc_values", "doc_value"):
+            if getattr(ff, name) is not None:
+                out[f"{facet.name} {name}"] = getattr(ff, name)
+        out[f"{facet.name} first"], out[f"{facet.name} global_of"] = ff.values.first, ff.values.global_of
+    st = snap.stories()
+    out["story ord"], out["story first"], out["story global_of"] = st.ord, st.ids.first, st.ids.global_of
+    out["story size"], out["story offsets"], out["story members"] = st.size, st.offsets, st.members
+    return out
 
 
 def same_arrays(got, expected, what: str) -> None:
@@ -42,6 +65,8 @@ def same_arrays(got, expected, what: str) -> None:
 def assert_same(new: Snapshot, fresh: Snapshot, step: str) -> None:
     for name in ("live", "day", "ts", "dated"):
         same_arrays(getattr(new, name), getattr(fresh, name), f"{step}: {name}")
+    # (a deleted document's title weight is never read: an extended version keeps what it was)
+    same_arrays(new.title_weights()[new.live], fresh.title_weights()[fresh.live], f"{step}: title weights")
     for field in (S.TITLE, S.BODY):
         same_arrays(new.lengths(field), fresh.lengths(field), f"{step}: lengths {field}")
         same_arrays(new.norms(field), fresh.norms(field), f"{step}: norms {field}")
@@ -106,15 +131,23 @@ def test_a_version_extended_from_the_previous_one_equals_a_fresh_one(tmp_path, m
     build_index([one], root, workers=1)
     old = built(Snapshot(root))
     n = 0
+    shared = set()   # the arrays the last step's version extended in place
 
     def step(name: str, change) -> None:
         nonlocal old, n
         n += 1
         change(tmp_path / f"step{n}")
         before = dict(extensions)
+        old_arrays = extendable(old)
+        as_they_were = {k: v.copy() for k, v in old_arrays.items()}
         new = built(Snapshot(root, reuse=old))
         fresh = built(Snapshot(root))
         assert_same(new, fresh, name)
+        for k, v in extendable(old).items():   # what the new version appended did not touch the old one's
+            assert np.array_equal(v, as_they_were[k]), f"{name}: the old version's {k} changed"
+        new_arrays = extendable(new)
+        shared.clear()
+        shared.update(k for k, v in new_arrays.items() if k in old_arrays and shares_memory(v, old_arrays[k]))
         fresh.close()
         old.close()
         old = new
@@ -131,6 +164,11 @@ def test_a_version_extended_from_the_previous_one_equals_a_fresh_one(tmp_path, m
     # an add: new segments, a source no old segment holds
     got = step("add", add(record("quay", article_text(600), "Brand New Source", "2026-01-01")))
     assert got["facet"] and got["stories"]
+    # nothing shared changed: every per-document array is appended to in place (its values: only where every
+    # value of the old segments is still held, which a new source does not change)
+    assert {"day", "ts", "title weights", "lengths body", "calendar month", "story ord", "people offsets",
+            "people doc_values", "source doc_value", "story first", "story global_of", "story size",
+            "story offsets", "story members"} <= shared, shared
     # a copy of an old segment's original: an old story gains a member
     # (in a segment of 5, so deleting it below leaves the segment unmerged: the copy stays in a shared segment)
     got = step("copy", add(record("post", "Republished by arrangement. " + WIRE, "Harbour Post", "2025-05-02"),
@@ -139,6 +177,8 @@ def test_a_version_extended_from_the_previous_one_equals_a_fresh_one(tmp_path, m
     # an id the index has, added again: the old document is deleted (in an old segment), the new one appended
     got = step("replace", add(record("coffee", article_text(502) + " A correction.", "Farm News")))
     assert got["facet"] and got["stories"]
+    # a shared document deleted: its facet values are spliced out (copied), the columns still appended in place
+    assert {"day", "ts", "lengths body"} <= shared and "people offsets" not in shared, shared
     # a copy replaced by an article that is no copy: its story is its own again
     step("uncopied", add(record("post", article_text(503), "Harbour Post", "2025-05-02")))
     step("copy again", add(record("post", "Republished by arrangement. " + WIRE, "Harbour Post", "2025-05-02")))

@@ -318,10 +318,11 @@ def test_lsh_table_finds_every_entry_after_growing():
 
 def test_a_generations_stories_open_from_base_and_log_as_they_were_kept(tmp_path):
     """Random assignments, replacements and removals, logged commit by commit, with compactions and a frame of a
-    commit that never happened: every reopening answers as the clusterer that saw it all in memory."""
+    commit that never happened: every reopening answers as the clusterer that saw it all in memory, and so does
+    the copies map read from the frames since the commit before (a running server's read), across compactions."""
     import random
     from index import storyfile
-    from index.stories import read_story_map
+    from index.stories import read_story_map, read_story_map_since
     rng = random.Random(14)
     words = ("harbour council budget river election trade minister court bridge museum festival vaccine railway "
              "strike coffee drought orchestra satellite glacier port ship union talks pay berth vessel").split()
@@ -336,6 +337,8 @@ def test_a_generations_stories_open_from_base_and_log_as_they_were_kept(tmp_path
     memory, kept = StoryIndex(), StoryIndex()
     kept.compact(tmp_path, 0)
     toc, ids = 0, [f"a{i}" for i in range(40)]
+    known = read_story_map_since(tmp_path, 0)[1]
+    incremental = 0   # reads that took the read before them (the base map not rewritten in between)
     for step in range(300):
         aid = rng.choice(ids)
         if rng.random() < 0.75:
@@ -357,9 +360,14 @@ def test_a_generations_stories_open_from_base_and_log_as_they_were_kept(tmp_path
             kept.close()
             kept = StoryIndex.open(tmp_path, toc)
             assert read_story_map(tmp_path, toc) == memory.copies(), step
+            before = known
+            copies, known = read_story_map_since(tmp_path, toc, known)
+            assert copies == memory.copies(), step
+            incremental += known[0] == before[0]
         assert [kept.story_of(a) for a in ids] == [memory.story_of(a) for a in ids], step
         assert kept.stats() == memory.stats(), step
     assert kept.story_sizes() == memory.story_sizes() and sorted(kept.article_ids()) == sorted(memory.article_ids())
+    assert incremental > 5
     assert sorted(kept.duplicate_pairs()) == sorted(memory.duplicate_pairs())
 
 
