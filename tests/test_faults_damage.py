@@ -362,6 +362,24 @@ def test_opening_reads_only_the_edges_of_segment_files(index, monkeypatch):
     assert whole and not [name for name in whole if name.endswith(".seg")]   # the TOC and small files only
 
 
+def test_a_segment_altered_after_an_open_found_sound_is_found_at_the_next_open(index, monkeypatch):
+    """A process does not read the edges of a file again while its size and identity hold (a server opens a
+    version after each add), but a file rewritten since, its size the same, is read again."""
+    edges = []
+    real = integrity._edges_crc
+    monkeypatch.setattr(integrity, "_edges_crc", lambda path, size: edges.append(Path(path).name) or real(path, size))
+    store.open_index(index)
+    assert segment_of(index).name in edges
+    edges.clear()
+    store.open_index(index)   # nothing changed: nothing read again
+    assert segment_of(index).name not in edges
+    seg = segment_of(index)
+    overwrite(seg, 0, 16)
+    with pytest.raises(IndexDamaged) as caught:
+        store.open_index(index)
+    assert seg.name in str(caught.value) and "altered" in str(caught.value)
+
+
 def test_a_run_stopped_after_writing_its_stories_log_leaves_no_false_damage(index):
     gen = gen_of(index)
     with open(gen / STORY_LOG_FILE, "ab") as fh:   # a frame cut short: the run was killed while appending it
