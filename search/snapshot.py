@@ -965,12 +965,22 @@ class Snapshot:
         if self._empty_in(sub, field):
             return None
         term = self._term_arrays(sub, field, btext)
-        if term is None:
+        if term is not None:
+            ids, ws = term.docs + base, term.weights
+        elif self._arrays_of(sub) is not None:
+            # a term the segment's posting arrays do not hold is rare there (or absent): one term lookup and its
+            # few blocks decoded (Whoosh's reader would look it up twice, and wrap a segment with deletions in a
+            # matcher read posting by posting)
+            info = whoosh_wall.term_info(sub, field, btext)
+            if info is None:
+                return None
+            ids, ws, _ = whoosh_wall.term_postings(sub, info, 0)
+            ids, ws = np.asarray(ids, dtype=np.int64) + base, np.asarray(ws, dtype=np.float32)
+        else:   # a segment without the arrays file (an older index, Whoosh's own writer): its matcher
             if (field, btext) not in sub:
                 return None
             ids, ws = _read_matcher(sub.postings(field, btext))
             return ids + base, ws
-        ids, ws = term.docs + base, term.weights
         if sub.has_deletions():   # (Whoosh's reader leaves deleted documents out)
             keep = self.live[ids]
             ids, ws = ids[keep], ws[keep]
@@ -985,13 +995,18 @@ class Snapshot:
     def _term_arrays(self, sub, field: str, btext: bytes):
         """A term's postings in a segment's posting arrays file (index.segment_postings.Term); None when it is not
         there (a rare term, a term the segment lacks, or a segment without the file)."""
+        arrays = self._arrays_of(sub)
+        return arrays.term(field, btext) if arrays is not None else None
+
+    def _arrays_of(self, sub) -> "segment_postings.SegmentPostings | None":
+        """A segment's posting arrays file (None: it has none)."""
         key = (_segment_key(sub), _POSTING_ARRAYS)
         arrays = self.segment_cache.get(key, False)
         if arrays is False:
             seg = sub.segment()
             arrays = segment_postings.load(self.ix.storage.folder, seg.segment_id()) if seg is not None else None
             self.segment_cache[key] = arrays
-        return arrays.term(field, btext) if arrays is not None else None
+        return arrays
 
     def _phrase_term(self, sub, field: str, btext: bytes):
         """A term's postings with positions in a segment (from its arrays, else decoded from its blocks); False:
