@@ -7,7 +7,8 @@ Each function takes scale.py's `Context` (the index built from the size's shards
 - server heap: anonymous RSS (RssAnon: what the kernel cannot drop, unlike the mapped index) of one process after
   the search_speed.py query mix, 3 rounds;
 - search p50/p95 of that mix (24 queries: words, two-word AND, phrases, OR; all facets, the date histogram, 10
-  snippets), the first time each word is read too, and SQLite FTS5 doing the same work in the same run on the
+  snippets), the first time each word is read too (by a library Searcher, and by one that preloads the posting
+  arrays as `newsdex serve` does), and SQLite FTS5 doing the same work in the same run on the
   same articles (bm25 top 10, snippet(), GROUP BY counts; no people or countries tables: the synthetic archive has
   no gold entities);
 - refresh after an add: a Searcher that has answered searches sees `newsdex add` of 100 articles; the next search
@@ -44,17 +45,21 @@ import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from bench.search_speed import QUERIES
 from search import SearchRequest, Searcher
-s = Searcher(sys.argv[1])
+preload = sys.argv[3] == "preload"   # as `newsdex serve` runs it: the posting arrays mapped in the background
+s = Searcher(sys.argv[1], preload_postings=preload)
 s.search(SearchRequest(per_page=1))
+if preload:   # (done in the background, mostly while the first search ran)
+    s._live._preloader.idle.wait(300)
+preloaded = s._live._preloader.seconds if preload else 0.0
 cold, warm = [], []
 for q in QUERIES:
     t = time.perf_counter(); s.search(SearchRequest(q=q, all_articles=True)); cold.append((time.perf_counter() - t) * 1000)
-for _ in range(3):
+for _ in range(int(sys.argv[4])):
     for q in QUERIES:
         t = time.perf_counter(); s.search(SearchRequest(q=q, all_articles=True)); warm.append((time.perf_counter() - t) * 1000)
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 print(json.dumps({"cold": cold, "warm": warm, "anon_kb": int(status["RssAnon"].split()[0]),
-                  "rss_kb": int(status["VmRSS"].split()[0])}))
+                  "rss_kb": int(status["VmRSS"].split()[0]), "preloaded": preloaded}))
 """
 
 
@@ -65,12 +70,22 @@ def measure_first_search(ctx) -> dict:
     return {"first search (new process), s": round(statistics.median(runs), 2)}
 
 
+def _mix(ctx, preload: bool, rounds: int) -> dict:
+    return json.loads(subprocess.run([sys.executable, "-c", _MIX, str(ctx.root), str(ROOT),
+                                      "preload" if preload else "-", str(rounds)],
+                                     capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+
+
 def measure_search(ctx) -> dict:
-    """The query mix in one process (its heap after it), and SQLite FTS5 on the same articles."""
-    out = json.loads(subprocess.run([sys.executable, "-c", _MIX, str(ctx.root), str(ROOT)], capture_output=True,
-                                    text=True, check=True, cwd=ROOT).stdout)
+    """The query mix in one process (its heap after it), and SQLite FTS5 on the same articles. The first read of
+    each word twice: by a library Searcher, and by a server's (`newsdex serve` maps the posting arrays in the
+    background first: how long that took is reported)."""
+    out = _mix(ctx, False, 3)
+    served = _mix(ctx, True, 0)
     figures = {"search p50, ms": round(_pct(out["warm"], 50), 1), "search p95, ms": round(_pct(out["warm"], 95), 1),
                "first read of each word p95, ms": round(_pct(out["cold"], 95), 1),
+               "... as newsdex serve reads it (posting arrays preloaded), ms": round(_pct(served["cold"], 95), 1),
+               "... the preload (in the background, while the first search ran), s": round(served["preloaded"], 2),
                "server heap (RssAnon) after the mix, MB": round(out["anon_kb"] / 1024),
                "server RSS incl. mapped index, MB": round(out["rss_kb"] / 1024)}
     con = _fts(ctx)

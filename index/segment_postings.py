@@ -31,6 +31,7 @@ Written to a temporary name and renamed when the segment is finished, so a reade
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import mmap
@@ -251,11 +252,28 @@ class Term:
         return self._positions
 
 
+MADV_POPULATE_READ = 22      # Linux 5.14+: map a range's pages (reading them in), as first reads would one by one
+PRELOAD_CHUNK = 8 << 20      # bytes asked for at a time
+
+
+def _libc_madvise():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
+    return fn
+
+
+_MADVISE = _libc_madvise()
+
+
 class SegmentPostings:
     """A segment's file, mapped; `term(field, btext)` finds a term (None: the file does not hold it)."""
 
     def __init__(self, buf, footer: dict):
         self.buf = buf
+        self.preloaded = False
         n = footer["terms"]
         self.hashes = np.frombuffer(buf, np.uint64, count=n, offset=footer["hashes"]) if n else np.zeros(0, np.uint64)
         self.entries = np.frombuffer(buf, ENTRY, count=n, offset=footer["entries"]) if n else np.zeros(0, ENTRY)
@@ -279,6 +297,23 @@ class SegmentPostings:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def preload(self) -> int:
+        """Map every page of the file now (a server does it in the background, as Lucene's MMapDirectory preload):
+        the first read of a word then costs no page faults, which cost 10-70 us each on a virtual machine, several
+        per segment a word is looked up in. Through the C library's madvise, which lets other threads run (a
+        kernel before 5.14 lacks MADV_POPULATE_READ: a page at a time is touched instead). Returns the bytes."""
+        if self.preloaded:
+            return 0
+        size = len(self.buf)
+        view = np.frombuffer(self.buf, np.uint8)
+        start = view.ctypes.data
+        for at in range(0, size, PRELOAD_CHUNK):
+            length = min(PRELOAD_CHUNK, size - at)
+            if _MADVISE is None or _MADVISE(start + at, length, MADV_POPULATE_READ) != 0:
+                int(view[at:at + length:mmap.PAGESIZE].sum())   # (one byte a page)
+        self.preloaded = True
+        return size
 
     def field_terms(self) -> list[tuple[str, bytes]]:
         """(field, text) of every term the file holds."""

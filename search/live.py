@@ -38,8 +38,12 @@ class LiveSnapshot:
     """The Snapshot of the live index version under `root`, shared by threads; follows rebuilds and rollbacks."""
 
     def __init__(self, root: str | os.PathLike, verify_in_background: bool = False,
-                 warm: Callable[[Snapshot], None] = lambda snap: None, refresh_in_background: bool = False):
+                 warm: Callable[[Snapshot], None] = lambda snap: None, refresh_in_background: bool = False,
+                 preload_postings: bool = False):
         self.root = Path(root)
+        # a server maps the posting arrays of each version it serves in a thread of its own (Snapshot.
+        # preload_postings), so that a word's first search costs no page faults
+        self._preloader = _Preloader(self) if preload_postings else None
         self._verify = verify_in_background   # a server checks every byte of each version it opens, once
         self._verified = integrity.Verified() if verify_in_background else None
         self._warm = warm                     # what to build before a swapped-in snapshot serves requests
@@ -68,6 +72,8 @@ class LiveSnapshot:
                         old, self.snap = self.snap, new
                         if old is not None:
                             self._retire(old)
+                        if self._preloader is not None:
+                            self._preloader.request()
                 finally:
                     self._refresh_lock.release()
             snap = self.snap
@@ -105,6 +111,8 @@ class LiveSnapshot:
                     return
                 self.snap = new
                 self._retire(snap)
+            if self._preloader is not None:
+                self._preloader.request()
         except Exception:   # noqa: BLE001 - the old version keeps serving; the next request tries again
             log.exception("opening the new index version of %s failed; still serving the previous one", self.root)
 
@@ -153,11 +161,78 @@ class LiveSnapshot:
         snap, self.snap = self.snap, None
         if snap is not None:
             self._retire(snap)
+        if self._preloader is not None:
+            self._preloader.stop()
 
 
 class _MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+PRELOAD_SHARE = 0.25   # the posting arrays preloaded: at most this share of the memory available (MemAvailable)
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(b"MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+class _Preloader:
+    """Maps the live version's posting arrays in a thread of its own (one version at a time, the newest: versions
+    swapped in meanwhile are done once), within a share of the memory available."""
+
+    def __init__(self, live: "LiveSnapshot") -> None:
+        self._live = weakref.ref(live)
+        self._wanted = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.preloaded = 0   # bytes, over every version (for tests and the log)
+        self.seconds = 0.0   # ... and the time it took
+        self.idle = threading.Event()   # set while nothing is being preloaded (tests wait for it)
+        self.idle.set()
+
+    def request(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self.idle.clear()
+            self._wanted.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="newsdex-preload", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            with self._lock:
+                if self._stopped:
+                    self.idle.set()
+                    return
+                self._wanted.clear()
+            live = self._live()
+            snap = live.snap if live is not None else None
+            del live
+            if snap is not None:
+                started = time.perf_counter()
+                try:
+                    self.preloaded += snap.preload_postings(int(PRELOAD_SHARE * _available_memory()))
+                except Exception:   # noqa: BLE001 - a file merged away meanwhile: the next version is preloaded
+                    log.debug("preloading the posting arrays of %s stopped", snap.root, exc_info=True)
+                self.seconds += time.perf_counter() - started
+                del snap
+            with self._lock:
+                if not self._wanted.is_set():
+                    self.idle.set()
 
 
 class _Trimmer:

@@ -43,9 +43,9 @@ class Searcher:
     """Answers searches over the live index under `index_root`; refreshes itself when the index changes."""
 
     def __init__(self, index_root: str | os.PathLike, verify_in_background: bool = False,
-                 refresh_in_background: bool = False):
+                 refresh_in_background: bool = False, preload_postings: bool = False):
         self._live = LiveSnapshot(index_root, verify_in_background, warm=_warm,
-                                  refresh_in_background=refresh_in_background)
+                                  refresh_in_background=refresh_in_background, preload_postings=preload_postings)
         self.root = self._live.root
 
     @property

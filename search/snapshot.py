@@ -998,6 +998,25 @@ class Snapshot:
         arrays = self._arrays_of(sub)
         return arrays.term(field, btext) if arrays is not None else None
 
+    def preload_postings(self, budget: int) -> int:
+        """Map every page of this version's posting arrays files now (SegmentPostings.preload: a word's first read
+        then faults no page in), segment by segment while `budget` bytes allow; the files a version before it
+        preloaded are done (the segment cache carries them over), and a retired version stops. Returns the bytes
+        preloaded."""
+        done = 0
+        for sub, _ in self.leaves:
+            if self.retired:
+                break
+            with self.lock:
+                arrays = self._arrays_of(sub)
+            if arrays is None or arrays.preloaded:
+                continue
+            if done + len(arrays.buf) > budget:
+                log.info("posting arrays preloaded up to %d MB, a share of the memory available", budget >> 20)
+                break
+            done += arrays.preload()
+        return done
+
     def _arrays_of(self, sub) -> "segment_postings.SegmentPostings | None":
         """A segment's posting arrays file (None: it has none)."""
         key = (_segment_key(sub), _POSTING_ARRAYS)

@@ -60,5 +60,8 @@ class IndexView(Protocol):
     retired: bool              # replaced by a newer version: closed when its last request ends
     damage: Optional[Exception]   # set once a read found a damaged file: every later read raises it
 
+    root: Any                  # the index root it was opened from (for messages)
+
     def verify_in_background(self) -> Any: ...
+    def preload_postings(self, budget: int) -> int: ...             # map posting files' pages now (a server)
     def close(self) -> None: ...

@@ -166,3 +166,63 @@ def test_a_file_changed_since_it_was_checked_is_read_again(tmp_path):
     seg.write_bytes(bytes(data))
     damaged = integrity.verify(gen, seen).damaged
     assert [path for path, _ in damaged] == [seg]
+
+
+def test_a_server_preloads_each_version_s_posting_arrays_once(tmp_path, monkeypatch):
+    """`newsdex serve` maps the posting arrays of the version it serves in a thread of its own (a word's first
+    search then faults no page in); after an add, only the new segment's file is mapped, and answers are the same
+    as without it. Past its share of the memory available, nothing more is preloaded."""
+    from index import segment_postings
+    monkeypatch.setattr(segment_postings, "MIN_DF", 2)   # (small segments: their words go to the arrays files)
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "in", 6)], root, workers=1)
+    files = lambda: {p.name: p.stat().st_size for p in root.glob(f"**/*{segment_postings.SUFFIX}")}   # noqa: E731
+    first = files()
+    assert first
+    searcher = Searcher(root, refresh_in_background=True, preload_postings=True)
+    plain = Searcher(root)
+    try:
+        request = SearchRequest(q="harbour ferry", all_articles=True)
+        assert searcher.search(request).total == plain.search(request).total > 0
+        preloader = searcher._live._preloader
+        assert preloader.idle.wait(10)
+        snap = searcher._snap
+        arrays = [snap._arrays_of(sub) for sub, _ in snap.leaves]
+        assert all(a is not None and a.preloaded for a in arrays)
+        assert preloader.preloaded == sum(first.values())
+        build_index([_new_articles(tmp_path / "more", "quay")], root, mode="add", workers=1)
+        deadline = time.monotonic() + 10
+        while searcher.search(SearchRequest(q="quay")).total == 0:   # the background refresh
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert preloader.idle.wait(10)
+        new = {name: size for name, size in files().items() if name not in first}
+        assert new and preloader.preloaded == sum(first.values()) + sum(new.values())   # the new file, once
+        assert [h.id for h in searcher.search(request).hits] == [h.id for h in plain.search(request).hits]
+        thread = preloader._thread
+    finally:
+        searcher.close()
+        plain.close()
+    thread.join(5)
+    assert not thread.is_alive()   # closing the Searcher ends its preloader
+
+    limited = Searcher(root, preload_postings=True)
+    try:
+        limited.search(SearchRequest(q="harbour"))
+        snap = limited._snap
+        sizes = [len(snap._arrays_of(sub).buf) for sub, _ in snap.leaves]
+        assert len(sizes) == 2
+        limited._live._preloader.idle.wait(10)
+    finally:
+        limited.close()
+    # a budget that holds the first segment's file only (a quarter of what is available)
+    monkeypatch.setattr(searcher_module, "_available_memory", lambda: 4 * sizes[0])
+    limited = Searcher(root, preload_postings=True)
+    try:
+        limited.search(SearchRequest(q="harbour"))
+        assert limited._live._preloader.idle.wait(10)
+        snap = limited._snap
+        assert [snap._arrays_of(sub).preloaded for sub, _ in snap.leaves] == [True, False]
+        assert limited._live._preloader.preloaded == sizes[0]
+    finally:
+        limited.close()

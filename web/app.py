@@ -23,6 +23,9 @@ SETTINGS = {
     "MAX_EXPORTS": (2, "exports (/api/search.csv, .jsonl) streaming at once; more are answered 503"),
     "REFRESH_IN_BACKGROUND": (False, "open a new index version (after an add or a rebuild) in a thread of its own, "
                                      "answering from the previous one until it is ready (`newsdex serve` sets it)"),
+    "PRELOAD_POSTINGS": (False, "map each served version's posting arrays in a thread of its own (at most a quarter "
+                                "of the memory available), so that a word's first search faults no page in "
+                                "(`newsdex serve` sets it)"),
 }
 MAX_URL_BYTES = 8 * 1024   # a longer address is refused (414) before any work: every link of a page repeats it
 SECURITY_HEADERS = {
@@ -59,7 +62,8 @@ def create_app(config: Optional[dict] = None) -> Flask:
     app.config.update(config or {})
     app.config["INDEX_ROOT"] = os.fspath(app.config["INDEX_ROOT"])
     app.extensions["newsdex"] = SearcherHolder(app.config["INDEX_ROOT"], app.config.get("SEARCHER"),
-                                               bool(app.config.get("REFRESH_IN_BACKGROUND")))
+                                               bool(app.config.get("REFRESH_IN_BACKGROUND")),
+                                               bool(app.config.get("PRELOAD_POSTINGS")))
     from web.export import ExportSlots
     app.extensions["newsdex_exports"] = ExportSlots(app.config["MAX_EXPORTS"])
 
@@ -91,10 +95,12 @@ class SearcherHolder:
     """The app's one Searcher, opened on first use; if the index was missing, opening is retried on later requests
     (a `newsdex reindex` run while serving is then picked up without restart; the Searcher refreshes itself)."""
 
-    def __init__(self, index_root: str, searcher: Optional[Searcher] = None, background: bool = False):
+    def __init__(self, index_root: str, searcher: Optional[Searcher] = None, background: bool = False,
+                 preload: bool = False):
         self.index_root = index_root
         self._searcher = searcher
         self._background = background
+        self._preload = preload
         self._lock = threading.Lock()
 
     def get(self) -> Searcher:
@@ -104,7 +110,8 @@ class SearcherHolder:
             with self._lock:
                 if self._searcher is None:
                     self._searcher = Searcher(self.index_root, verify_in_background=True,
-                                              refresh_in_background=self._background)
+                                              refresh_in_background=self._background,
+                                              preload_postings=self._preload)
                 searcher = self._searcher
         return searcher
 

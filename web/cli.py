@@ -589,7 +589,7 @@ def _serve(index_root: Path, host: str, port: int, threads: int) -> None:
     import waitress
 
     from web.app import create_app
-    app = create_app({"INDEX_ROOT": str(index_root), "REFRESH_IN_BACKGROUND": True})
+    app = create_app({"INDEX_ROOT": str(index_root), "REFRESH_IN_BACKGROUND": True, "PRELOAD_POSTINGS": True})
     click.echo(f"Serving {index_root} at http://{host}:{port}/  (Ctrl-C to stop)", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="newsdex", _quiet=True)
 
