@@ -44,6 +44,8 @@ class LiveSnapshot:
         # a server maps the posting arrays of each version it serves in a thread of its own (Snapshot.
         # preload_postings), so that a word's first search costs no page faults
         self._preloader = _Preloader(self) if preload_postings else None
+        if self._preloader is not None:   # (its thread ends with this object, closed or not)
+            weakref.finalize(self, self._preloader.stop)
         self._verify = verify_in_background   # a server checks every byte of each version it opens, once
         self._verified = integrity.Verified() if verify_in_background else None
         self._warm = warm                     # what to build before a swapped-in snapshot serves requests
@@ -195,6 +197,7 @@ class _Preloader:
         self.seconds = 0.0   # ... and the time it took
         self.idle = threading.Event()   # set while nothing is being preloaded (tests wait for it)
         self.idle.set()
+        self._told = False   # (that the budget fell short: said once)
 
     def request(self) -> None:
         with self._lock:
@@ -224,8 +227,14 @@ class _Preloader:
             del live
             if snap is not None:
                 started = time.perf_counter()
+                budget = int(PRELOAD_SHARE * _available_memory())
                 try:
-                    self.preloaded += snap.preload_postings(int(PRELOAD_SHARE * _available_memory()))
+                    done, complete = snap.preload_postings(budget)
+                    self.preloaded += done
+                    if not complete and not self._told:
+                        self._told = True
+                        log.info("posting arrays of %s preloaded up to %d MB (a quarter of the memory available); "
+                                 "the rest is read when first searched", snap.root, budget >> 20)
                 except Exception:   # noqa: BLE001 - a file merged away meanwhile: the next version is preloaded
                     log.debug("preloading the posting arrays of %s stopped", snap.root, exc_info=True)
                 self.seconds += time.perf_counter() - started

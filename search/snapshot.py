@@ -998,24 +998,24 @@ class Snapshot:
         arrays = self._arrays_of(sub)
         return arrays.term(field, btext) if arrays is not None else None
 
-    def preload_postings(self, budget: int) -> int:
+    def preload_postings(self, budget: int) -> tuple[int, bool]:
         """Map every page of this version's posting arrays files now (SegmentPostings.preload: a word's first read
-        then faults no page in), segment by segment while `budget` bytes allow; the files a version before it
-        preloaded are done (the segment cache carries them over), and a retired version stops. Returns the bytes
-        preloaded."""
-        done = 0
+        then faults no page in), segment by segment while their sizes add up to at most `budget` bytes; the files
+        a version before it preloaded are done (the segment cache carries them over), and a retired version stops.
+        Returns the bytes preloaded, and whether every file fitted the budget."""
+        done = total = 0
         for sub, _ in self.leaves:
             if self.retired:
                 break
             with self.lock:
                 arrays = self._arrays_of(sub)
-            if arrays is None or arrays.preloaded:
+            if arrays is None:
                 continue
-            if done + len(arrays.buf) > budget:
-                log.info("posting arrays preloaded up to %d MB, a share of the memory available", budget >> 20)
-                break
+            total += len(arrays.buf)
+            if total > budget:
+                return done, False
             done += arrays.preload()
-        return done
+        return done, True
 
     def _arrays_of(self, sub) -> "segment_postings.SegmentPostings | None":
         """A segment's posting arrays file (None: it has none)."""
@@ -1266,9 +1266,11 @@ class Snapshot:
         if len(check) and check.min() < 0:
             raise _Rebuild("documents without a story")
         # the shared documents whose story changed: of those the story map names, now or before, the ones whose
-        # story is not the one they had (the others' stories are as they were, unless a new document joins them)
+        # story is not the one they had, or was one of the old version's last ordinals, which this table numbers
+        # anew (the others' stories are as they were, unless a new document joins them)
         named_docs = np.union1d(was, now[now < n_prefix])
-        changed = np.union1d(prior.dead, named_docs[ords[named_docs] != old.ord[named_docs]])
+        named_old = old.ord[named_docs]
+        changed = np.union1d(prior.dead, named_docs[(ords[named_docs] != named_old) | (named_old >= kept)])
         st = Stories.extended(old, table, ords, kept, n_prefix, changed, self.live, self.ts, self.dated)
         st.story_map, st.map_read = (copies, docs, sords), read
         return st

@@ -63,5 +63,5 @@ class IndexView(Protocol):
     root: Any                  # the index root it was opened from (for messages)
 
     def verify_in_background(self) -> Any: ...
-    def preload_postings(self, budget: int) -> int: ...             # map posting files' pages now (a server)
+    def preload_postings(self, budget: int) -> tuple[int, bool]: ...   # map posting files' pages (a server)
     def close(self) -> None: ...
