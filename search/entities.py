@@ -91,7 +91,7 @@ def suggest(snap: Snapshot, kind: str, key: str, n: int = SUGGESTIONS) -> tuple[
         label = country_label
     if len(pool) > SUGGEST_POOL or not pool:   # keep the most mentioned (and with no candidate: all of them)
         pool = pool or live.tolist()
-        pool = sorted(pool, key=lambda i: -int(ff.totals[i]))[:SUGGEST_POOL]
+        pool = sorted(pool, key=lambda i: (-int(ff.totals[i]), ff.values[i]))[:SUGGEST_POOL]   # (ties: by value)
     scored = []
     for i in pool:
         if not ff.totals[i]:

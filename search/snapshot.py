@@ -304,44 +304,76 @@ class FacetField:
         return self._words
 
 
-class ValueTable:
-    """The values of one field over every segment, numbered in the order they are first met (segment by segment):
-    put together from the segments' value hashes with one `np.unique`, each value's text decoded only when it is
-    asked for (a million story ids cost no Python string until one is shown)."""
+_NO_DOC = np.iinfo(np.int64).max
 
-    def __init__(self, parts: list, joined: "tuple | None" = None):   # the segments' SegmentValues, in order
+
+def _first_docs(parts: list, bases) -> np.ndarray:
+    """Per value of the segments (concatenated): the first document that holds it (a value no pair holds: its
+    segment's first document)."""
+    sizes = [len(p) for p in parts]
+    fd = np.full(sum(sizes), _NO_DOC, dtype=np.int64)
+    at, positions, docs = 0, [], []
+    for part, size, base in zip(parts, sizes, bases):
+        if len(part.ords):
+            positions.append(part.ords.astype(np.int64) + at)
+            docs.append(part.docs.astype(np.int64) + base)
+        at += size
+    if positions:
+        np.minimum.at(fd, np.concatenate(positions), np.concatenate(docs))
+    if len(fd) and fd.max() == _NO_DOC:
+        fd[fd == _NO_DOC] = np.repeat(np.asarray(bases, dtype=np.int64), sizes)[fd == _NO_DOC]
+    return fd
+
+
+class ValueTable:
+    """The values of one field over every segment, numbered in the order of the first document that holds each
+    (values first held by one document: by hash): put together from the segments' value hashes with one
+    `np.unique`, each value's text decoded only when it is asked for (a million story ids cost no Python string
+    until one is shown). Numbered so, a value keeps its ordinal in every later version whose first documents are
+    this one's, whether a merge rewrote the segments they are in or not (a merge keeps the documents' order)."""
+
+    def __init__(self, parts: list, bases=None, joined: "tuple | None" = None):
+        """`parts`: the segments' SegmentValues, in order; `bases`: each one's first document number."""
         self.parts = parts
         self.part_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in parts], out=self.part_starts[1:])
         self.extra: list[str] = []            # values added by add() (not in any segment)
         self._extra_ords: dict[str, int] = {}
-        if joined is not None:   # extended(): (global_of, first, sorted hashes, their ordinals, values decoded)
-            self.global_of, self.first, self._hashes, self._hash_ords, self._decoded = joined
+        if joined is not None:   # extended(): (global_of, first, first_doc, sorted hashes, their ordinals, decoded)
+            self.global_of, self.first, self.first_doc, self._hashes, self._hash_ords, self._decoded = joined
             return
+        if bases is None:   # (segments numbered one after the other)
+            bases = np.concatenate([[0], np.cumsum([int(p.docs.max()) + 1 if len(p.docs) else 0 for p in parts])])
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        # ordinals in the order values are first met: a newer version that appends segments keeps every ordinal
-        # (extended()), and a version opened afresh numbers them the same
         unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        order = np.argsort(met, kind="stable")
+        inverse = inverse.reshape(-1)
+        held = np.full(len(unique), _NO_DOC, dtype=np.int64)
+        np.minimum.at(held, inverse, _first_docs(parts, bases))
+        order = np.argsort(held, kind="stable")   # (unique is in hash order: ties stay so)
         ords = np.empty(len(unique), dtype=np.int32)
         ords[order] = np.arange(len(unique), dtype=np.int32)
-        self.global_of = spared(ords[inverse.reshape(-1)])    # per segment value (concatenated): its ordinal
-        self.first = spared(met[order].astype(np.int64))      # per ordinal: where it was first met (increasing)
+        self.global_of = spared(ords[inverse])          # per segment value (concatenated): its ordinal
+        self.first_doc = spared(held[order])            # per ordinal: the first document holding it (ascending)
+        self.first = spared(met[order].astype(np.int64))   # ... and where it is first met (to decode it)
         self._hashes = unique                         # the values' hashes, sorted (for ordinals_of)
         self._hash_ords = ords                        # ... and the ordinal of each
         self._decoded: dict[int, str] = {}
 
-    def extended(self, keep: int, parts: list) -> tuple["ValueTable", int]:
-        """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments),
-        made without joining every segment again. Ordinals follow the first meeting, so the values the kept
-        segments hold are this table's first ordinals, unchanged; the new segments' other values follow. Returns
-        it and how many of this table's ordinals it keeps, unchanged (the others: values only the dropped segments
-        held, and the values add() gave, which the caller gives again)."""
+    def extended(self, keep: int, parts: list, bases, n_prefix: int) -> tuple["ValueTable", int]:
+        """ValueTable(self.parts[:keep] + parts) (a newer version that shares this one's first `keep` segments and
+        its first `n_prefix` documents: those segments', and those of segments a merge rewrote, in the same order),
+        made without joining every segment again. The values those documents hold are this table's first
+        ordinals, unchanged; the new documents' other values follow. Returns it and how many of this table's
+        ordinals it keeps (the others: values only documents past `n_prefix` held, and the values add() gave,
+        which the caller gives again). _Rebuild when the new segments do not hold what the shared documents did."""
         end = int(self.part_starts[keep])
         n_old = len(self.first)
-        kept = int(np.searchsorted(self.first, end))   # ordinals below it: values first met in the kept segments
+        kept = int(np.searchsorted(self.first_doc, n_prefix))   # ordinals below it: values held before n_prefix
         hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
         unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        held = np.full(len(unique), _NO_DOC, dtype=np.int64)
+        np.minimum.at(held, inverse, _first_docs(parts, bases))
         if kept == n_old:
             kept_hashes, kept_ords = self._hashes, self._hash_ords
         else:
@@ -350,23 +382,36 @@ class ValueTable:
         at = np.searchsorted(kept_hashes, unique)
         known = at < len(kept_hashes)
         known[known] = kept_hashes[at[known]] == unique[known]
-        fresh = np.flatnonzero(~known)                          # (in hash order)
-        fresh_met = fresh[np.argsort(met[fresh], kind="stable")]   # ... in the order first met
+        by_hash = np.flatnonzero(~known)                                 # the new values, in hash order
+        fresh = by_hash[np.argsort(held[by_hash], kind="stable")]       # ... in the order they are first held
         unique_ords = np.empty(len(unique), dtype=np.int32)
         unique_ords[known] = kept_ords[at[known]]
-        unique_ords[fresh_met] = kept + np.arange(len(fresh), dtype=np.int32)
-        first = grown(self.first, kept, kept + len(fresh))   # (search/grow.py: appended in place when it can be)
-        first[kept:] = end + met[fresh_met]
-        slots = np.searchsorted(kept_hashes, unique[fresh])
-        sorted_hashes = _insert(kept_hashes, slots, unique[fresh])
-        hash_ords = _insert(kept_ords, slots, unique_ords[fresh])
+        unique_ords[fresh] = kept + np.arange(len(fresh), dtype=np.int32)
+        first_doc = grown(self.first_doc, kept, kept + len(fresh))   # (search/grow.py: in place when it can be)
+        first_doc[kept:] = held[fresh]
+        moved = np.flatnonzero(self.first[:kept] >= end)   # kept values first met in segments a merge rewrote
+        if len(moved):
+            where = np.full(kept, -1, dtype=np.int64)
+            inside = np.flatnonzero(known & (unique_ords < kept))
+            where[unique_ords[inside]] = inside
+            if np.any(where[moved] < 0):
+                raise _Rebuild("a value of the shared documents is not in the segments that hold them now")
+            first = spare(kept + len(fresh), np.int64)
+            first[:kept] = self.first[:kept]
+            first[moved] = end + met[where[moved]]
+        else:
+            first = grown(self.first, kept, kept + len(fresh))
+        first[kept:] = end + met[fresh]
+        slots = np.searchsorted(kept_hashes, unique[by_hash])   # (ascending: _insert's order)
+        sorted_hashes = _insert(kept_hashes, slots, unique[by_hash]) if len(fresh) else kept_hashes
+        hash_ords = _insert(kept_ords, slots, unique_ords[by_hash]) if len(fresh) else kept_ords
         global_of = grown(self.global_of, end, end + len(hashes))
-        global_of[end:] = unique_ords[inverse.reshape(-1)]
+        global_of[end:] = unique_ords[inverse]
         decoded = self._decoded.copy()   # (the old version may be decoding values meanwhile)
         if kept < n_old:
             decoded = {o: v for o, v in decoded.items() if o < kept}
-        joined = (global_of, first, sorted_hashes, hash_ords, decoded)
-        return ValueTable(self.parts[:keep] + list(parts), joined), kept
+        joined = (global_of, first, first_doc, sorted_hashes, hash_ords, decoded)
+        return ValueTable(self.parts[:keep] + list(parts), joined=joined), kept
 
     def __len__(self) -> int:
         return len(self.first) + len(self.extra)
@@ -825,7 +870,11 @@ class Snapshot:
                 dead = np.fromiter(sub.segment().deleted_docs(), dtype=np.int64)
                 self.live[dead + base] = False
         # what the previous version built over the shared segments is extended by the new ones, not built again
-        self._prior = _Prior.of(old, self._kept_from, self._kept_below, self.live) if old is not None else None
+        # (over its documents after them too, when a merge rewrote them as they were)
+        self._prior = None
+        if old is not None:
+            n_prefix = self._same_documents(old, self._kept_from, self._kept_below)
+            self._prior = _Prior.of(old, self._kept_from, n_prefix, self.live)
         self.day = self._numeric_column(S.DAY, "u4", 1 << 31, S.NO_DAY)
         self.ts = self._numeric_column(S.TS, "u8", 1 << 63, -(2 ** 62))
         self.dated = self.day != S.NO_DAY
@@ -844,6 +893,31 @@ class Snapshot:
         self.stem_fields = {lang: f for lang, f in S.STEM_FIELDS.items() if self.reader.field_length(f) > 0}
         self.refs = 0
         self.retired = False
+
+    def _same_documents(self, old: "Snapshot", keep: int, start: int) -> int:
+        """How many first documents this version has as `old` had them: those of the first `keep` segments
+        (`start` documents), and all of `old`'s when the segments after them were merged with nothing deleted (a
+        merge keeps the documents' order): the same article ids, every one live, in the same places."""
+        end = old.n_all
+        if not keep or end <= start or self.n_all < end or not old.live[start:end].all() \
+                or not self.live[start:end].all():
+            return start
+        try:
+            was = old.id_hashes(old.leaves[keep:])
+            now = self.id_hashes([(sub, base) for sub, base in self.leaves[keep:] if base < end])
+        except Exception:   # noqa: BLE001 - (the old version's files merged away: read as new)
+            return start
+        return end if len(was) == end - start and np.array_equal(was, now[:end - start]) else start
+
+    def id_hashes(self, leaves: list) -> np.ndarray:
+        """The article id's hash of every document of these consecutive segments (0: none)."""
+        out = []
+        for sub, _ in leaves:
+            part = self._segment_pairs(sub, S.ID)
+            hashes = np.zeros(sub.doc_count_all(), dtype=np.uint64)
+            hashes[part.docs] = part.hashes[part.ords]
+            out.append(hashes)
+        return np.concatenate(out) if out else np.zeros(0, np.uint64)
 
     # -- columns ---------------------------------------------------------------------------------------------
 
@@ -868,7 +942,8 @@ class Snapshot:
                 signed = raw.astype(np.int64) - shift
             else:
                 signed = (raw ^ np.uint64(1 << 63)).view(np.int64)
-            out[base:base + count] = signed
+            lo = max(start - base, 0)   # (a merge rewrote the shared documents before `start`: kept as they were)
+            out[base + lo:base + count] = signed[lo:]
             # documents past the column's end (and the column's own default) have no value
         unsigned_default = (1 << (8 * width)) - 1 - shift
         tail = out[start:]
@@ -898,11 +973,12 @@ class Snapshot:
         """Per-document length (in tokens, as Whoosh stores it: one byte, approximate) of a text field."""
         arr = self._lengths.get(field)
         if arr is None:
-            prior, leaves = self._prior, self.leaves
+            prior, leaves, start = self._prior, self.leaves, 0
             old = prior.lengths.get(field) if prior is not None else None
             if old is not None:
-                arr = grown(old, prior.n_prefix, self.n_all)
-                arr[prior.n_prefix:] = 0
+                start = prior.n_prefix
+                arr = grown(old, start, self.n_all)
+                arr[start:] = 0
                 leaves = leaves[prior.keep:]
             else:
                 arr = spare(self.n_all, np.float32, 0)
@@ -912,8 +988,8 @@ class Snapshot:
                     if data is None:
                         continue
                     raw = np.frombuffer(data, dtype=np.uint8)
-                    count = len(raw)
-                    arr[base:base + count] = _LENGTH_TABLE[raw]
+                    lo = max(start - base, 0)   # (the shared documents a merge rewrote: kept as they were)
+                    arr[base + lo:base + len(raw)] = _LENGTH_TABLE[raw[lo:]]
             self._lengths[field] = arr
         return arr
 
@@ -1201,7 +1277,7 @@ class Snapshot:
         if len(old.missing_docs):
             raise _Rebuild("documents without a story")
         keep, n_prefix = prior.keep, prior.n_prefix
-        table, kept = old.ids.extended(keep, self._new_parts(S.STORY))
+        table, kept = old.ids.extended(keep, self._new_parts(S.STORY), self._new_bases(), n_prefix)
         tail = np.full(self.n_all - n_prefix, -1, dtype=np.int64)   # the new documents' stories
         pair_doc, pair_ord = self._new_pairs(table, S.STORY)
         tail[pair_doc - n_prefix] = pair_ord
@@ -1332,10 +1408,11 @@ class Snapshot:
     def _build_facet(self, field: str, name: str = "") -> FacetField:
         prior = self._prior
         old = prior.facets.get(name) if prior is not None else None
-        if old is not None:   # the previous version's arrays, extended by the new segments' pairs
-            table, kept = old.values.extended(prior.keep, self._new_parts(field))
-            pair_doc, pair_ord = self._new_pairs(table, field)
+        if old is not None:   # the previous version's arrays, extended by the new documents' pairs
             try:
+                table, kept = old.values.extended(prior.keep, self._new_parts(field), self._new_bases(),
+                                                  prior.n_prefix)
+                pair_doc, pair_ord = self._new_pairs(table, field)
                 return old.extended(table, kept, prior.n_prefix, prior.dead, pair_doc, pair_ord, self.live)
             except _Rebuild as why:
                 log.info("facet %s built whole: %s", name or field, why)
@@ -1346,14 +1423,24 @@ class Snapshot:
         """The pairs of a field in the segments after those shared with the previous version."""
         return [self._segment_pairs(sub, field) for sub, _ in self.leaves[self._prior.keep:]]
 
+    def _new_bases(self) -> list[int]:
+        """The first document number of each segment after those shared with the previous version."""
+        return [base for _, base in self.leaves[self._prior.keep:]]
+
     def _new_pairs(self, table: ValueTable, field: str) -> tuple[np.ndarray, np.ndarray]:
-        """(global doc, ordinal in `table`) of every pair of the segments after the shared ones."""
-        keep = self._prior.keep
+        """(global doc, ordinal in `table`) of every pair of the documents after the shared ones (those of the
+        segments after the shared ones, but for the documents a merge rewrote as they were)."""
+        keep, n_prefix = self._prior.keep, self._prior.n_prefix
         docs, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for i, (sub, base) in enumerate(self.leaves[keep:]):
             part = table.parts[keep + i]
-            docs.append(part.docs.astype(np.int64) + base)
-            vals.append(table.ordinals_in(keep + i, part.ords))
+            part_docs = part.docs.astype(np.int64) + base
+            part_ords = part.ords
+            if base < n_prefix:
+                new = part_docs >= n_prefix
+                part_docs, part_ords = part_docs[new], part_ords[new]
+            docs.append(part_docs)
+            vals.append(table.ordinals_in(keep + i, part_ords))
         return np.concatenate(docs), np.concatenate(vals).astype(np.int32)
 
     def built(self) -> tuple[dict, dict, dict, "Stories | None", "np.ndarray | None"]:
@@ -1374,7 +1461,7 @@ class Snapshot:
             part = self._segment_pairs(sub, field)
             parts.append(part)
             docs.append(part.docs.astype(np.int32) + base)
-        table = ValueTable(parts)
+        table = ValueTable(parts, [base for _, base in self.leaves])
         vals = [table.ordinals_in(i, part.ords) for i, part in enumerate(parts) if len(part.ords)]
         if not vals:
             return table, np.zeros(0, np.int32), np.zeros(0, np.int32)

@@ -49,6 +49,7 @@ def extendable(snap: Snapshot) -> dict:
             if getattr(ff, name) is not None:
                 out[f"{facet.name} {name}"] = getattr(ff, name)
         out[f"{facet.name} first"], out[f"{facet.name} global_of"] = ff.values.first, ff.values.global_of
+        out[f"{facet.name} first_doc"] = ff.values.first_doc
     st = snap.stories()
     out["story ord"], out["story first"], out["story global_of"] = st.ord, st.ids.first, st.ids.global_of
     out["story size"], out["story offsets"], out["story members"] = st.size, st.offsets, st.members
@@ -81,6 +82,7 @@ def assert_same(new: Snapshot, fresh: Snapshot, step: str) -> None:
         assert (got.single, got.gaps, got.n_live, got.multi) == \
                (expected.single, expected.gaps, expected.n_live, expected.multi), what
         same_arrays(got.values.first, expected.values.first, f"{what} first")
+        same_arrays(got.values.first_doc, expected.values.first_doc, f"{what} first_doc")
         same_arrays(got.values.global_of, expected.values.global_of, f"{what} global_of")
         values = expected.values.values()
         same_arrays(got.values.ordinals_of(values + ["no such value"]),
@@ -90,6 +92,9 @@ def assert_same(new: Snapshot, fresh: Snapshot, step: str) -> None:
         same_arrays(getattr(got, name), getattr(expected, name), f"{step}: stories {name}")
     assert (got.n, got.count) == (expected.n, expected.count), step
     assert got.ids.values() == expected.ids.values(), f"{step}: story ids"
+    story_ids = expected.ids.values()
+    same_arrays(got.ids.ordinals_of(story_ids + ["no such story"]), expected.ids.ordinals_of(story_ids + ["no such story"]),
+                f"{step}: story ordinals_of")
     for q in QUERIES:
         for all_articles in (False, True):
             request = SearchRequest(q=q, sort="newest", per_page=100, all_articles=all_articles)
@@ -191,13 +196,17 @@ def test_a_version_extended_from_the_previous_one_equals_a_fresh_one(tmp_path, m
     # merges: the newest segments rewritten, so the shared run of segments is shorter than the old version's
     monkeypatch.setattr(merge, "MERGE_FACTOR", 2)
     monkeypatch.setattr(merge, "FLOOR_DOCS", 1)   # (the first segment stays: the small newest ones merge)
-    across = 0
+    across = kept_in_place = 0
     for k in range(4):
         leaves = len(old.leaves)
         got = step(f"merging add {k}", add(record(f"m{k}", article_text(700 + k), f"Merged {k % 2}"), files=1))
         if len(old.leaves) <= leaves and got["facet"] and got["stories"]:
             across += 1   # a merge rewrote segments the old version had, and the shared ones were extended
-    assert across
+            # ... and where it rewrote them with nothing deleted, the arrays were appended to in place (the
+            # stories' too where no story's first article is gone, unlike here since "delete the original")
+            kept_in_place += {"day", "lengths body", "title weights", "people offsets", "people doc_values",
+                              "people first_doc", "source doc_value"} <= shared
+    assert across and kept_in_place
     step("a copy after merges", add(record("gazette", WIRE + " Copyright Gazette.", "Gazette", "2025-05-03")))
     step("optimize", lambda folder: optimize_index(root))   # nothing shared: built whole
     got = step("add after optimize", add(record("late", article_text(800), "Late Desk", "2027-01-01")))
