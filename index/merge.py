@@ -55,7 +55,7 @@ from index import integrity, segment_postings, segment_values, store
 from index.postings import compress, decode_positions, encode_postings
 from index.segment import CHUNK_POSTINGS, _Files
 from index.whoosh_wall import (LENGTHS_COLUMN, SegmentWriterBase, column_values, field_names, key_prefix,
-                               length_column, raw_stored, segments_of, term_postings, term_records)
+                               length_column, mark_merged, raw_stored, segments_of, term_postings, term_records)
 
 MERGE_FACTOR = 10             # segments of one level merged at a time
 FLOOR_DOCS = 10               # segments smaller than this count as this size (all the tiny ones: one level)
@@ -165,6 +165,7 @@ def merge_window(ix, gen: Path, segments: list, start: int, end: int) -> None:
     merger = SegmentMerger(ix, segments[start:end])
     merged = merger.run()
     if merged is not None:
+        mark_merged(merged, segments[start:end])   # (a reader then keeps what it had for these documents)
         store.fsync_segment(gen, merged)
     final = segments[:start] + ([merged] if merged is not None else []) + segments[end:]
     merger.commit_segments(final)   # Whoosh removes the sources' files; open readers keep their mappings

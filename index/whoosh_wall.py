@@ -358,6 +358,21 @@ def term_records(sub, field: str):
         yield key[2:], value
 
 
+MERGED_FROM = "newsdex_merged_from"   # an attribute of a merged segment, pickled with it in the TOC
+
+
+def mark_merged(segment, sources: list) -> None:
+    """Record on a merged segment (in the TOC that names it) the segments it was merged from, in order: id,
+    documents and deleted documents of each when it was merged. A reader that had those segments open knows
+    the merged one holds their documents as they were, in the same order, when none was deleted."""
+    setattr(segment, MERGED_FROM, tuple((s.segment_id(), s.doc_count_all(), s.deleted_count()) for s in sources))
+
+
+def merged_from(segment) -> tuple:
+    """What mark_merged recorded ((): a segment written, not merged, or merged by another program)."""
+    return getattr(segment, MERGED_FROM, ())
+
+
 def term_info(sub, field: str, btext: bytes) -> bytes | None:
     """A term's info bytes in a segment, as the term file holds them (None: the segment has no such term)."""
     terms = getattr(sub, "_terms", None)

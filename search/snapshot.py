@@ -896,28 +896,31 @@ class Snapshot:
 
     def _same_documents(self, old: "Snapshot", keep: int, start: int) -> int:
         """How many first documents this version has as `old` had them: those of the first `keep` segments
-        (`start` documents), and all of `old`'s when the segments after them were merged with nothing deleted (a
-        merge keeps the documents' order): the same article ids, every one live, in the same places."""
-        end = old.n_all
-        if not keep or end <= start or self.n_all < end or not old.live[start:end].all() \
-                or not self.live[start:end].all():
+        (`start` documents), and all of `old`'s when each of its segments after them is still here or was merged,
+        with nothing deleted, into one of this version's (index.merge records the segments a merged one was made
+        from, in the TOC: a merge keeps the documents' order). Article ids alone would not do: an article replaced
+        in the newest segment and merged with its replacement has the same id in the same place."""
+        rest = [sub.segment() for sub, _ in old.leaves[keep:]]
+        if not keep or not rest or self.n_all < old.n_all:
             return start
-        try:
-            was = old.id_hashes(old.leaves[keep:])
-            now = self.id_hashes([(sub, base) for sub, base in self.leaves[keep:] if base < end])
-        except Exception:   # noqa: BLE001 - (the old version's files merged away: read as new)
-            return start
-        return end if len(was) == end - start and np.array_equal(was, now[:end - start]) else start
-
-    def id_hashes(self, leaves: list) -> np.ndarray:
-        """The article id's hash of every document of these consecutive segments (0: none)."""
-        out = []
-        for sub, _ in leaves:
-            part = self._segment_pairs(sub, S.ID)
-            hashes = np.zeros(sub.doc_count_all(), dtype=np.uint64)
-            hashes[part.docs] = part.hashes[part.ords]
-            out.append(hashes)
-        return np.concatenate(out) if out else np.zeros(0, np.uint64)
+        i = 0
+        for sub, _ in self.leaves[keep:]:
+            if i == len(rest):
+                break
+            seg = sub.segment()
+            if seg.segment_id() == rest[i].segment_id():   # (documents deleted there since: _Prior's `dead`)
+                i += 1
+                continue
+            sources = whoosh_wall.merged_from(seg)
+            if not sources:
+                return start
+            for segment_id, count, deleted in sources:
+                if i == len(rest):   # (segments written after the old version: new documents)
+                    break
+                if (segment_id, count, deleted) != (rest[i].segment_id(), rest[i].doc_count_all(), 0):
+                    return start
+                i += 1
+        return old.n_all if i == len(rest) else start
 
     # -- columns ---------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from index import merge
+from index import merge, whoosh_wall
 from index.schema import ID, build_schema, document_for
 from index.segment import FastSegmentWriter
 from tests.test_segment import _ascii_articles, _tricky_articles, _view
@@ -43,9 +43,13 @@ def test_merged_segments_read_as_the_live_documents_written_as_one(tmp_path, mon
     gone = {docs[i]["id"] for i in (0, 3, 91, 150, 151, 300, 459)}
     delete(ix, sorted(gone))
     assert len(ix._segments()) == 5
+    sources = [(s.segment_id(), s.doc_count_all(), s.deleted_count()) for s in ix._segments()]
     report = merge.merge_all(tmp_path / "ix")
     assert report.merges == [(len(docs) - len(gone), 5)] and report.segments == 1
     merged = whoosh_index.open_dir(str(tmp_path / "ix"))
+    # the TOC names what the merged segment was made from (a reader that had them keeps what it built for them)
+    (segment,) = merged._segments()
+    assert whoosh_wall.merged_from(segment) == tuple(sources) and sources[0][2] == 2   # (ids 0 and 3)
     live = [d for d in docs if d["id"] not in gone]
     one = write_segments(tmp_path / "one", [live], [FastSegmentWriter])
     got, expected = _view(merged), _view(one)

@@ -236,3 +236,26 @@ def test_a_running_searcher_after_adds_answers_as_a_fresh_one(tmp_path, extensio
         fresh.close()
     assert extensions["stories"] == 2 and extensions["facet"]
     running.close()
+
+
+def test_a_merge_of_a_replaced_article_is_not_taken_for_the_documents_it_had(tmp_path, monkeypatch, extensions):
+    """The newest segment's last article replaced (same id, new text, outlet and date), then merged with the
+    replacement: the merged segment's article ids are the old ones, in the same places, but the last document is
+    another; the version after it must answer as a fresh one (the old document's arrays are not kept for it)."""
+    root = tmp_path / "ix"
+    build_index([make_folder(tmp_path / "big", 12)], root, workers=1)   # a first segment the merges leave alone
+    feed(tmp_path / "newest", "n.jsonl", [record("n1", article_text(901), "North Desk", "2024-03-01"),
+                                          record("n2", article_text(902), "North Desk", "2024-03-02")])
+    build_index([tmp_path / "newest"], root, mode="add", workers=1)
+    monkeypatch.setattr(merge, "MERGE_FACTOR", 2)
+    monkeypatch.setattr(merge, "FLOOR_DOCS", 1)
+    monkeypatch.setattr(merge, "MAX_AUTO_MERGE_DOCS", 5)   # (the 12-article segment is not merged)
+    old = built(Snapshot(root))
+    feed(tmp_path / "fix", "f.jsonl", [record("n2", article_text(950) + " A correction.", "South Desk", "2026-07-07")])
+    build_index([tmp_path / "fix"], root, mode="add", workers=1)   # n2 deleted, its replacement merged after n1
+    new = built(Snapshot(root, reuse=old))
+    assert len(new.leaves) == 2 and new.n_all == old.n_all   # the same ids in the same places
+    fresh = built(Snapshot(root))
+    assert_same(new, fresh, "replaced, then merged")
+    for snap in (old, new, fresh):
+        snap.close()
