@@ -253,6 +253,7 @@ class Term:
 
 
 MADV_POPULATE_READ = 22      # Linux 5.14+: map a range's pages (reading them in), as first reads would one by one
+MADV_WILLNEED = 3            # (older kernels: read them in ahead, without mapping them)
 PRELOAD_CHUNK = 8 << 20      # bytes asked for at a time
 
 
@@ -301,18 +302,22 @@ class SegmentPostings:
     def preload(self) -> int:
         """Map every page of the file now (a server does it in the background, as Lucene's MMapDirectory preload):
         the first read of a word then costs no page faults, which cost 10-70 us each on a virtual machine, several
-        per segment a word is looked up in. Through the C library's madvise, which lets other threads run (a
-        kernel before 5.14 lacks MADV_POPULATE_READ: a page at a time is touched instead). Returns the bytes."""
+        per segment a word is looked up in. Through the C library's madvise, which lets other threads run. Where
+        the kernel cannot (before Linux 5.14), the pages are only read ahead (MADV_WILLNEED): touching them here
+        would turn a file cut short since it was opened into a crash of the server. Returns the bytes."""
         if self.preloaded:
             return 0
+        self.preloaded = True
         size = len(self.buf)
+        if _MADVISE is None or not size:
+            return 0
         view = np.frombuffer(self.buf, np.uint8)
         start = view.ctypes.data
         for at in range(0, size, PRELOAD_CHUNK):
             length = min(PRELOAD_CHUNK, size - at)
-            if _MADVISE is None or _MADVISE(start + at, length, MADV_POPULATE_READ) != 0:
-                int(view[at:at + length:mmap.PAGESIZE].sum())   # (one byte a page)
-        self.preloaded = True
+            if _MADVISE(start + at, length, MADV_POPULATE_READ) != 0:
+                _MADVISE(start + at, size - at, MADV_WILLNEED)
+                return at
         return size
 
     def field_terms(self) -> list[tuple[str, bytes]]:
