@@ -124,7 +124,7 @@ def _problem(path: Path, entry: dict, full: bool) -> Optional[str]:
             return _size_problem(size, entry["size"])
         if full:
             return None if _crc(path) == entry["crc32"] else "does not match its checksum (altered)"
-        key = (str(path), size, entry["edges"], st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        key = _file_key(path, entry, st)
         if key in _EDGES_SOUND:
             return None
         if _edges_crc(path, size) != entry["edges"]:
@@ -261,11 +261,13 @@ class Verified:
         self.lock = threading.Lock()
 
 
-def _file_key(path: Path, entry: dict) -> Optional[tuple]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
+def _file_key(path: Path, entry: dict, st: Optional[os.stat_result] = None) -> Optional[tuple]:
+    """A file as its list entry has it and as it is on disk (a file rewritten or replaced since has another)."""
+    if st is None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
     return str(path), entry["size"], entry["crc32"], st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
 
 

@@ -54,11 +54,12 @@ def spared(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def grown(old: np.ndarray, keep: int, n: int) -> np.ndarray:
+def grown(old: np.ndarray, keep: int, n: int, share: bool = True) -> np.ndarray:
     """An array of `n` entries whose first `keep` are `old`'s, the rest uninitialised: the caller fills them, and
-    writes nothing before `keep` (that part may be `old`'s own memory, which its version still reads)."""
+    writes nothing before `keep` (that part may be `old`'s own memory, which its version still reads). With
+    `share` False, always a copy (the caller changes the head)."""
     base = old.base
-    if (isinstance(base, np.ndarray) and old.ndim == 1 and base.ndim == 1 and old.dtype == base.dtype
+    if (share and isinstance(base, np.ndarray) and old.ndim == 1 and base.ndim == 1 and old.dtype == base.dtype
             and old.strides == base.strides and old.ctypes.data == base.ctypes.data
             and keep <= len(old) and n <= len(base) and keep <= n):
         with _LOCK:

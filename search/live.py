@@ -175,29 +175,33 @@ class _MallInfo2(ctypes.Structure):
 PRELOAD_SHARE = 0.25   # the posting arrays preloaded: at most this share of the memory available (MemAvailable)
 
 
-def _available_memory() -> int:
+def _proc_bytes(path: str, field: bytes) -> Optional[int]:
+    """A figure in kB of a /proc file (`field` as it starts its line), in bytes; None where it cannot be read."""
     try:
-        with open("/proc/meminfo", "rb") as fh:
-            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(b"MemAvailable:"))
+        with open(path, "rb") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(field))
     except (OSError, StopIteration, ValueError):
-        return 0
+        return None
 
 
-class _Preloader:
-    """Maps the live version's posting arrays in a thread of its own (one version at a time, the newest: versions
-    swapped in meanwhile are done once), within a share of the memory available."""
+def _available_memory() -> int:
+    return _proc_bytes("/proc/meminfo", b"MemAvailable:") or 0
 
-    def __init__(self, live: "LiveSnapshot") -> None:
-        self._live = weakref.ref(live)
+
+class _Worker:
+    """A daemon thread of its own, started at the first request(), that does its work once for every burst of
+    requests (those made while it waits DELAY seconds, or works, cost one more round), until stop()."""
+
+    NAME = "newsdex-worker"
+    DELAY = 0.0
+
+    def __init__(self) -> None:
         self._wanted = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._stopped = False
-        self.preloaded = 0   # bytes, over every version (for tests and the log)
-        self.seconds = 0.0   # ... and the time it took
-        self.idle = threading.Event()   # set while nothing is being preloaded (tests wait for it)
+        self.idle = threading.Event()   # set while no work is asked for or running (tests wait for it)
         self.idle.set()
-        self._told = False   # (that the budget fell short: said once)
 
     def request(self) -> None:
         with self._lock:
@@ -206,7 +210,7 @@ class _Preloader:
             self.idle.clear()
             self._wanted.set()
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="newsdex-preload", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
                 self._thread.start()
 
     def stop(self) -> None:
@@ -217,82 +221,88 @@ class _Preloader:
     def _run(self) -> None:
         while True:
             self._wanted.wait()
+            time.sleep(self.DELAY)
             with self._lock:
                 if self._stopped:
                     self.idle.set()
                     return
                 self._wanted.clear()
-            live = self._live()
-            snap = live.snap if live is not None else None
-            del live
-            if snap is not None:
-                started = time.perf_counter()
-                budget = int(PRELOAD_SHARE * _available_memory())
-                try:
-                    done, complete = snap.preload_postings(budget)
-                    self.preloaded += done
-                    if not complete and not self._told:
-                        self._told = True
-                        log.info("posting arrays of %s preloaded up to %d MB (a quarter of the memory available); "
-                                 "the rest is read when first searched", snap.root, budget >> 20)
-                except Exception:   # noqa: BLE001 - a file merged away meanwhile: the next version is preloaded
-                    log.debug("preloading the posting arrays of %s stopped", snap.root, exc_info=True)
-                self.seconds += time.perf_counter() - started
-                del snap
+            self._work()
             with self._lock:
                 if not self._wanted.is_set():
                     self.idle.set()
 
+    def _work(self) -> None:
+        raise NotImplementedError
 
-class _Trimmer:
+
+class _Preloader(_Worker):
+    """Maps the live version's posting arrays in a thread of its own (one version at a time, the newest: versions
+    swapped in meanwhile are done once), within a share of the memory available."""
+
+    NAME = "newsdex-preload"
+
+    def __init__(self, live: "LiveSnapshot") -> None:
+        super().__init__()
+        self._live = weakref.ref(live)
+        self.preloaded = 0   # bytes, over every version (for tests and the log)
+        self.seconds = 0.0   # ... and the time it took
+        self._told = False   # (that the budget fell short: said once)
+
+    def _work(self) -> None:
+        live = self._live()
+        snap = live.snap if live is not None else None
+        del live
+        if snap is None:
+            return
+        started = time.perf_counter()
+        budget = int(PRELOAD_SHARE * _available_memory())
+        try:
+            done, complete = snap.preload_postings(budget)
+            self.preloaded += done
+            if not complete and not self._told:
+                self._told = True
+                log.info("posting arrays of %s preloaded up to %d MB (a quarter of the memory available); "
+                         "the rest is read when first searched", snap.root, budget >> 20)
+        except Exception:   # noqa: BLE001 - a file merged away meanwhile: the next version is preloaded
+            log.debug("preloading the posting arrays of %s stopped", snap.root, exc_info=True)
+        self.seconds += time.perf_counter() - started
+
+
+class _Trimmer(_Worker):
     """Hands the free pages of glibc's heaps back to the system, in a thread of its own, shortly after a version
     was freed (no request waits for it; versions freed close together cost one trim), when the process keeps more
     freed memory than it uses: anonymous RSS over twice what malloc has handed out. Freed memory that is kept
     makes the next version's arrays cheap (no page faults: a refresh at 1M takes about half as long), so one
     version's worth of it stays. A no-op where the C library has no malloc_trim or mallinfo2."""
 
+    NAME = "newsdex-trim"
     DELAY = 0.2   # seconds: the freed version's arrays are released after its finalizer has run
 
     def __init__(self) -> None:
+        super().__init__()
         try:
             libc = ctypes.CDLL(None)
             self._trim, self._info = libc.malloc_trim, libc.mallinfo2
             self._info.restype = _MallInfo2
         except (OSError, AttributeError):
             self._trim = self._info = None
-        self._wanted = threading.Event()
-        self._thread: Optional[threading.Thread] = None
-        self._lock = threading.Lock()
         self.requested = 0   # (counted for tests)
 
     def request(self) -> None:
         self.requested += 1
-        if self._trim is None:
-            return
-        self._wanted.set()
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="newsdex-trim", daemon=True)
-                self._thread.start()
+        if self._trim is not None:
+            super().request()
 
     def worth_it(self) -> bool:
         """More freed memory is resident than is in use."""
         info = self._info()
-        in_use = info.uordblks + info.hblkhd
-        try:
-            with open("/proc/self/status", "rb") as fh:
-                rss = next(int(line.split()[1]) * 1024 for line in fh if line.startswith(b"RssAnon:"))
-        except (OSError, StopIteration, ValueError):
-            return True
-        return rss > 2 * in_use
+        rss = _proc_bytes("/proc/self/status", b"RssAnon:")
+        return rss is None or rss > 2 * (info.uordblks + info.hblkhd)
 
-    def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            time.sleep(self.DELAY)
-            self._wanted.clear()
-            if self.worth_it():
-                self._trim(0)
+    def _work(self) -> None:
+        if self.worth_it():
+            self._trim(0)
 
 
 _TRIMMER = _Trimmer()

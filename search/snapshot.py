@@ -208,23 +208,15 @@ class FacetField:
         np.cumsum(new_per_doc, out=offsets[n_prefix + 1:])
         offsets[n_prefix + 1:] += head[-1]
         multi += int(np.count_nonzero(new_per_doc > 1))
-        kept_values = len(old_values)
-        if len(dead):
-            doc_values = spare(kept_values + len(pair_ord), np.result_type(old_values, pair_ord))
-            doc_values[:kept_values] = old_values
-        else:
-            doc_values = grown(self.doc_values, kept_values, kept_values + len(pair_ord))
+        kept_values = len(old_values)   # (the shared head, or the spliced copy: appended to in place either way)
+        doc_values = grown(old_values, kept_values, kept_values + len(pair_ord))
         doc_values[kept_values:] = pair_ord
         single = n > 0 and not multi   # (deletions may have left one value per document)
         doc_value, gaps = None, False
         if single:
             if self.single:
-                if len(dead):
-                    doc_value = spare(n, np.int32)
-                    doc_value[:n_prefix] = self.doc_value[:n_prefix]
-                    doc_value[dead] = -1
-                else:
-                    doc_value = grown(self.doc_value, n_prefix, n)
+                doc_value = grown(self.doc_value, n_prefix, n, share=not len(dead))
+                doc_value[dead] = -1
                 doc_value[n_prefix:] = -1
                 doc_value[pair_doc] = pair_ord
             else:
@@ -320,9 +312,21 @@ def _first_docs(parts: list, bases) -> np.ndarray:
         at += size
     if positions:
         np.minimum.at(fd, np.concatenate(positions), np.concatenate(docs))
-    if len(fd) and fd.max() == _NO_DOC:
-        fd[fd == _NO_DOC] = np.repeat(np.asarray(bases, dtype=np.int64), sizes)[fd == _NO_DOC]
+    none = fd == _NO_DOC
+    if none.any():
+        fd[none] = np.repeat(np.asarray(bases, dtype=np.int64), sizes)[none]
     return fd
+
+
+def _joined(parts: list, bases) -> tuple:
+    """The segments' values joined: (their distinct hashes, sorted; where each is first met in the concatenation;
+    each concatenated value's index among them; the first document holding each)."""
+    hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
+    unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    held = np.full(len(unique), _NO_DOC, dtype=np.int64)
+    np.minimum.at(held, inverse, _first_docs(parts, bases))
+    return unique, met, inverse, held
 
 
 class ValueTable:
@@ -344,11 +348,7 @@ class ValueTable:
             return
         if bases is None:   # (segments numbered one after the other)
             bases = np.concatenate([[0], np.cumsum([int(p.docs.max()) + 1 if len(p.docs) else 0 for p in parts])])
-        hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        held = np.full(len(unique), _NO_DOC, dtype=np.int64)
-        np.minimum.at(held, inverse, _first_docs(parts, bases))
+        unique, met, inverse, held = _joined(parts, bases)
         order = np.argsort(held, kind="stable")   # (unique is in hash order: ties stay so)
         ords = np.empty(len(unique), dtype=np.int32)
         ords[order] = np.arange(len(unique), dtype=np.int32)
@@ -369,11 +369,7 @@ class ValueTable:
         end = int(self.part_starts[keep])
         n_old = len(self.first)
         kept = int(np.searchsorted(self.first_doc, n_prefix))   # ordinals below it: values held before n_prefix
-        hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint64)
-        unique, met, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        held = np.full(len(unique), _NO_DOC, dtype=np.int64)
-        np.minimum.at(held, inverse, _first_docs(parts, bases))
+        unique, met, inverse, held = _joined(parts, bases)
         if kept == n_old:
             kept_hashes, kept_ords = self._hashes, self._hash_ords
         else:
@@ -405,7 +401,7 @@ class ValueTable:
         slots = np.searchsorted(kept_hashes, unique[by_hash])   # (ascending: _insert's order)
         sorted_hashes = _insert(kept_hashes, slots, unique[by_hash]) if len(fresh) else kept_hashes
         hash_ords = _insert(kept_ords, slots, unique_ords[by_hash]) if len(fresh) else kept_ords
-        global_of = grown(self.global_of, end, end + len(hashes))
+        global_of = grown(self.global_of, end, end + len(inverse))
         global_of[end:] = unique_ords[inverse]
         decoded = self._decoded.copy()   # (the old version may be decoding values meanwhile)
         if kept < n_old:
@@ -560,8 +556,7 @@ class Stories:
         out.size = size
         out.offsets = spare(out.n + 1, np.int64, 0)
         np.cumsum(size, out=out.offsets[1:])
-        doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
-        docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
+        docs = _grouped(docs, ords, ts, dated)
         grouped = ords[docs]
         if len(old.members) - len(positions) + len(docs) != int(out.offsets[-1]):
             raise _Rebuild("the unchanged stories do not hold the same documents")
@@ -585,8 +580,7 @@ class Stories:
         offsets = grown(old.offsets, kept + 1, out.n + 1)
         np.cumsum(size[kept:], out=offsets[kept + 1:])
         offsets[kept + 1:] += offsets[kept]
-        doc_ts = np.where(dated[docs], ts[docs], 2 ** 62)
-        docs = docs[np.lexsort((docs, doc_ts, ords[docs]))]
+        docs = _grouped(docs, ords, ts, dated)
         members = grown(old.members, len(old.members), len(old.members) + len(docs))
         members[len(old.members):] = docs
         out.size, out.offsets, out.members = size, offsets, members
@@ -679,6 +673,12 @@ def _reads(method):
                 raise
             raise damage from exc
     return reading
+
+
+def _grouped(docs: np.ndarray, ords: np.ndarray, ts: np.ndarray, dated: np.ndarray) -> np.ndarray:
+    """Documents in the order a story lists its members: by story, then publication time (undated last), then
+    document number."""
+    return docs[np.lexsort((docs, np.where(dated[docs], ts[docs], 2 ** 62), ords[docs]))]
 
 
 def _insert(a: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -1334,8 +1334,7 @@ class Snapshot:
             ords = grown(old.ord, n_prefix, self.n_all)
             check = ords[n_prefix:]
         else:
-            ords = spare(self.n_all, np.int64)
-            ords[:n_prefix] = old.ord[:n_prefix]
+            ords = grown(old.ord, n_prefix, self.n_all, share=False)
             if kept < len(old.ids):   # the stories gone (given again below where a document still holds one)
                 head = ords[:n_prefix]
                 head[head >= kept] = -1
